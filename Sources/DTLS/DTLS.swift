@@ -1,0 +1,1 @@
+// DTLS module

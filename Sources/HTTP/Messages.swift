@@ -1,0 +1,171 @@
+import Foundation
+
+/// One request as a handler sees it: the head, a streamed body and the peer.
+public struct HTTPRequest: Sendable {
+    public let head: HTTPRequestHead
+    public let body: RequestBody
+    /// "ip:port" of the client.
+    public let remoteAddress: String
+
+    public var method: String { head.method }
+    public var path: String { head.path }
+    public var headers: HTTPHeaders { head.headers }
+    public var query: [String: String] { head.queryItems }
+}
+
+/// What a handler answers. Bodies are bytes, a file region sent with
+/// `sendfile(2)`, or a stream the handler writes with backpressure.
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var headers: HTTPHeaders
+    public var body: Body
+
+    public enum Body: Sendable {
+        case empty
+        case bytes([UInt8])
+        /// A region of a file; the server opens it, so a rename after the
+        /// response started cannot change what is sent.
+        case file(path: String, offset: Int64, length: Int64)
+        /// Written by the closure; framed with chunked encoding unless the
+        /// handler set `Content-Length`.
+        case stream(@Sendable (ResponseBodyWriter) async throws -> Void)
+    }
+
+    public init(status: Int, headers: HTTPHeaders = HTTPHeaders(), body: Body = .empty) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    public static func bytes(_ status: Int, _ bytes: [UInt8], contentType: String) -> HTTPResponse {
+        var h = HTTPHeaders()
+        h.add("Content-Type", contentType)
+        return HTTPResponse(status: status, headers: h, body: .bytes(bytes))
+    }
+
+    public static func text(_ status: Int, _ text: String, contentType: String = "text/plain; charset=utf-8") -> HTTPResponse {
+        .bytes(status, Array(text.utf8), contentType: contentType)
+    }
+
+    public static func noContent() -> HTTPResponse { HTTPResponse(status: 204) }
+
+    /// The JSON error body every face of the server uses: `{"error": CODE, "message": text}`.
+    public static func error(_ e: HTTPError) -> HTTPResponse {
+        var r = HTTPResponse.bytes(e.status, Array(errorJSON(code: e.code, message: e.message).utf8), contentType: "application/json")
+        for f in e.headers { r.headers.add(f.name, f.value) }
+        return r
+    }
+}
+
+/// Minimal JSON string escaping for error bodies (the HTTP module does not depend on the JSON module).
+func errorJSON(code: String, message: String) -> String {
+    func esc(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out + "\""
+    }
+    return "{\"error\":\(esc(code)),\"message\":\(esc(message))}"
+}
+
+/// Handles the requests of one HTTP face (API, record store, …).
+public protocol HTTPHandler: Sendable {
+    /// The largest body accepted for this request head; a declared length
+    /// above it is answered 413 before the handler runs, a chunked body
+    /// that grows past it fails its read with 413.
+    func maxBodySize(for head: HTTPRequestHead) -> Int64
+    func handle(_ request: HTTPRequest) async throws -> HTTPResponse
+}
+
+/// The request body as a stream of pieces pulled by the handler. Nothing is
+/// read from the socket until the handler asks, so an upload of any size
+/// flows at the speed the handler consumes it.
+public final class RequestBody: Sendable {
+    let server: HTTPServer?
+    let connection: UInt64
+    let serial: UInt64
+    /// Bytes for requests built in tests without a server.
+    let fixed: [UInt8]?
+    private let fixedRead = LockedFlag()
+
+    init(server: HTTPServer, connection: UInt64, serial: UInt64) {
+        self.server = server
+        self.connection = connection
+        self.serial = serial
+        self.fixed = nil
+    }
+
+    /// A body with fixed content (for tests and internal calls).
+    public init(bytes: [UInt8]) {
+        self.server = nil
+        self.connection = 0
+        self.serial = 0
+        self.fixed = bytes
+    }
+
+    /// The next piece of the body, or nil at its end.
+    public func read() async throws -> [UInt8]? {
+        if let fixed {
+            return fixedRead.testAndSet() ? nil : (fixed.isEmpty ? nil : fixed)
+        }
+        guard let server else { return nil }
+        return try await server.readBody(connection: connection, serial: serial)
+    }
+
+    /// The whole body; fails with 413 beyond `limit` bytes.
+    public func collect(upTo limit: Int) async throws -> [UInt8] {
+        var out: [UInt8] = []
+        while let piece = try await read() {
+            if out.count + piece.count > limit {
+                throw HTTPError(413, "PAYLOAD_TOO_LARGE", "request body exceeds \(limit) bytes")
+            }
+            out.append(contentsOf: piece)
+        }
+        return out
+    }
+}
+
+/// Writes a streamed response body. `write` suspends while the client is
+/// slow (backpressure) and throws once the client has gone.
+public final class ResponseBodyWriter: Sendable {
+    let server: HTTPServer
+    let connection: UInt64
+    let serial: UInt64
+
+    init(server: HTTPServer, connection: UInt64, serial: UInt64) {
+        self.server = server
+        self.connection = connection
+        self.serial = serial
+    }
+
+    public func write(_ bytes: [UInt8]) async throws {
+        if bytes.isEmpty { return }
+        try await server.writeBody(connection: connection, serial: serial, bytes: bytes)
+    }
+
+    public func write(_ string: String) async throws { try await write(Array(string.utf8)) }
+
+    /// True once the client has closed the connection.
+    public var isClosed: Bool { server.isClosed(connection: connection, serial: serial) }
+}
+
+/// A tiny lock-protected flag.
+final class LockedFlag: @unchecked Sendable {
+    private var value = false
+    private let lock = NSLock()
+    func testAndSet() -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        let old = value
+        value = true
+        return old
+    }
+}

@@ -1,0 +1,1 @@
+// RTPRouter module
