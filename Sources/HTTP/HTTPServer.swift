@@ -297,8 +297,11 @@ public final class HTTPServer: @unchecked Sendable {
                 c.consumeInput(consumed)
                 c.headStarted = 0
                 startExchange(c, box.head)
-            case .body, .end:
-                // Only reachable with a head in progress; handled in feedBody.
+            case .end(let consumed):
+                // The (empty) body of the previous request ends here.
+                c.consumeInput(consumed)
+            case .body:
+                // A body is only ever read through feedBody or discardBody.
                 respondAndClose(c, HTTPError(500, "INTERNAL", "parser out of sync"))
                 return
             }
@@ -313,6 +316,10 @@ public final class HTTPServer: @unchecked Sendable {
         let limit = handler.maxBodySize(for: head)
         let ex = Exchange(serial: serial, head: head, bodyLimit: limit)
         c.exchange = ex
+        if head.bodyFraming == .none {
+            // Move the parser past the empty body so it is ready for the next head.
+            _ = try? c.parser.next(UnsafeRawBufferPointer(start: nil, count: 0))
+        }
         if case .length(let n) = head.bodyFraming, n > limit {
             ex.bodyComplete = false
             c.closeAfterWrite = true

@@ -80,18 +80,33 @@ public struct HTTPRequestHead: Sendable {
         case chunked
     }
 
-    /// The decoded query parameters (`a=1&b=2`), first value wins.
-    public var queryItems: [String: String] {
-        guard let query else { return [:] }
-        var out: [String: String] = [:]
-        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let key = percentDecode(String(parts[0]), plusIsSpace: true) ?? String(parts[0])
-            let value = parts.count > 1 ? (percentDecode(String(parts[1]), plusIsSpace: true) ?? String(parts[1])) : ""
-            if out[key] == nil { out[key] = value }
-        }
-        return out
+    public init(method: String, target: String, path: String, query: String?, versionMinor: Int, headers: HTTPHeaders,
+                bodyFraming: BodyFraming, keepAlive: Bool, expectContinue: Bool) {
+        self.method = method
+        self.target = target
+        self.path = path
+        self.query = query
+        self.versionMinor = versionMinor
+        self.headers = headers
+        self.bodyFraming = bodyFraming
+        self.keepAlive = keepAlive
+        self.expectContinue = expectContinue
     }
+
+    /// The decoded query parameters (`a=1&b=2`), first value wins.
+    public var queryItems: [String: String] { parseFormURLEncoded(query ?? "") }
+}
+
+/// Decodes `application/x-www-form-urlencoded` text (also query strings); first value wins.
+public func parseFormURLEncoded(_ text: String) -> [String: String] {
+    var out: [String: String] = [:]
+    for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
+        let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        let key = percentDecode(String(parts[0]), plusIsSpace: true) ?? String(parts[0])
+        let value = parts.count > 1 ? (percentDecode(String(parts[1]), plusIsSpace: true) ?? String(parts[1])) : ""
+        if out[key] == nil { out[key] = value }
+    }
+    return out
 }
 
 /// Decodes `%XX` escapes; nil when an escape is malformed or the result is not UTF-8.

@@ -7,6 +7,12 @@ public struct HTTPRequest: Sendable {
     /// "ip:port" of the client.
     public let remoteAddress: String
 
+    public init(head: HTTPRequestHead, body: RequestBody, remoteAddress: String) {
+        self.head = head
+        self.body = body
+        self.remoteAddress = remoteAddress
+    }
+
     public var method: String { head.method }
     public var path: String { head.path }
     public var headers: HTTPHeaders { head.headers }

@@ -1,1 +1,197 @@
-print("sfu")
+import Foundation
+import Glibc
+import HTTP
+import JSON
+import Signaling
+
+// The `sfu` executable: reads its settings, starts the HTTP faces, and
+// shuts down gracefully on SIGTERM/SIGINT.
+
+
+signal(SIGPIPE, SIG_IGN)
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.contains("--help") || arguments.contains("-h") {
+    print(usage())
+    exit(0)
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("sfu: \(message)\n".utf8))
+    exit(2)
+}
+
+let settings: Settings
+do {
+    settings = try Settings.parse(arguments, env: ProcessInfo.processInfo.environment)
+} catch {
+    fail("\(error)")
+}
+
+do {
+    switch settings.string("--log-level").lowercased() {
+    case "debug": Log.level = .debug
+    case "info": Log.level = .info
+    case "warn", "warning": Log.level = .warn
+    case "error": Log.level = .error
+    default: throw ConfigError("--log-level must be debug, info, warn or error")
+    }
+
+    let dataDir = settings.string("--data-dir")
+    try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+
+    // Auth
+    let authOn: Bool
+    switch settings.string("--auth").lowercased() {
+    case "on", "true", "1", "yes": authOn = true
+    case "off", "false", "0", "no": authOn = false
+    default: throw ConfigError("--auth must be on or off")
+    }
+    let secret = try loadSecret(settings.optional("--jwt-secret"), dataDir: dataDir)
+    var clients = try settings.clients.map(OAuthClient.parse)
+    if let file = settings.optional("--clients-file") { clients += try loadClients(file) }
+    var devClient: OAuthClient?
+    if clients.isEmpty && authOn {
+        let c = OAuthClient(id: "dev", secret: Base64URL.encode(secureRandomBytes(18)), roles: [.service])
+        clients.append(c)
+        devClient = c
+    }
+    let auth = Authenticator(enabled: authOn, secret: secret, clients: clients, tokenTTL: Int64(try settings.int("--token-ttl", min: 1)))
+
+    // Conferences
+    var confConfig = ConferenceService.Configuration()
+    confConfig.idleTimeout = try settings.seconds("--conference-idle-timeout")
+    confConfig.endedRetention = try settings.seconds("--ended-retention")
+    confConfig.maxConferences = try settings.int("--max-conferences", min: 1)
+    confConfig.maxEndpointsPerConference = try settings.int("--max-participants", min: 1)
+    let conferences = ConferenceService(configuration: confConfig)
+    let media = UnavailableMedia(validate: OfferCheck.validate)
+    let api = APIHandler(conferences: conferences, auth: auth, media: media)
+
+    var http = HTTPServer.Configuration()
+    http.name = "api"
+    http.host = settings.string("--host")
+    http.port = try settings.int("--port")
+    http.maxConnections = try settings.int("--max-connections", min: 1)
+    http.headerTimeout = try settings.seconds("--header-timeout")
+    http.keepAliveTimeout = try settings.seconds("--keepalive-timeout")
+    http.bodyTimeout = try settings.seconds("--body-timeout")
+    http.accessLog = settings.switches.contains("--access-log")
+    let grace = try settings.seconds("--shutdown-grace")
+
+    let server = try HTTPServer(configuration: http, handler: api)
+    Metrics.shared.gauge("sfu_http_open_connections") { [(["face": "api"], Double(server.openConnections))] }
+    let counts = ConferenceCounts()
+    Metrics.shared.gauge("sfu_conferences_active") { [([:], Double(counts.conferences))] }
+    Metrics.shared.gauge("sfu_endpoints_joined") { [([:], Double(counts.endpoints))] }
+    Task.detached {
+        await conferences.startSweeper()
+        while true {
+            counts.update(await conferences.activeConferenceCount, await conferences.endpointCount)
+            try? await Task.sleep(nanoseconds: 1_000_000_000)
+        }
+    }
+    server.start()
+
+    if !authOn {
+        Log.warn("!!! AUTH IS OFF: every caller may do anything. Never run like this where others can reach the server. !!!")
+    }
+    let shown = http.host == "0.0.0.0" || http.host == "::" ? "localhost" : http.host
+    Log.info("sfu listening on http://\(http.host):\(server.port) (Conference API; OpenAPI at http://\(shown):\(server.port)/rtc-api/openapi)")
+    if let dev = devClient {
+        let (token, ttl) = auth.issueToken(subject: dev.id, roles: dev.roles, organizationId: nil)
+        let banner = """
+
+        ------------------------------------------------------------------------
+        Development client (no --client configured):
+          client id:     \(dev.id)
+          client secret: \(dev.secret)
+          get a token:   curl -s -u \(dev.id):\(dev.secret) -d grant_type=client_credentials http://\(shown):\(server.port)/security/oauth/token
+          ready token (SERVICE, \(ttl / 60) min):
+        \(token)
+        ------------------------------------------------------------------------
+
+        """
+        FileHandle.standardError.write(Data(banner.utf8))
+    }
+
+    // Graceful shutdown on SIGTERM / SIGINT; a second signal exits at once.
+    signal(SIGTERM, SIG_IGN)
+    signal(SIGINT, SIG_IGN)
+    let stopping = LockedBool()
+    var sources: [DispatchSourceSignal] = []
+    for sig in [SIGTERM, SIGINT] {
+        let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+        src.setEventHandler {
+            if stopping.testAndSet() {
+                Log.warn("second signal: exiting now")
+                exit(1)
+            }
+            Log.info("signal \(sig == SIGTERM ? "SIGTERM" : "SIGINT"): shutting down (grace \(grace) s)")
+            Task.detached {
+                async let httpDone: Void = server.shutdown(deadline: grace)
+                try? await Task.sleep(nanoseconds: 50_000_000)
+                await conferences.shutdown()
+                await httpDone
+                Log.info("shutdown complete")
+                exit(0)
+            }
+        }
+        src.resume()
+        sources.append(src)
+    }
+    withExtendedLifetime(sources) {
+        dispatchMain()
+    }
+} catch {
+    fail("\(error)")
+}
+
+/// The signing secret: given, or generated once and kept in the data directory.
+func loadSecret(_ given: String?, dataDir: String) throws -> [UInt8] {
+    if let given {
+        if given.utf8.count < 16 { throw ConfigError("--jwt-secret must be at least 16 bytes") }
+        return Array(given.utf8)
+    }
+    let path = (dataDir as NSString).appendingPathComponent("jwt-secret")
+    if let existing = FileManager.default.contents(atPath: path), existing.count >= 16 {
+        return Array(existing)
+    }
+    let fresh = Array(Base64URL.encode(secureRandomBytes(32)).utf8)
+    let tmp = path + ".tmp"
+    guard FileManager.default.createFile(atPath: tmp, contents: Data(fresh), attributes: [.posixPermissions: 0o600]),
+          rename(tmp, path) == 0 else {
+        throw ConfigError("cannot write \(path)")
+    }
+    return fresh
+}
+
+func loadClients(_ path: String) throws -> [OAuthClient] {
+    guard let data = FileManager.default.contents(atPath: path) else { throw ConfigError("cannot read clients file \(path)") }
+    let value: JSON
+    do { value = try JSON.parse(Array(data)) } catch { throw ConfigError("clients file \(path): \(error)") }
+    guard let list = value.arrayValue else { throw ConfigError("clients file \(path) must hold a JSON array") }
+    return try list.enumerated().map { (i, c) in
+        guard let id = c["clientId"]?.stringValue, let secret = c["clientSecret"]?.stringValue,
+              let roles = c["roles"]?.arrayValue?.compactMap(\.stringValue) else {
+            throw ConfigError("clients file \(path): entry \(i) needs clientId, clientSecret and roles")
+        }
+        let spec = "\(id):\(secret):\(roles.joined(separator: ","))" + (c["organizationId"]?.stringValue.map { ":\($0)" } ?? "")
+        return try OAuthClient.parse(spec)
+    }
+}
+
+/// Latest conference counts for the metrics gauges.
+final class ConferenceCounts: @unchecked Sendable {
+    private let lock = NSLock()
+    private var c = 0, e = 0
+    func update(_ conferences: Int, _ endpoints: Int) { lock.lock(); c = conferences; e = endpoints; lock.unlock() }
+    var conferences: Int { lock.lock(); defer { lock.unlock() }; return c }
+    var endpoints: Int { lock.lock(); defer { lock.unlock() }; return e }
+}
+
+final class LockedBool: @unchecked Sendable {
+    private let lock = NSLock()
+    private var v = false
+    func testAndSet() -> Bool { lock.lock(); defer { lock.unlock() }; let o = v; v = true; return o }
+}

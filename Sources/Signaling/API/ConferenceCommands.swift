@@ -1,0 +1,206 @@
+import Foundation
+import HTTP
+import JSON
+
+/// The `POST /rtc-api/conferences/{command}` bodies of document 004,
+/// validated field by field and applied to the conference service.
+extension APIHandler {
+    func command(_ name: String, _ cmd: Command, _ who: Principal) async throws -> HTTPResponse {
+        let svc = conferences
+        let metaLimit = svc.configuration.maxMetadataBytes
+        switch name {
+        case "create":
+            let id = try cmd.id("conferenceId")
+            let creatorEndpoint = try cmd.id("creatorEndpoint")
+            let metadata = try cmd.stringMap("metadata", maxBytes: metaLimit) ?? [:]
+            if let mode = try cmd.string("mode", maxLength: 64) {
+                switch mode {
+                case "ROUTER": break
+                case "P2P": throw HTTPError(400, "UNSUPPORTED_MODE", "mode P2P is not supported; this server runs ROUTER conferences only")
+                default: throw Command.invalid("mode", "must be ROUTER (P2P is not supported), not '\(mode)'")
+                }
+            }
+            var org = try cmd.string("organizationId", maxLength: 128)
+            if !who.isService { org = who.organizationId }
+            return json(200, try await svc.create(id: id, creatorEndpoint: creatorEndpoint, metadata: metadata, organizationId: org, who: who))
+
+        case "join":
+            let id = try cmd.requiredID("conferenceId")
+            let endpoint = try cmd.requiredID("userEndpointId")
+            let metadata = try cmd.object("metadata", maxBytes: metaLimit) ?? .object([:])
+            let userId = try cmd.id("userId")
+            return json(200, try await svc.join(id, endpoint: endpoint, userId: userId, metadata: metadata, who: who))
+
+        case "leave":
+            let id = try cmd.requiredID("conferenceId")
+            let endpoint = try cmd.requiredID("userEndpointId")
+            let reason = try cmd.string("reason", maxLength: 256)
+            try await svc.leave(id, endpoint: endpoint, reason: reason, who: who)
+            return .noContent()
+
+        case "end":
+            let id = try cmd.requiredID("conferenceId")
+            let endpoint = try cmd.requiredID("userEndpointId")
+            let reason = try cmd.string("reason", maxLength: 256)
+            try await svc.end(id, endpoint: endpoint, reason: reason, who: who)
+            await media.endConference(id)
+            return .noContent()
+
+        case "publishStream":
+            let id = try cmd.requiredID("conferenceId")
+            let endpoint = try cmd.requiredID("userEndpointId")
+            guard let type = try cmd.enumValue("conferenceStreamType", StreamTypeName.self) else { throw Command.missing("conferenceStreamType") }
+            let offer = try cmd.requiredString("sdpOffer", maxLength: 64 * 1024)
+            let streamId = try cmd.streamID() ?? UUID().uuidString.lowercased()
+            let metadata = try cmd.object("metadata", maxBytes: metaLimit) ?? .object([:])
+            let bitrate = try cmd.int("videoBitrate", range: 0...100_000_000)
+            try await svc.checkPublish(id, endpoint: endpoint, streamId: streamId, who: who)
+            try media.validateOffer(offer)
+            let answer = try await media.publish(conferenceId: id, endpointId: endpoint, streamId: streamId, offer: offer, videoBitrate: bitrate)
+            do {
+                try await svc.commitPublish(id, endpoint: endpoint, streamId: streamId, type: type, metadata: metadata, videoBitrate: bitrate, who: who)
+            } catch {
+                await media.unpublish(conferenceId: id, streamId: streamId)
+                throw error
+            }
+            return json(200, ["sdpAnswer": .string(answer), "streamId": ["id": .string(streamId)]])
+
+        case "unpublishStream":
+            let id = try cmd.requiredID("conferenceId")
+            let endpoint = try cmd.requiredID("userEndpointId")
+            let streamId = try cmd.requiredStreamID()
+            try await svc.unpublish(id, endpoint: endpoint, streamId: streamId, who: who)
+            await media.unpublish(conferenceId: id, streamId: streamId)
+            return .noContent()
+
+        case "viewStream":
+            let id = try cmd.requiredID("conferenceId")
+            let endpoint = try cmd.requiredID("userEndpointId")
+            let streamId = try cmd.requiredStreamID()
+            let offer = try cmd.requiredString("sdpOffer", maxLength: 64 * 1024)
+            let viewerId = try cmd.id("viewerId") ?? UUID().uuidString.lowercased()
+            let metadata = try cmd.stringMap("metadata", maxBytes: metaLimit).map { JSON.object($0.mapValues { .string($0) }) } ?? .object([:])
+            try await svc.checkView(id, endpoint: endpoint, streamId: streamId, viewerId: viewerId, who: who)
+            try media.validateOffer(offer)
+            let answer = try await media.view(conferenceId: id, endpointId: endpoint, streamId: streamId, viewerId: viewerId, offer: offer)
+            do {
+                try await svc.commitView(id, endpoint: endpoint, streamId: streamId, viewerId: viewerId, metadata: metadata, who: who)
+            } catch {
+                await media.stopView(conferenceId: id, streamId: streamId, viewerId: viewerId)
+                throw error
+            }
+            return json(200, ["sdpAnswer": .string(answer), "viewerId": .string(viewerId)])
+
+        case "stopViewStream":
+            let id = try cmd.requiredID("conferenceId")
+            let endpoint = try cmd.requiredID("userEndpointId")
+            let streamId = try cmd.requiredStreamID()
+            let viewerId = try cmd.requiredID("viewerId")
+            try await svc.stopView(id, endpoint: endpoint, streamId: streamId, viewerId: viewerId, who: who)
+            await media.stopView(conferenceId: id, streamId: streamId, viewerId: viewerId)
+            return .noContent()
+
+        case "addPublishStreamIceCandidates":
+            let id = try cmd.requiredID("conferenceId")
+            let endpoint = try cmd.requiredID("userEndpointId")
+            let streamId = try cmd.requiredStreamID()
+            let candidates = try cmd.iceCandidates()
+            try await svc.addPublishCandidates(id, endpoint: endpoint, streamId: streamId, candidates: candidates, who: who)
+            await media.addCandidates(conferenceId: id, streamId: streamId, viewerId: nil, candidates: candidates)
+            return .noContent()
+
+        case "addViewStreamIceCandidates":
+            let id = try cmd.requiredID("conferenceId")
+            let endpoint = try cmd.requiredID("userEndpointId")
+            let streamId = try cmd.requiredStreamID()
+            let viewerId = try cmd.requiredID("viewerId")
+            let candidates = try cmd.iceCandidates()
+            try await svc.addViewCandidates(id, endpoint: endpoint, streamId: streamId, viewerId: viewerId, candidates: candidates, who: who)
+            await media.addCandidates(conferenceId: id, streamId: streamId, viewerId: viewerId, candidates: candidates)
+            return .noContent()
+
+        case "updatePublishedStreamBitrate":
+            let id = try cmd.requiredID("conferenceId")
+            let endpoint = try cmd.requiredID("userEndpointId")
+            let streamId = try cmd.streamID()
+            guard let bitrate = try cmd.int("videoBitrate", range: 0...100_000_000) else { throw Command.missing("videoBitrate") }
+            let changed = try await svc.updateBitrate(id, endpoint: endpoint, streamId: streamId, videoBitrate: bitrate, who: who)
+            for s in changed { await media.setBitrate(conferenceId: id, streamId: s, bitsPerSecond: bitrate) }
+            return .noContent()
+
+        case "updateMetadata":
+            let id = try cmd.requiredID("conferenceId")
+            let endpoint = try cmd.requiredID("userEndpointId")
+            let key = try cmd.requiredString("key", maxLength: 256)
+            if key.isEmpty { throw Command.invalid("key", "must not be empty") }
+            guard let op = try cmd.enumValue("operation", MetadataOperation.self) else { throw Command.missing("operation") }
+            var value: String?
+            if op == .set {
+                value = try cmd.requiredString("value", maxLength: 8192)
+            }
+            try await svc.updateMetadata(id, endpoint: endpoint, key: key, operation: op.rawValue, value: value, who: who)
+            return .noContent()
+
+        case "updateParticipantMetadata":
+            let id = try cmd.requiredID("conferenceId")
+            let endpoint = try cmd.requiredID("userEndpointId")
+            guard let metadata = try cmd.object("newMetadata", maxBytes: metaLimit) else { throw Command.missing("newMetadata") }
+            try await svc.updateParticipantMetadata(id, endpoint: endpoint, metadata: metadata, who: who)
+            return .noContent()
+
+        case "updateStreamMetadata":
+            let id = try cmd.requiredID("conferenceId")
+            let endpoint = try cmd.requiredID("userEndpointId")
+            let streamId = try cmd.streamID()
+            guard let metadata = try cmd.object("newMetadata", maxBytes: metaLimit) else { throw Command.missing("newMetadata") }
+            try await svc.updateStreamMetadata(id, endpoint: endpoint, streamId: streamId, metadata: metadata, who: who)
+            return .noContent()
+
+        case "sendEvent":
+            let id = try cmd.requiredID("conferenceId")
+            guard who.isService else { throw HTTPError(403, "FORBIDDEN", "sendEvent requires the SERVICE role") }
+            guard let event = try cmd.object("event", maxBytes: 64 * 1024)?.objectValue else { throw Command.missing("event") }
+            guard let typeValue = event["type"], !typeValue.isNull else { throw Command.missing("event.type") }
+            guard let type = typeValue.stringValue, EventNames.isValidCustomType(type) else {
+                throw Command.invalid("event.type", "must be camel case starting with a capital and ending in 'Event' (e.g. 'RecordingStartedEvent')")
+            }
+            guard let tsValue = event["timestamp"], !tsValue.isNull else { throw Command.missing("event.timestamp") }
+            guard let ts = tsValue.stringValue, ISOTime.parse(ts) != nil else {
+                throw Command.invalid("event.timestamp", "must be an ISO-8601 instant such as '2011-12-03T10:15:30Z'")
+            }
+            var masks: [JSONPath] = []
+            if let m = cmd.value("masks") {
+                guard let list = m.arrayValue else { throw Command.invalid("masks", "must be an array of JSON paths") }
+                if list.count > 32 { throw Command.invalid("masks", "holds more than 32 paths") }
+                for (i, p) in list.enumerated() {
+                    guard let s = p.stringValue else { throw Command.invalid("masks[\(i)]", "must be a string") }
+                    do { masks.append(try JSONPath(s)) } catch { throw Command.invalid("masks[\(i)]", error.description) }
+                }
+            }
+            let qos = try cmd.enumValue("qos", EventQoS.self) ?? .bestEffort
+            let sent = try await svc.sendEvent(id, event: event, masks: masks, atLeastOnce: qos == .atLeastOnce)
+            Metrics.shared.increment("sfu_events_sent_total", by: Double(sent), labels: ["qos": qos.rawValue])
+            return json(200, ["eventsSent": .int(Int64(sent))])
+
+        default:
+            throw HTTPError(404, "NOT_FOUND", "unknown command \(name)")
+        }
+    }
+}
+
+enum MetadataOperation: String, CaseIterable { case set = "SET", remove = "REMOVE" }
+enum EventQoS: String, CaseIterable { case atLeastOnce = "AT_LEAST_ONCE", bestEffort = "BEST_EFFORT" }
+
+/// Rules for event type names.
+public enum EventNames {
+    /// Capitalised camel case of at least two words ending in `Event`, e.g. `HandRaisedEvent`.
+    public static func isValidCustomType(_ s: String) -> Bool {
+        guard s.count <= 128, s.hasSuffix("Event"), s.count > 5 else { return false }
+        let scalars = Array(s.unicodeScalars)
+        guard let first = scalars.first, first.properties.isUppercase, first.isASCII else { return false }
+        guard scalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) }) else { return false }
+        // "a noun and a verb": the stem holds at least two capitalised words.
+        let stem = scalars.dropLast(5)
+        return stem.filter { $0.properties.isUppercase }.count >= 2
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+
+/// Counters and gauges in Prometheus text exposition format (served at
+/// `/metrics`). Updated from control-plane code only; the media path keeps
+/// its own per-worker counters and publishes them here in batches.
+public final class Metrics: @unchecked Sendable {
+    public static let shared = Metrics()
+
+    private struct Key: Hashable { let name: String; let labels: String }
+    private let lock = NSLock()
+    private var counters: [Key: Double] = [:]
+    private var gauges: [Key: Double] = [:]
+    private var help: [String: (String, String)] = [:]
+    private var gaugeProviders: [String: @Sendable () -> [(labels: [String: String], value: Double)]] = [:]
+
+    public init() {}
+
+    public func describe(_ name: String, type: String, help text: String) {
+        lock.lock(); defer { lock.unlock() }
+        help[name] = (type, text)
+    }
+
+    public func increment(_ name: String, by v: Double = 1, labels: [String: String] = [:]) {
+        let k = Key(name: name, labels: Metrics.render(labels))
+        lock.lock(); defer { lock.unlock() }
+        counters[k, default: 0] += v
+    }
+
+    public func set(_ name: String, _ v: Double, labels: [String: String] = [:]) {
+        let k = Key(name: name, labels: Metrics.render(labels))
+        lock.lock(); defer { lock.unlock() }
+        gauges[k] = v
+    }
+
+    /// A gauge computed at scrape time.
+    public func gauge(_ name: String, _ provider: @escaping @Sendable () -> [(labels: [String: String], value: Double)]) {
+        lock.lock(); defer { lock.unlock() }
+        gaugeProviders[name] = provider
+    }
+
+    static func render(_ labels: [String: String]) -> String {
+        if labels.isEmpty { return "" }
+        let inner = labels.keys.sorted().map { k -> String in
+            let v = labels[k]!.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+            return "\(k)=\"\(v)\""
+        }.joined(separator: ",")
+        return "{\(inner)}"
+    }
+
+    public func exposition() -> String {
+        lock.lock()
+        let c = counters, g = gauges, h = help, providers = gaugeProviders
+        lock.unlock()
+        var byName: [String: [(String, Double)]] = [:]
+        var types: [String: String] = [:]
+        for (k, v) in c { byName[k.name, default: []].append((k.labels, v)); types[k.name] = "counter" }
+        for (k, v) in g { byName[k.name, default: []].append((k.labels, v)); types[k.name] = "gauge" }
+        for (name, p) in providers {
+            types[name] = "gauge"
+            for s in p() { byName[name, default: []].append((Metrics.render(s.labels), s.value)) }
+        }
+        var out = ""
+        for name in byName.keys.sorted() {
+            let (type, text) = h[name] ?? (types[name] ?? "gauge", name.replacingOccurrences(of: "_", with: " "))
+            out += "# HELP \(name) \(text)\n# TYPE \(name) \(type)\n"
+            for (labels, v) in byName[name]!.sorted(by: { $0.0 < $1.0 }) {
+                let value = v.rounded() == v && abs(v) < 1e15 ? String(Int64(v)) : String(v)
+                out += "\(name)\(labels) \(value)\n"
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import HTTP
+import Signaling
+
+/// Every command-line option, its environment variable, default and help.
+/// `--help` prints this table; README.md documents the same list.
+struct Option {
+    let flag: String
+    let env: String
+    let value: String?      // metavariable, nil for switches
+    let defaultValue: String?
+    let help: String
+}
+
+let allOptions: [Option] = [
+    Option(flag: "--host", env: "SFU_HOST", value: "ADDR", defaultValue: "0.0.0.0", help: "Address the HTTP API listens on (IPv4 or IPv6; '::' for both)."),
+    Option(flag: "--port", env: "SFU_PORT", value: "N", defaultValue: "8080", help: "Port of the HTTP API: Conference API, token endpoint, OpenAPI, /metrics."),
+    Option(flag: "--data-dir", env: "SFU_DATA_DIR", value: "DIR", defaultValue: "./data", help: "Directory for everything the server keeps (JWT secret, recordings, record stores)."),
+    Option(flag: "--auth", env: "SFU_AUTH", value: "on|off", defaultValue: "on", help: "Require a bearer token on every API call. 'off' lets anyone do anything (development only; logged loudly)."),
+    Option(flag: "--client", env: "SFU_CLIENTS", value: "ID:SECRET:ROLES[:ORG]", defaultValue: nil, help: "An OAuth client allowed to get tokens; ROLES is SERVICE and/or PARTICIPANT, comma-separated. Repeatable; the variable takes a ';'-separated list. With no client configured, a development client is created and printed at start-up."),
+    Option(flag: "--clients-file", env: "SFU_CLIENTS_FILE", value: "FILE", defaultValue: nil, help: "JSON file with clients: [{\"clientId\", \"clientSecret\", \"roles\": [..], \"organizationId\"}]."),
+    Option(flag: "--jwt-secret", env: "SFU_JWT_SECRET", value: "SECRET", defaultValue: nil, help: "HS256 signing secret (at least 32 bytes recommended). Default: generated once and kept in DATA_DIR/jwt-secret."),
+    Option(flag: "--token-ttl", env: "SFU_TOKEN_TTL", value: "SECONDS", defaultValue: "3600", help: "Lifetime of issued access tokens."),
+    Option(flag: "--conference-idle-timeout", env: "SFU_CONFERENCE_IDLE_TIMEOUT", value: "SECONDS", defaultValue: "300", help: "A conference without participants ends by itself after this time."),
+    Option(flag: "--ended-retention", env: "SFU_ENDED_RETENTION", value: "SECONDS", defaultValue: "600", help: "How long an ended conference's events stay readable."),
+    Option(flag: "--max-conferences", env: "SFU_MAX_CONFERENCES", value: "N", defaultValue: "10000", help: "Conferences held at once (503 beyond)."),
+    Option(flag: "--max-participants", env: "SFU_MAX_PARTICIPANTS", value: "N", defaultValue: "1000", help: "Endpoints per conference (503 beyond)."),
+    Option(flag: "--max-connections", env: "SFU_MAX_CONNECTIONS", value: "N", defaultValue: "4096", help: "Open HTTP connections per port; more are answered 503 and closed."),
+    Option(flag: "--header-timeout", env: "SFU_HEADER_TIMEOUT", value: "SECONDS", defaultValue: "10", help: "A request head must arrive within this time (else 408 and close)."),
+    Option(flag: "--keepalive-timeout", env: "SFU_KEEPALIVE_TIMEOUT", value: "SECONDS", defaultValue: "75", help: "Idle keep-alive connections are closed after this time."),
+    Option(flag: "--body-timeout", env: "SFU_BODY_TIMEOUT", value: "SECONDS", defaultValue: "30", help: "A request body that stalls this long fails with 408."),
+    Option(flag: "--shutdown-grace", env: "SFU_SHUTDOWN_GRACE", value: "SECONDS", defaultValue: "10", help: "On SIGTERM/SIGINT: stop accepting, let in-flight requests finish for up to this long, then exit."),
+    Option(flag: "--log-level", env: "SFU_LOG_LEVEL", value: "LEVEL", defaultValue: "info", help: "debug, info, warn or error."),
+    Option(flag: "--access-log", env: "SFU_ACCESS_LOG", value: nil, defaultValue: nil, help: "Log one line per HTTP request."),
+    Option(flag: "--help", env: "", value: nil, defaultValue: nil, help: "Print this help and exit."),
+]
+
+func usage() -> String {
+    var s = """
+    sfu — WebRTC SFU media router: Conference API, recording and record stores.
+
+    Usage: sfu [serve] [options]
+
+    Every option can also be set by its environment variable; the command line wins.
+
+    Options:
+
+    """
+    for o in allOptions {
+        var left = "  " + o.flag + (o.value.map { " " + $0 } ?? "")
+        if left.count < 38 { left += String(repeating: " ", count: 38 - left.count) } else { left += "\n" + String(repeating: " ", count: 38) }
+        var help = o.help
+        if let d = o.defaultValue { help += " [default: \(d)]" }
+        if !o.env.isEmpty { help += " (env \(o.env))" }
+        s += left + wrap(help, width: 80, indent: 38) + "\n"
+    }
+    return s
+}
+
+func wrap(_ text: String, width: Int, indent: Int) -> String {
+    var lines: [String] = []
+    var line = ""
+    for word in text.split(separator: " ") {
+        if line.count + word.count + 1 > width - indent && !line.isEmpty {
+            lines.append(line)
+            line = ""
+        }
+        line += (line.isEmpty ? "" : " ") + word
+    }
+    if !line.isEmpty { lines.append(line) }
+    return lines.joined(separator: "\n" + String(repeating: " ", count: indent))
+}
+
+/// Parsed settings: command line over environment over defaults.
+struct Settings {
+    var values: [String: String] = [:]
+    var clients: [String] = []
+    var switches: Set<String> = []
+
+    static func parse(_ args: [String], env: [String: String]) throws -> Settings {
+        var s = Settings()
+        for o in allOptions where !o.env.isEmpty {
+            if let v = env[o.env], !v.isEmpty {
+                if o.flag == "--client" {
+                    s.clients += v.split(separator: ";").map(String.init)
+                } else if o.value == nil {
+                    if ["1", "true", "yes", "on"].contains(v.lowercased()) { s.switches.insert(o.flag) }
+                } else {
+                    s.values[o.flag] = v
+                }
+            }
+        }
+        var cliClients: [String] = []
+        var i = 0
+        var args = args
+        if args.first == "serve" { args.removeFirst() }
+        while i < args.count {
+            var a = args[i]
+            var inline: String?
+            if let eq = a.firstIndex(of: "="), a.hasPrefix("--") {
+                inline = String(a[a.index(after: eq)...])
+                a = String(a[..<eq])
+            }
+            guard let o = allOptions.first(where: { $0.flag == a }) else {
+                throw ConfigError("unknown option '\(args[i])' (see --help)")
+            }
+            if o.value == nil {
+                s.switches.insert(o.flag)
+                i += 1
+                continue
+            }
+            let v: String
+            if let inline { v = inline } else {
+                guard i + 1 < args.count else { throw ConfigError("option \(a) needs a value \(o.value!)") }
+                v = args[i + 1]
+                i += 1
+            }
+            if o.flag == "--client" { cliClients.append(v) } else { s.values[o.flag] = v }
+            i += 1
+        }
+        if !cliClients.isEmpty { s.clients = cliClients }
+        return s
+    }
+
+    func string(_ flag: String) -> String {
+        values[flag] ?? allOptions.first { $0.flag == flag }!.defaultValue ?? ""
+    }
+
+    func optional(_ flag: String) -> String? { values[flag] }
+
+    func int(_ flag: String, min: Int = 0) throws -> Int {
+        let v = string(flag)
+        guard let n = Int(v), n >= min else { throw ConfigError("\(flag) must be an integer >= \(min), not '\(v)'") }
+        return n
+    }
+
+    func seconds(_ flag: String) throws -> Double {
+        let v = string(flag)
+        guard let n = Double(v), n > 0, n.isFinite else { throw ConfigError("\(flag) must be a positive number of seconds, not '\(v)'") }
+        return n
+    }
+}
