@@ -1,0 +1,31 @@
+# The two set-up commands of README.md:
+#   make run   — install Debian packages, build in release mode, start the server with its defaults
+#   make test  — install, build and run the whole test suite
+.PHONY: run build test unit e2e bench fuzz clean
+
+run: build
+	./.build/release/sfu
+
+build:
+	scripts/install-deps.sh run
+	swift build -c release
+
+test:
+	scripts/test.sh
+
+unit:
+	swift test
+
+e2e:
+	scripts/test.sh
+
+bench:
+	scripts/install-deps.sh test
+	swift build -c release
+	bench/http-api.sh
+
+fuzz:
+	scripts/fuzz.sh
+
+clean:
+	rm -rf .build .build-fuzz .venv

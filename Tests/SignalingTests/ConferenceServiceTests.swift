@@ -1,0 +1,123 @@
+import XCTest
+import JSON
+import HTTP
+@testable import Signaling
+
+final class ConferenceServiceTests: XCTestCase {
+    let service = Principal(subject: "svc", roles: [.service], organizationId: "org")
+    let alice = Principal(subject: "alice", roles: [.participant], organizationId: nil)
+    let bob = Principal(subject: "bob", roles: [.participant], organizationId: nil)
+
+    func makeService() -> ConferenceService { ConferenceService(configuration: .init()) }
+
+    func testVersionsAreGapFreeUnderConcurrency() async throws {
+        let svc = makeService()
+        _ = try await svc.create(id: "c", creatorEndpoint: nil, metadata: [:], organizationId: nil, who: service)
+        let who = service
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<200 {
+                group.addTask {
+                    _ = try await svc.join("c", endpoint: "e\(i)", userId: nil, metadata: [:], who: who)
+                    try await svc.leave("c", endpoint: "e\(i)", reason: nil, who: who)
+                }
+            }
+            try await group.waitForAll()
+        }
+        let events = try await svc.events("c", after: 0, wait: 0, endpoint: nil, who: service)
+        XCTAssertEqual(events.count, 401)
+        XCTAssertEqual(events.map { $0["conferenceVersion"]!.intValue! }, Array(1...401))
+        let state = try await svc.get("c", who: service)
+        XCTAssertEqual(state["version"], 401)
+        XCTAssertEqual(state["empty"], true)
+    }
+
+    func testParticipantActsOnlyOnItsOwnEndpoint() async throws {
+        let svc = makeService()
+        _ = try await svc.create(id: "c", creatorEndpoint: nil, metadata: [:], organizationId: nil, who: service)
+        _ = try await svc.join("c", endpoint: "a1", userId: nil, metadata: [:], who: alice)
+        _ = try await svc.join("c", endpoint: "b1", userId: nil, metadata: [:], who: bob)
+        do {
+            try await svc.leave("c", endpoint: "a1", reason: nil, who: bob)
+            XCTFail("bob left alice's endpoint")
+        } catch let e as HTTPError {
+            XCTAssertEqual(e.status, 403)
+        }
+        let outsider = Principal(subject: "carol", roles: [.participant], organizationId: nil)
+        do {
+            _ = try await svc.get("c", who: outsider)
+            XCTFail("carol read a conference she is not in")
+        } catch let e as HTTPError {
+            XCTAssertEqual(e.status, 403)
+        }
+        let view = try await svc.simpleView("c", who: alice)
+        XCTAssertEqual(view["participants"]?.arrayValue?.compactMap { $0["id"]?.stringValue }, ["alice", "bob"])
+    }
+
+    func testSendEventMasksTheStoredCopyOnly() async throws {
+        let svc = makeService()
+        _ = try await svc.create(id: "c", creatorEndpoint: nil, metadata: [:], organizationId: nil, who: service)
+        _ = try await svc.join("c", endpoint: "a1", userId: nil, metadata: [:], who: alice)
+        let sub = try await svc.subscribe("c", after: 2, endpoint: "a1", who: alice)
+        let event: [String: JSON] = ["type": "CardAddedEvent", "timestamp": "2026-01-01T00:00:00Z", "card": ["number": "4111"]]
+        let sent = try await svc.sendEvent("c", event: event, masks: [try JSONPath("$.card.number")], atLeastOnce: true)
+        XCTAssertEqual(sent, 1)
+        var it = sub.stream.makeAsyncIterator()
+        guard case .event(let live, let version)? = await it.next() else { return XCTFail("no live event") }
+        XCTAssertEqual(live["card"]?["number"], "4111")
+        XCTAssertEqual(version, 3)
+        let stored = try await svc.events("c", after: 2, wait: 0, endpoint: nil, who: service)
+        XCTAssertEqual(stored.first?["card"]?["number"], "****")
+
+        // Best effort: reaches only connected endpoints and is not stored.
+        _ = try await svc.join("c", endpoint: "b1", userId: nil, metadata: [:], who: bob)
+        let reached = try await svc.sendEvent("c", event: ["type": "HandRaisedEvent", "timestamp": "2026-01-01T00:00:00Z"], masks: [], atLeastOnce: false)
+        XCTAssertEqual(reached, 1)
+        let after = try await svc.events("c", after: 3, wait: 0, endpoint: nil, who: service)
+        XCTAssertEqual(after.map { $0["type"]?.stringValue }, ["ConferenceParticipantJoinedEvent"])
+    }
+
+    func testLongPollWakesOnChange() async throws {
+        let svc = makeService()
+        _ = try await svc.create(id: "c", creatorEndpoint: nil, metadata: [:], organizationId: nil, who: service)
+        let who = service
+        async let polled = svc.events("c", after: 1, wait: 5, endpoint: nil, who: who)
+        try await Task.sleep(nanoseconds: 100_000_000)
+        _ = try await svc.join("c", endpoint: "e", userId: nil, metadata: [:], who: who)
+        let result = try await polled
+        XCTAssertEqual(result.map { $0["type"]?.stringValue }, ["ConferenceParticipantJoinedEvent"])
+        let empty = try await svc.events("c", after: 2, wait: 0.2, endpoint: nil, who: who)
+        XCTAssertEqual(empty, [])
+    }
+
+    func testIdleConferenceEnds() async throws {
+        var config = ConferenceService.Configuration()
+        config.idleTimeout = 0.2
+        let svc = ConferenceService(configuration: config)
+        _ = try await svc.create(id: "c", creatorEndpoint: nil, metadata: [:], organizationId: nil, who: service)
+        try await Task.sleep(nanoseconds: 300_000_000)
+        await svc.sweep()
+        let events = try await svc.events("c", after: 1, wait: 0, endpoint: nil, who: service)
+        XCTAssertEqual(events.first?["type"], "ConferenceEndedEvent")
+        XCTAssertEqual(events.first?["reason"], "IDLE")
+        do {
+            _ = try await svc.get("c", who: service)
+            XCTFail("ended conference still readable")
+        } catch let e as HTTPError {
+            XCTAssertEqual(e.code, "CONFERENCE_ENDED")
+        }
+    }
+
+    func testMetadataSetAndRemove() async throws {
+        let svc = makeService()
+        _ = try await svc.create(id: "c", creatorEndpoint: nil, metadata: [:], organizationId: nil, who: service)
+        _ = try await svc.join("c", endpoint: "a1", userId: nil, metadata: [:], who: alice)
+        try await svc.updateMetadata("c", endpoint: "a1", key: "topic", operation: "SET", value: "hello", who: alice)
+        var state = try await svc.get("c", who: alice)
+        XCTAssertEqual(state["metadata"]?["topic"]?["value"], "hello")
+        XCTAssertEqual(state["metadata"]?["topic"]?["userId"], "alice")
+        XCTAssertEqual(state["metadata"]?["topic"]?["userEndpointId"], "a1")
+        try await svc.updateMetadata("c", endpoint: "a1", key: "topic", operation: "REMOVE", value: nil, who: alice)
+        state = try await svc.get("c", who: alice)
+        XCTAssertEqual(state["metadata"], .object([:]))
+    }
+}

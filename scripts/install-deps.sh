@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the server, its tests and benchmarks need,
+# only those missing. Usage: scripts/install-deps.sh [run|test]
+set -euo pipefail
+mode=${1:-run}
+pkgs=(pkg-config libssl-dev libsrtp2-dev libopus-dev libvpx-dev curl)
+if [ "$mode" = test ]; then
+  pkgs+=(wrk python3 python3-venv procps)
+fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "installing Debian packages: ${missing[*]}"
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
