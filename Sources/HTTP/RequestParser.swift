@@ -111,9 +111,12 @@ public struct RequestParser: Sendable {
         var start = 0
         while input.count - start >= 2, input[start] == 13, input[start + 1] == 10 { start += 2 }
         if start > 0 { return .needMore(consumed: start) }
-        guard let end = findHeadEnd(input) else {
+        // The same checks in the same order whether the head arrives whole or
+        // in pieces: bare LF within the first maxHeadBytes, then the size limit.
+        let end = findHeadEnd(input)
+        try rejectBareLF(input, upTo: min(end.map { $0 + 4 } ?? input.count, limits.maxHeadBytes))
+        guard let end else {
             if input.count > limits.maxHeadBytes { throw HTTPError(431, "HEADERS_TOO_LARGE", "request line and headers exceed \(limits.maxHeadBytes) bytes") }
-            try rejectBareLF(input, upTo: input.count)
             return .needMore(consumed: 0)
         }
         if end + 4 > limits.maxHeadBytes { throw HTTPError(431, "HEADERS_TOO_LARGE", "request line and headers exceed \(limits.maxHeadBytes) bytes") }

@@ -77,7 +77,9 @@ extension JSON {
         case .int(let i): out += String(i)
         case .double(let d):
             if d.isFinite {
-                if d.rounded() == d && abs(d) < 1e15 { out += String(Int64(d)) } else { out += "\(d)" }
+                // Swift's shortest round-trip form always keeps a fraction or
+                // exponent ("2.5e+20", "3.0"), so a double parses back as a double.
+                out += d.description
             } else {
                 out += "null"
             }

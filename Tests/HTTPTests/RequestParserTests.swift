@@ -92,6 +92,7 @@ final class RequestParserTests: XCTestCase {
             "\r\nGET /after-empty-line HTTP/1.1\r\nHost: x\r\n\r\n",
             "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
             "GET / HTTP/1.1\r\nHost: x\r\nBad Header: v\r\n\r\n",
+            "GET / HTTP/1.1\u{05}\nHost: x\r\n\r\n", // found by FuzzHTTPRequest: bare LF before a complete head
         ]
         for r in requests {
             let whole = feed(bytes(r))

@@ -6,6 +6,7 @@ final class JSONTests: XCTestCase {
         let text = #"{"a":[1,-2,3.5,true,false,null],"b":{"c":"d\"e\\f\n\u0001é😀"},"big":9007199254740993}"#
         let v = try JSON.parse(text)
         XCTAssertEqual(v["big"], .int(9007199254740993), "integers are exact beyond 2^53")
+        XCTAssertEqual(try JSON.parse(JSON.double(-2.5e10).serialized()), .double(-2.5e10), "found by FuzzJSON: integral doubles stay doubles")
         XCTAssertEqual(try JSON.parse(v.serialized()), v)
         XCTAssertEqual(v["b"]?["c"]?.stringValue, "d\"e\\f\n\u{01}é😀")
     }

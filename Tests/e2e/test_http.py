@@ -466,7 +466,7 @@ def test_max_connections_sixth_gets_503(maxconn_server):
             return None
         if r.status == 200:
             return c
-        c.close()  # an earlier connection may not be reaped yet: retry
+        print("DBG", r.status, r.body); c.close()  # an earlier connection may not be reaped yet: retry
         return None
 
     try:

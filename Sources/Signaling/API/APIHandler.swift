@@ -57,6 +57,9 @@ public final class APIHandler: HTTPHandler {
             }
         }
         switch path {
+        case "/":
+            try only("GET")
+            return .text(200, LandingPage.html, contentType: "text/html; charset=utf-8")
         case "/healthz":
             try only("GET")
             return json(200, ["status": "ok"])
