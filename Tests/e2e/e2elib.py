@@ -123,11 +123,20 @@ class SfuServer:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise ServerStartError(f"exited with code {self.proc.returncode}")
+            # A raw request with Connection: close, closed right away, so no
+            # pooled connection lingers (tests count connections).
             try:
-                r = requests.get(self.base + "/healthz", timeout=1)
-                if r.status_code == 200:
-                    return
-            except requests.RequestException:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                    data = b""
+                    while b"\r\n" not in data:
+                        chunk = s.recv(4096)
+                        if not chunk:
+                            break
+                        data += chunk
+                    if data.startswith(b"HTTP/1.1 200"):
+                        return
+            except OSError:
                 pass
             time.sleep(0.05)
         raise ServerStartError(f"/healthz not ready within {timeout} s")

@@ -37,7 +37,8 @@ def test_token_with_basic_credentials(server):
     assert "SERVICE" in payload["roles"]
     assert payload["iss"] == "sfu"
     assert isinstance(payload["jti"], str) and payload["jti"]
-    assert "org" in payload
+    # `org` (organization id) may be absent for a client configured without one.
+    assert isinstance(payload.get("org", ""), str)
     assert abs(payload["iat"] - t0) <= 5
     assert payload["exp"] - payload["iat"] == 3600
     assert len(sig) == 32

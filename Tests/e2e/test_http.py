@@ -111,8 +111,9 @@ def test_requests_session_reuses_connection(server):
         r = s.get(server.base + "/healthz", timeout=5)
         assert r.status_code == 200 and r.json() == HEALTH_OK
         assert r.headers["Content-Type"].startswith("application/json")
-    pool = s.get_adapter(server.base).poolmanager.connection_from_url(server.base)
-    assert pool.num_connections == 1, f"requests opened {pool.num_connections} connections"
+    pm = s.get_adapter(server.base).poolmanager
+    opened = sum(pm.pools[k].num_connections for k in pm.pools.keys())
+    assert opened == 1, f"requests opened {opened} connections for 3 requests"
     s.close()
 
 
@@ -243,6 +244,20 @@ def test_expect_100_continue_raw(server, svc_token):
         r = c.read_response()
         assert r.status == 200, r.body
         assert r.json()["id"] == cid
+
+
+def test_expect_100_continue_not_sent_when_rejected_before_body(server):
+    """No 100 Continue when the handler answers without reading the body
+    (here: no bearer token -> 401 straight away)."""
+    body = b'{"conferenceId": "never"}'
+    head = http_req("POST", f"{API}/create", [("Content-Type", "application/json"),
+                                                ("Content-Length", str(len(body))),
+                                                ("Expect", "100-continue")])
+    with RawConn(server.port) as c:
+        c.send(head)
+        assert c.readable(5), "no answer within 5 s"
+        r = c.read_response()
+        assert r.status == 401, r.head
 
 
 def test_head_healthz(server):
@@ -466,7 +481,7 @@ def test_max_connections_sixth_gets_503(maxconn_server):
             return None
         if r.status == 200:
             return c
-        print("DBG", r.status, r.body); c.close()  # an earlier connection may not be reaped yet: retry
+        c.close()  # an earlier connection may not be reaped yet: retry
         return None
 
     try:
