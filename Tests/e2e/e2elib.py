@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.parse
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -574,20 +575,61 @@ def parse_sse(text: str) -> list[SseEvent]:
 
 
 class SseReader:
-    """Reads an SSE stream with `requests` in a background thread."""
+    """Reads an SSE stream in a background thread over a raw socket (so that
+    `close()` can cut it at once, and each event is seen as it arrives)."""
 
     def __init__(self, url: str, headers: dict | None = None, params: dict | None = None):
         self.events: list[SseEvent] = []
         self.lock = threading.Lock()
         self.done = threading.Event()
         self.error: BaseException | None = None
-        self.status: int | None = None
-        self.content_type: str | None = None
-        self.resp = requests.get(url, headers=headers, params=params, stream=True, timeout=(5, 30))
-        self.status = self.resp.status_code
-        self.content_type = self.resp.headers.get("Content-Type")
+        u = urllib.parse.urlsplit(url)
+        target = u.path + ("?" + u.query if u.query else "")
+        if params:
+            target += ("&" if "?" in target else "?") + urllib.parse.urlencode(params)
+        h = {"Accept": "text/event-stream"}
+        h.update(headers or {})
+        req = f"GET {target} HTTP/1.1\r\nHost: {u.netloc}\r\n" + "".join(
+            f"{k}: {v}\r\n" for k, v in h.items()) + "\r\n"
+        self.conn = RawConn(u.port, timeout=30, host=u.hostname)
+        self.conn.send(req.encode("latin-1"))
+        self.head = self.conn.read_head()
+        self.status = self.head.status
+        self.content_type = self.head.header("Content-Type")
+        self.chunked = "chunked" in (self.head.header("Transfer-Encoding") or "").lower()
+        if self.status != 200:
+            self.done.set()
+            return
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
+
+    def _body_pieces(self):
+        c = self.conn
+        if self.chunked:
+            while True:
+                size = int(c._read_until(b"\r\n").split(b";")[0].strip(), 16)
+                if size == 0:
+                    return
+                yield c._read_exact(size)
+                if c._read_exact(2) != b"\r\n":
+                    raise AssertionError("bad chunk framing in SSE stream")
+        else:
+            if c.buf:
+                yield c.buf
+                c.buf = b""
+            while True:
+                data = c.sock.recv(65536)
+                if not data:
+                    return
+                yield data
+
+    def _lines(self):
+        buf = b""
+        for piece in self._body_pieces():
+            buf += piece
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                yield line.rstrip(b"\r").decode("utf-8")
 
     def _run(self) -> None:
         try:
@@ -612,21 +654,15 @@ class SseReader:
                 elif name == "data":
                     datas.append(value)
                     has = True
+        except (EOFError, OSError) as e:
+            if not self.closing:
+                self.error = e
         except BaseException as e:  # noqa: BLE001 - reported to the test
             self.error = e
         finally:
             self.done.set()
 
-    def _lines(self):
-        # One byte at a time so each event is seen as soon as it arrives;
-        # LF or CRLF line ends (requests' iter_lines mis-splits CRLF).
-        buf = b""
-        for b in self.resp.iter_content(chunk_size=1):
-            if b == b"\n":
-                yield buf.rstrip(b"\r").decode("utf-8")
-                buf = b""
-            else:
-                buf += b
+    closing = False
 
     def snapshot(self) -> list[SseEvent]:
         with self.lock:
@@ -655,7 +691,9 @@ class SseReader:
             time.sleep(0.02)
 
     def close(self) -> None:
+        self.closing = True
         try:
-            self.resp.close()
-        except Exception:
+            self.conn.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
             pass
+        self.conn.close()

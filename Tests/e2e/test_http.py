@@ -89,6 +89,29 @@ def test_pipelining_three_requests_in_one_write(server, svc_token):
     assert set(r3.json()) >= {"error", "message"}
 
 
+def test_pipelined_fast_request_does_not_overtake_slow_one(server, svc_token, api):
+    """A long-poll (answered after ~1 s) pipelined before /healthz: the
+    responses still come back in request order."""
+    cid = api.new_conference()
+    auth = [("Authorization", f"Bearer {svc_token}")]
+    data = (http_req("GET", f"{API}/{cid}/events?v=1&wait=1", auth)
+            + http_req("GET", "/healthz"))
+    with RawConn(server.port) as c:
+        t0 = time.monotonic()
+        c.send(data)
+        r1 = c.read_response()
+        r2 = c.read_response()
+        elapsed = time.monotonic() - t0
+    assert r1.status == 200 and r1.json() == [], r1.body
+    assert_json_health(r2)
+    assert elapsed >= 0.8, elapsed
+
+
+def test_absolute_form_request_target(server):
+    r = raw_exchange(server.port, http_req("GET", f"http://127.0.0.1:{server.port}/healthz"))
+    assert_json_health(r)
+
+
 def test_http_client_keepalive(server):
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
     try:

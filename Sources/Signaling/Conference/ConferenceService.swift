@@ -110,7 +110,7 @@ public actor ConferenceService {
 
     /// Applies one change: bumps the version, appends the event, delivers it.
     @discardableResult
-    func record(_ c: inout ConferenceState, _ type: String, _ fields: [String: JSON], live liveFields: [String: JSON]? = nil) -> JSON {
+    func record(_ c: ConferenceState, _ type: String, _ fields: [String: JSON], live liveFields: [String: JSON]? = nil) -> JSON {
         c.version += 1
         let envelope = makeEvent(c, type: type, version: c.version, fields: fields)
         c.log.append(envelope)
@@ -233,7 +233,7 @@ public actor ConferenceService {
     func sweep() async {
         let now = Self.monotonicSeconds()
         var ended: [String] = []
-        for (id, var c) in conferences {
+        for (id, c) in conferences {
             if c.ended {
                 if now - Double(c.endedAt) > configuration.endedRetention {
                     conferences[id] = nil
@@ -242,8 +242,7 @@ public actor ConferenceService {
                 continue
             }
             if let since = c.emptySince, now - since >= configuration.idleTimeout {
-                finish(&c, reason: "IDLE", endpoint: nil)
-                conferences[id] = c
+                finish(c, reason: "IDLE", endpoint: nil)
                 ended.append(id)
             }
         }
@@ -254,13 +253,13 @@ public actor ConferenceService {
     }
 
     /// Marks `c` ended, appends the event, and closes its streams.
-    func finish(_ c: inout ConferenceState, reason: String, endpoint: String?) {
+    func finish(_ c: ConferenceState, reason: String, endpoint: String?) {
         var members = pastMembers[c.id] ?? []
         for e in c.endpoints { members.insert(e.userId) }
         pastMembers[c.id] = members
         var fields: [String: JSON] = ["reason": .string(reason)]
         fields["userEndpointId"] = endpoint.map { .string($0) } ?? .null
-        record(&c, "ConferenceEndedEvent", fields)
+        record(c, "ConferenceEndedEvent", fields)
         c.ended = true
         c.endedAt = Int64(Self.monotonicSeconds())
         c.endpoints.removeAll()

@@ -58,13 +58,25 @@ struct Endpoint: Sendable {
 }
 
 /// A conference: its participants, metadata, version and event log.
-struct ConferenceState: Sendable {
+///
+/// A class confined to the `ConferenceService` actor, so that a change
+/// mutates it in place: a struct in a dictionary would be copied out and
+/// back, and its event log copied with it on every change.
+final class ConferenceState {
     let id: String
     let mode = "ROUTER"
     let organizationId: String?
     let creator: String
     let creatorEndpoint: String?
     let createdAt: Int64
+
+    init(id: String, organizationId: String?, creator: String, creatorEndpoint: String?, createdAt: Int64) {
+        self.id = id
+        self.organizationId = organizationId
+        self.creator = creator
+        self.creatorEndpoint = creatorEndpoint
+        self.createdAt = createdAt
+    }
     var metadata: [String: MetadataEntry] = [:]
     var endpoints: [Endpoint] = []
     var version: Int64 = 0

@@ -11,17 +11,17 @@ extension ConferenceService {
             throw HTTPError(503, "TOO_MANY_CONFERENCES", "the server holds its maximum of \(configuration.maxConferences) conferences")
         }
         let now = Self.nowMillis()
-        var c = ConferenceState(id: id, organizationId: organizationId ?? who.organizationId, creator: who.subject,
+        let c = ConferenceState(id: id, organizationId: organizationId ?? who.organizationId, creator: who.subject,
                                 creatorEndpoint: creatorEndpoint, createdAt: now)
         for (k, v) in metadata {
             c.metadata[k] = MetadataEntry(value: v, lastModified: now, userEndpointId: creatorEndpoint ?? "", userId: who.subject)
         }
         c.emptySince = Self.monotonicSeconds()
-        record(&c, "ConferenceCreatedEvent", [
+        conferences[id] = c
+        record(c, "ConferenceCreatedEvent", [
             "creator": .string(who.subject), "creatorEndpoint": creatorEndpoint.map { .string($0) } ?? .null,
             "mode": .string(c.mode), "metadata": .object(metadata.mapValues { .string($0) }),
         ])
-        conferences[id] = c
         Metrics.shared.increment("sfu_conferences_created_total")
         Log.info("conference \(id) created by \(who.subject)")
         return ["id": .string(id), "mode": .string(c.mode), "version": .int(c.version)]
@@ -40,7 +40,7 @@ extension ConferenceService {
     }
 
     public func join(_ id: String, endpoint: String, userId requestedUser: String?, metadata: JSON, who: Principal) throws(HTTPError) -> JSON {
-        var c = try live(id)
+        let c = try live(id)
         if c.endpointIndex(endpoint) != nil {
             throw HTTPError(409, "ENDPOINT_EXISTS", "endpoint '\(endpoint)' has already joined conference '\(id)'")
         }
@@ -50,17 +50,16 @@ extension ConferenceService {
         let userId = who.isService ? (requestedUser ?? who.subject) : who.subject
         c.endpoints.append(Endpoint(id: endpoint, userId: userId, metadata: metadata, joinedAt: Self.nowMillis()))
         c.emptySince = nil
-        record(&c, "ConferenceParticipantJoinedEvent", ["userEndpointId": .string(endpoint), "userId": .string(userId), "metadata": metadata])
-        conferences[id] = c
+        record(c, "ConferenceParticipantJoinedEvent", ["userEndpointId": .string(endpoint), "userId": .string(userId), "metadata": metadata])
         return c.json
     }
 
     /// Removes an endpoint with its streams and views; returns what it held.
-    func removeEndpoint(_ c: inout ConferenceState, _ index: Int, reason: String) -> [String] {
+    func removeEndpoint(_ c: ConferenceState, _ index: Int, reason: String) -> [String] {
         let e = c.endpoints[index]
         var freed: [String] = []
         for s in e.streams {
-            record(&c, "ConferenceStreamUnpublishedEvent", ["userEndpointId": .string(e.id), "userId": .string(e.userId), "streamId": .string(s.id), "reason": "LEFT"])
+            record(c, "ConferenceStreamUnpublishedEvent", ["userEndpointId": .string(e.id), "userId": .string(e.userId), "streamId": .string(s.id), "reason": "LEFT"])
             freed.append(s.id)
         }
         c.endpoints.remove(at: index)
@@ -70,23 +69,21 @@ extension ConferenceService {
                 c.endpoints[ei].streams[si].viewers = c.endpoints[ei].streams[si].viewers.filter { $0.value.endpointId != e.id }
             }
         }
-        record(&c, "ConferenceParticipantLeftEvent", ["userEndpointId": .string(e.id), "userId": .string(e.userId), "reason": .string(reason)])
+        record(c, "ConferenceParticipantLeftEvent", ["userEndpointId": .string(e.id), "userId": .string(e.userId), "reason": .string(reason)])
         if c.endpoints.isEmpty { c.emptySince = Self.monotonicSeconds() }
         return freed
     }
 
     public func leave(_ id: String, endpoint: String, reason: String?, who: Principal) throws(HTTPError) {
-        var c = try live(id)
+        let c = try live(id)
         let i = try ownedEndpoint(c, endpoint, who)
-        _ = removeEndpoint(&c, i, reason: reason ?? "LEFT")
-        conferences[id] = c
+        _ = removeEndpoint(c, i, reason: reason ?? "LEFT")
     }
 
     public func end(_ id: String, endpoint: String, reason: String?, who: Principal) async throws(HTTPError) {
-        var c = try live(id)
+        let c = try live(id)
         if !who.isService { _ = try ownedEndpoint(c, endpoint, who) }
-        finish(&c, reason: reason ?? "ENDED", endpoint: endpoint)
-        conferences[id] = c
+        finish(c, reason: reason ?? "ENDED", endpoint: endpoint)
         Log.info("conference \(id) ended by \(who.subject) (\(reason ?? "ENDED"))")
         for f in onEnded { await f(id) }
     }
@@ -106,26 +103,24 @@ extension ConferenceService {
 
     public func commitPublish(_ id: String, endpoint: String, streamId: String, type: StreamTypeName, metadata: JSON, videoBitrate: Int64?, who: Principal) throws(HTTPError) {
         try checkPublish(id, endpoint: endpoint, streamId: streamId, who: who)
-        var c = try live(id)
+        let c = try live(id)
         let i = try ownedEndpoint(c, endpoint, who)
         let type = StreamType(rawValue: type.rawValue)!
         c.endpoints[i].streams.append(PublishedStream(id: streamId, type: type, metadata: metadata, videoBitrate: videoBitrate))
-        record(&c, "ConferenceStreamPublishedEvent", [
+        record(c, "ConferenceStreamPublishedEvent", [
             "userEndpointId": .string(endpoint), "userId": .string(c.endpoints[i].userId), "streamId": .string(streamId),
             "streamType": .string(type.rawValue), "metadata": metadata, "videoBitrate": videoBitrate.map { .int($0) } ?? .null,
         ])
-        conferences[id] = c
     }
 
     public func unpublish(_ id: String, endpoint: String, streamId: String, who: Principal) throws(HTTPError) {
-        var c = try live(id)
+        let c = try live(id)
         let i = try ownedEndpoint(c, endpoint, who)
         guard let si = c.endpoints[i].streamIndex(streamId) else {
             throw HTTPError(404, "STREAM_NOT_FOUND", "endpoint '\(endpoint)' has no stream '\(streamId)'")
         }
         c.endpoints[i].streams.remove(at: si)
-        record(&c, "ConferenceStreamUnpublishedEvent", ["userEndpointId": .string(endpoint), "userId": .string(c.endpoints[i].userId), "streamId": .string(streamId), "reason": "UNPUBLISHED"])
-        conferences[id] = c
+        record(c, "ConferenceStreamUnpublishedEvent", ["userEndpointId": .string(endpoint), "userId": .string(c.endpoints[i].userId), "streamId": .string(streamId), "reason": "UNPUBLISHED"])
     }
 
     public func checkView(_ id: String, endpoint: String, streamId: String, viewerId: String?, who: Principal) throws(HTTPError) {
@@ -143,15 +138,14 @@ extension ConferenceService {
 
     public func commitView(_ id: String, endpoint: String, streamId: String, viewerId: String, metadata: JSON, who: Principal) throws(HTTPError) {
         try checkView(id, endpoint: endpoint, streamId: streamId, viewerId: viewerId, who: who)
-        var c = try live(id)
+        let c = try live(id)
         let (ei, si) = c.locateStream(streamId)!
         c.endpoints[ei].streams[si].viewers[viewerId] = Viewer(id: viewerId, endpointId: endpoint, metadata: metadata)
-        record(&c, "ConferenceStreamViewStartedEvent", ["userEndpointId": .string(endpoint), "streamId": .string(streamId), "viewerId": .string(viewerId)])
-        conferences[id] = c
+        record(c, "ConferenceStreamViewStartedEvent", ["userEndpointId": .string(endpoint), "streamId": .string(streamId), "viewerId": .string(viewerId)])
     }
 
     public func stopView(_ id: String, endpoint: String, streamId: String, viewerId: String, who: Principal) throws(HTTPError) {
-        var c = try live(id)
+        let c = try live(id)
         _ = try ownedEndpoint(c, endpoint, who)
         guard let (ei, si) = c.locateStream(streamId) else {
             throw HTTPError(404, "STREAM_NOT_FOUND", "stream '\(streamId)' is not published in conference '\(id)'")
@@ -160,23 +154,21 @@ extension ConferenceService {
             throw HTTPError(404, "VIEWER_NOT_FOUND", "endpoint '\(endpoint)' has no viewer '\(viewerId)' on stream '\(streamId)'")
         }
         c.endpoints[ei].streams[si].viewers[viewerId] = nil
-        record(&c, "ConferenceStreamViewStoppedEvent", ["userEndpointId": .string(endpoint), "streamId": .string(streamId), "viewerId": .string(viewerId)])
-        conferences[id] = c
+        record(c, "ConferenceStreamViewStoppedEvent", ["userEndpointId": .string(endpoint), "streamId": .string(streamId), "viewerId": .string(viewerId)])
     }
 
     /// Stores trickled candidates of a published stream (the media layer is told by the caller).
     public func addPublishCandidates(_ id: String, endpoint: String, streamId: String, candidates: [JSON], who: Principal) throws(HTTPError) {
-        var c = try live(id)
+        let c = try live(id)
         let i = try ownedEndpoint(c, endpoint, who)
         guard let si = c.endpoints[i].streamIndex(streamId) else {
             throw HTTPError(404, "STREAM_NOT_FOUND", "endpoint '\(endpoint)' has no stream '\(streamId)'")
         }
         c.endpoints[i].streams[si].iceCandidates.append(contentsOf: candidates.prefix(max(0, 64 - c.endpoints[i].streams[si].iceCandidates.count)))
-        conferences[id] = c
     }
 
     public func addViewCandidates(_ id: String, endpoint: String, streamId: String, viewerId: String, candidates: [JSON], who: Principal) throws(HTTPError) {
-        var c = try live(id)
+        let c = try live(id)
         _ = try ownedEndpoint(c, endpoint, who)
         guard let (ei, si) = c.locateStream(streamId) else {
             throw HTTPError(404, "STREAM_NOT_FOUND", "stream '\(streamId)' is not published in conference '\(id)'")
@@ -186,7 +178,6 @@ extension ConferenceService {
         }
         v.iceCandidates.append(contentsOf: candidates.prefix(max(0, 64 - v.iceCandidates.count)))
         c.endpoints[ei].streams[si].viewers[viewerId] = v
-        conferences[id] = c
     }
 
     /// Streams of `endpoint` addressed by an optional stream id (nil = all of them).
@@ -201,7 +192,7 @@ extension ConferenceService {
     }
 
     public func updateBitrate(_ id: String, endpoint: String, streamId: String?, videoBitrate: Int64, who: Principal) throws(HTTPError) -> [String] {
-        var c = try live(id)
+        let c = try live(id)
         let i = try ownedEndpoint(c, endpoint, who)
         let targets = try targetStreams(c, i, streamId)
         var changed: [String] = []
@@ -209,14 +200,13 @@ extension ConferenceService {
             c.endpoints[i].streams[si].videoBitrate = videoBitrate
             let sid = c.endpoints[i].streams[si].id
             changed.append(sid)
-            record(&c, "ConferenceStreamBitrateUpdatedEvent", ["userEndpointId": .string(endpoint), "streamId": .string(sid), "videoBitrate": .int(videoBitrate)])
+            record(c, "ConferenceStreamBitrateUpdatedEvent", ["userEndpointId": .string(endpoint), "streamId": .string(sid), "videoBitrate": .int(videoBitrate)])
         }
-        conferences[id] = c
         return changed
     }
 
     public func updateMetadata(_ id: String, endpoint: String, key: String, operation: String, value: String?, who: Principal) throws(HTTPError) {
-        var c = try live(id)
+        let c = try live(id)
         let i = try ownedEndpoint(c, endpoint, who)
         let userId = c.endpoints[i].userId
         if operation == "SET" {
@@ -226,49 +216,44 @@ extension ConferenceService {
                 throw HTTPError(404, "METADATA_KEY_NOT_FOUND", "conference '\(id)' has no metadata key '\(key)'")
             }
         }
-        record(&c, "ConferenceMetadataUpdatedEvent", ["userEndpointId": .string(endpoint), "userId": .string(userId), "key": .string(key),
+        record(c, "ConferenceMetadataUpdatedEvent", ["userEndpointId": .string(endpoint), "userId": .string(userId), "key": .string(key),
                                                       "operation": .string(operation), "value": value.map { .string($0) } ?? .null])
-        conferences[id] = c
     }
 
     public func updateParticipantMetadata(_ id: String, endpoint: String, metadata: JSON, who: Principal) throws(HTTPError) {
-        var c = try live(id)
+        let c = try live(id)
         let i = try ownedEndpoint(c, endpoint, who)
         c.endpoints[i].metadata = metadata
-        record(&c, "ConferenceParticipantMetadataUpdatedEvent", ["userEndpointId": .string(endpoint), "userId": .string(c.endpoints[i].userId), "metadata": metadata])
-        conferences[id] = c
+        record(c, "ConferenceParticipantMetadataUpdatedEvent", ["userEndpointId": .string(endpoint), "userId": .string(c.endpoints[i].userId), "metadata": metadata])
     }
 
     public func updateStreamMetadata(_ id: String, endpoint: String, streamId: String?, metadata: JSON, who: Principal) throws(HTTPError) {
-        var c = try live(id)
+        let c = try live(id)
         let i = try ownedEndpoint(c, endpoint, who)
         for si in try targetStreams(c, i, streamId) {
             c.endpoints[i].streams[si].metadata = metadata
-            record(&c, "ConferenceStreamMetadataUpdatedEvent", ["userEndpointId": .string(endpoint), "streamId": .string(c.endpoints[i].streams[si].id), "metadata": metadata])
+            record(c, "ConferenceStreamMetadataUpdatedEvent", ["userEndpointId": .string(endpoint), "streamId": .string(c.endpoints[i].streams[si].id), "metadata": metadata])
         }
-        conferences[id] = c
     }
 
     /// Media liveness reports (consent freshness): HEALTHY ↔ SICK.
     public func setEndpointState(_ id: String, endpoint: String, sick: Bool) {
-        guard var c = conferences[id], !c.ended, let i = c.endpointIndex(endpoint) else { return }
+        guard let c = conferences[id], !c.ended, let i = c.endpointIndex(endpoint) else { return }
         let state: EndpointState = sick ? .sick : .healthy
         if c.endpoints[i].state == state { return }
         c.endpoints[i].state = state
-        record(&c, "ConferenceParticipantStateChangedEvent", ["userEndpointId": .string(endpoint), "userId": .string(c.endpoints[i].userId), "state": .string(state.rawValue)])
-        conferences[id] = c
+        record(c, "ConferenceParticipantStateChangedEvent", ["userEndpointId": .string(endpoint), "userId": .string(c.endpoints[i].userId), "state": .string(state.rawValue)])
     }
 
     /// `sendEvent`: returns the number of endpoints reached.
     public func sendEvent(_ id: String, event: [String: JSON], masks: [JSONPath], atLeastOnce: Bool) throws(HTTPError) -> Int {
-        var c = try live(id)
+        let c = try live(id)
         let type = event["type"]!.stringValue!
         let stored = masks.isEmpty ? event : (JSON.object(event).masking(masks).objectValue ?? event)
         if atLeastOnce {
             let joined = c.endpoints.count
-            let logged = record(&c, type, stored, live: event)
-            conferences[id] = c
-            Log.info("conference \(id): event \(type) sent to \(joined) endpoints: \(logged.serialized())")
+            let logged = record(c, type, stored, live: event)
+                Log.info("conference \(id): event \(type) sent to \(joined) endpoints: \(logged.serialized())")
             return joined
         }
         let live = makeEvent(c, type: type, version: c.version, fields: event)
