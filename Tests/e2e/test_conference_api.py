@@ -67,10 +67,11 @@ MANDATORY = {
     "stopViewStream": ["conferenceId", "userEndpointId", "streamId", "viewerId"],
     "addPublishStreamIceCandidates": ["conferenceId", "userEndpointId", "streamId", "iceCandidates"],
     "addViewStreamIceCandidates": ["conferenceId", "userEndpointId", "streamId", "viewerId", "iceCandidates"],
-    "updatePublishedStreamBitrate": ["conferenceId", "userEndpointId", "streamId", "videoBitrate"],
+    # streamId is optional here (document 004): absent means every stream of the endpoint.
+    "updatePublishedStreamBitrate": ["conferenceId", "userEndpointId", "videoBitrate"],
     "updateMetadata": ["conferenceId", "userEndpointId", "key", "operation"],
     "updateParticipantMetadata": ["conferenceId", "userEndpointId", "newMetadata"],
-    "updateStreamMetadata": ["conferenceId", "userEndpointId", "streamId", "newMetadata"],
+    "updateStreamMetadata": ["conferenceId", "userEndpointId", "newMetadata"],
     "sendEvent": ["conferenceId", "event"],
 }
 MISSING_CASES = [(op, f) for op, fs in MANDATORY.items() for f in fs]
@@ -514,3 +515,20 @@ def test_unknown_conference_404_post(api, op):
 def test_unknown_conference_404_get(api, suffix):
     r = api.get(f"{uid('ghost')}{suffix}", timeout=5)
     assert_error(r, 404, "CONFERENCE_NOT_FOUND")
+
+
+@pytest.mark.parametrize("op,extra", [("updateStreamMetadata", {"newMetadata": {"a": "b"}}),
+                                      ("updatePublishedStreamBitrate", {"videoBitrate": 300000})])
+def test_stream_updates_without_stream_id_apply_to_every_stream(api, conf, op, extra):
+    """Document 004 makes streamId optional for these two: absent (or null)
+    means every stream of the endpoint — with none published, nothing changes."""
+    before = api.conference(conf)["version"]
+    for body in ({"conferenceId": conf, "userEndpointId": "ep1", **extra},
+                 {"conferenceId": conf, "userEndpointId": "ep1", "streamId": None, **extra}):
+        r = api.post(op, body)
+        assert r.status_code == 204, r.text
+    assert api.conference(conf)["version"] == before
+    # An unknown stream named explicitly is still 404.
+    r = api.post(op, {"conferenceId": conf, "userEndpointId": "ep1", "streamId": {"id": "nope"}, **extra})
+    assert r.status_code == 404, r.text
+    assert r.json()["error"] == "STREAM_NOT_FOUND"
