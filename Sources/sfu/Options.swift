@@ -30,6 +30,7 @@ let allOptions: [Option] = [
     Option(flag: "--keepalive-timeout", env: "SFU_KEEPALIVE_TIMEOUT", value: "SECONDS", defaultValue: "75", help: "Idle keep-alive connections are closed after this time."),
     Option(flag: "--body-timeout", env: "SFU_BODY_TIMEOUT", value: "SECONDS", defaultValue: "30", help: "A request body that stalls this long fails with 408."),
     Option(flag: "--shutdown-grace", env: "SFU_SHUTDOWN_GRACE", value: "SECONDS", defaultValue: "10", help: "On SIGTERM/SIGINT: stop accepting, let in-flight requests finish for up to this long, then exit."),
+    Option(flag: "--cors-origin", env: "SFU_CORS_ORIGINS", value: "ORIGIN", defaultValue: "*", help: "Origins whose web pages may call the API from a browser (CORS): '*' for any, a comma-separated list of exact origins, or 'none'."),
     Option(flag: "--log-level", env: "SFU_LOG_LEVEL", value: "LEVEL", defaultValue: "info", help: "debug, info, warn or error."),
     Option(flag: "--access-log", env: "SFU_ACCESS_LOG", value: nil, defaultValue: nil, help: "Log one line per HTTP request."),
     Option(flag: "--help", env: "", value: nil, defaultValue: nil, help: "Print this help and exit."),

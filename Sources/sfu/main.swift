@@ -66,7 +66,9 @@ do {
     confConfig.maxEndpointsPerConference = try settings.int("--max-participants", min: 1)
     let conferences = ConferenceService(configuration: confConfig)
     let media = UnavailableMedia(validate: OfferCheck.validate)
-    let api = APIHandler(conferences: conferences, auth: auth, media: media)
+    let corsSetting = settings.string("--cors-origin")
+    let cors = CORSPolicy(allowedOrigins: corsSetting == "none" ? [] : corsSetting.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
+    let api = APIHandler(conferences: conferences, auth: auth, media: media, cors: cors)
 
     var http = HTTPServer.Configuration()
     http.name = "api"

@@ -9,12 +9,15 @@ public final class APIHandler: HTTPHandler {
     let auth: Authenticator
     let media: MediaController
     let extraRoutes: [String: @Sendable (HTTPRequest) async throws -> HTTPResponse]
+    let cors: CORSPolicy
 
     /// JSON command bodies are small; 1 MiB is generous (SDP offers are ~10 KiB).
     public static let maxCommandBytes = 1 << 20
 
     public init(conferences: ConferenceService, auth: Authenticator, media: MediaController,
+                cors: CORSPolicy = CORSPolicy(allowedOrigins: ["*"]),
                 extraRoutes: [String: @Sendable (HTTPRequest) async throws -> HTTPResponse] = [:]) {
+        self.cors = cors
         self.conferences = conferences
         self.auth = auth
         self.media = media
@@ -26,13 +29,19 @@ public final class APIHandler: HTTPHandler {
     }
 
     public func handle(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let status: Int
         do {
-            let r = try await route(request)
-            status = r.status
-            Metrics.shared.increment("sfu_http_requests_total", labels: ["face": "api", "status": String(status)])
+            var r: HTTPResponse
+            if request.method == "OPTIONS", let origin = request.headers["Origin"] {
+                r = HTTPResponse(status: 204)
+                cors.preflight(origin: origin, request: request.headers, into: &r.headers)
+            } else {
+                r = try await route(request)
+            }
+            if let origin = request.headers["Origin"] { cors.allow(origin: origin, into: &r.headers) }
+            Metrics.shared.increment("sfu_http_requests_total", labels: ["face": "api", "status": String(r.status)])
             return r
-        } catch let e as HTTPError {
+        } catch var e as HTTPError {
+            if let origin = request.headers["Origin"] { cors.allow(origin: origin, into: &e.headers) }
             Metrics.shared.increment("sfu_http_requests_total", labels: ["face": "api", "status": String(e.status)])
             throw e
         }
