@@ -22,13 +22,14 @@ var package = Package(
         .target(name: "SDP"),
         .target(name: "ICE"),
         .target(name: "DTLS", dependencies: ["COpenSSL"]),
-        .target(name: "RTPRouter", dependencies: ["ICE", "DTLS", "SDP"], swiftSettings: unchecked),
+        .target(name: "RTPRouter", dependencies: ["ICE", "DTLS", "SDP", "CSystem"], swiftSettings: unchecked),
         .target(name: "Recorder", dependencies: ["RTPRouter"]),
         .target(name: "Signaling", dependencies: ["HTTP", "JSON", "SDP", "RTPRouter", "Recorder", "COpenSSL"]),
         .executableTarget(name: "sfu", dependencies: ["Signaling", "HTTP"]),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "RTPRouterTests", dependencies: ["RTPRouter"]),
         .testTarget(name: "SignalingTests", dependencies: ["Signaling", "JSON", "HTTP"]),
         // Fixtures are read through #filePath, so they are not resources.
         .testTarget(name: "SDPTests", dependencies: ["SDP"], exclude: ["Fixtures", "Capture"]),

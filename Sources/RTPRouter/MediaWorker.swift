@@ -1,0 +1,214 @@
+import CSystem
+import Foundation
+import Glibc
+
+/// What a media worker runs: it is handed every received datagram and a
+/// periodic tick, on the worker's own thread, and sends through `out`.
+/// Implementations are confined to that thread (not Sendable).
+public protocol DatagramHandler: AnyObject {
+    /// A datagram from `from`; `packet` is valid only during the call, but
+    /// may be modified in place (SRTP unprotect, header rewriting).
+    func received(_ packet: UnsafeMutableRawPointer, length: Int, from: UDPAddress, out: Outbox, now: UInt64)
+    /// Called every `tickInterval` (timers: RTCP, NACK, DTLS retransmits, consent).
+    func tick(out: Outbox, now: UInt64)
+}
+
+/// Queues datagrams to send at the end of the current batch (one
+/// `sendmmsg` per batch). Copies into pool slots, so callers may reuse
+/// their buffer at once. Confined to the worker thread.
+public final class Outbox {
+    let pool: PacketPool
+    let firstSlot: Int
+    let batch: DatagramBatch
+    let fd: Int32
+    var used = 0
+    public private(set) var sent = 0
+    public private(set) var dropped = 0
+
+    init(pool: PacketPool, firstSlot: Int, capacity: Int, fd: Int32) {
+        self.pool = pool
+        self.firstSlot = firstSlot
+        self.batch = DatagramBatch(capacity: capacity)
+        self.fd = fd
+    }
+
+    /// A slot to build an outgoing packet in; `commit` it or leave it unused.
+    @inline(__always)
+    public func reserve() -> UnsafeMutableRawPointer {
+        if used == batch.capacity { flush() }
+        return pool.slot(firstSlot + used)
+    }
+
+    /// Sends the packet built in the slot returned by the last `reserve()`.
+    @inline(__always)
+    public func commit(length: Int, to address: UDPAddress) {
+        _ = batch.append(pool.slot(firstSlot + used), length: length, to: address)
+        used += 1
+        if used == batch.capacity { flush() }
+    }
+
+    /// Copies `length` bytes from `bytes` and queues them.
+    public func send(_ bytes: UnsafeRawPointer, length: Int, to address: UDPAddress) {
+        guard length <= PacketPool.slotSize else { dropped += 1; return }
+        let slot = reserve()
+        slot.copyMemory(from: bytes, byteCount: length)
+        commit(length: length, to: address)
+    }
+
+    public func send(_ bytes: [UInt8], to address: UDPAddress) {
+        bytes.withUnsafeBytes { send($0.baseAddress!, length: $0.count, to: address) }
+    }
+
+    public func flush() {
+        if batch.count > 0 {
+            let n = batch.count
+            let refused = batch.flush(fd: fd)
+            sent += n - refused
+            dropped += refused
+        }
+        used = 0
+    }
+}
+
+/// One media worker: a thread, a UDP port, an epoll loop, a packet pool.
+/// Signaling reaches it only through `submit`/`call` (a mailbox drained on
+/// the worker thread), so nothing in the media path locks or hops threads.
+public final class MediaWorker: @unchecked Sendable {
+    public let index: Int
+    public let port: UInt16
+    public let tickInterval: UInt64 = 10_000_000 // 10 ms
+
+    private let socket: UDPSocket
+    private let epfd: Int32
+    private let wakeFD: Int32
+    private let mailboxLock = NSLock()
+    private var mailbox: [@Sendable (DatagramHandler) -> Void] = []
+    private var stopping = false
+    private var thread: Thread?
+
+    // Worker-confined state.
+    private var handler: DatagramHandler!
+    private let pool: PacketPool
+    private let receive: DatagramBatch
+    private let outbox: Outbox
+    private static let batchSize = 32
+
+    /// Counters read (approximately) by metrics.
+    public private(set) var packetsReceived: UInt64 = 0
+    public private(set) var batchesReceived: UInt64 = 0
+
+    public init(index: Int, port: UInt16) throws {
+        self.index = index
+        socket = try UDPSocket(port: port)
+        self.port = socket.port
+        epfd = epoll_create1(Int32(EPOLL_CLOEXEC))
+        wakeFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
+        pool = PacketPool(count: MediaWorker.batchSize * 2)
+        receive = DatagramBatch(capacity: MediaWorker.batchSize)
+        outbox = Outbox(pool: pool, firstSlot: MediaWorker.batchSize, capacity: MediaWorker.batchSize, fd: socket.fd)
+        for fd in [socket.fd, wakeFD] {
+            var ev = epoll_event()
+            ev.events = UInt32(EPOLLIN.rawValue)
+            ev.data.fd = fd
+            epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev)
+        }
+    }
+
+    /// Starts the thread with the handler it will own from now on.
+    public func start(_ makeHandler: @escaping @Sendable () -> DatagramHandler) {
+        let t = Thread { [self] in
+            self.handler = makeHandler()
+            self.run()
+        }
+        t.name = "media-\(index)"
+        t.stackSize = 1 << 20
+        thread = t
+        t.start()
+    }
+
+    /// Runs `work` on the worker thread with its handler.
+    public func submit(_ work: @escaping @Sendable (DatagramHandler) -> Void) {
+        mailboxLock.lock()
+        mailbox.append(work)
+        let first = mailbox.count == 1
+        mailboxLock.unlock()
+        if first {
+            var one: UInt64 = 1
+            _ = Glibc.write(wakeFD, &one, 8)
+        }
+    }
+
+    /// Runs `work` on the worker thread and returns its result.
+    public func call<T: Sendable>(_ work: @escaping @Sendable (DatagramHandler) -> T) async -> T {
+        await withCheckedContinuation { cont in
+            submit { h in cont.resume(returning: work(h)) }
+        }
+    }
+
+    public func stop() {
+        submit { [self] _ in self.stopping = true }
+    }
+
+    private func run() {
+        var events = [epoll_event](repeating: epoll_event(), count: 4)
+        var nextTick = monotonicNow() + tickInterval
+        while !stopping {
+            let now0 = monotonicNow()
+            let waitMs = nextTick > now0 ? Int32((nextTick - now0) / 1_000_000) : 0
+            let n = epoll_wait(epfd, &events, Int32(events.count), max(waitMs, 0))
+            var readable = false
+            if n > 0 {
+                for i in 0..<Int(n) {
+                    if events[i].data.fd == socket.fd { readable = true }
+                    if events[i].data.fd == wakeFD {
+                        var v: UInt64 = 0
+                        _ = Glibc.read(wakeFD, &v, 8)
+                    }
+                }
+            }
+            drainMailbox()
+            if readable { receiveAll() }
+            let now = monotonicNow()
+            if now >= nextTick {
+                handler.tick(out: outbox, now: now)
+                nextTick = now + tickInterval
+            }
+            outbox.flush()
+        }
+    }
+
+    /// Reads batches until the socket is empty (bounded, so the mailbox and
+    /// timers are not starved under load).
+    private func receiveAll() {
+        for _ in 0..<64 {
+            let n = receive.receive(fd: socket.fd, pool: pool, firstSlot: 0)
+            if n == 0 { return }
+            batchesReceived &+= 1
+            packetsReceived &+= UInt64(n)
+            let now = monotonicNow()
+            for i in 0..<n {
+                handler.received(pool.slot(i), length: receive.length(i), from: receive.address(i), out: outbox, now: now)
+            }
+            outbox.flush()
+            if n < receive.capacity { return }
+        }
+    }
+
+    private func drainMailbox() {
+        while true {
+            mailboxLock.lock()
+            let work = mailbox
+            mailbox.removeAll(keepingCapacity: true)
+            mailboxLock.unlock()
+            if work.isEmpty { return }
+            for w in work { w(handler) }
+        }
+    }
+}
+
+@inline(__always)
+public func monotonicNow() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+}

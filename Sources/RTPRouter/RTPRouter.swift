@@ -1,1 +1,0 @@
-// RTPRouter module
