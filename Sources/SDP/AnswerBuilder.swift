@@ -190,6 +190,11 @@ public struct AnswerBuilder: Sendable {
     /// The answer to a client that receives `tracks` from us.
     public func viewAnswer(to offer: SessionDescription, tracks: [OutgoingTrack]) throws(SDPError) -> Answer {
         try checkLocal()
+        for track in tracks {
+            for (what, value) in [("cname", track.cname), ("stream id", track.streamID), ("track id", track.trackID)] where !Text.isWord(value) {
+                throw .invalidLocalParameters(reason: "\(what) '\(value)' must be one word without spaces or control characters")
+            }
+        }
         try validateOffer(offer, supportedCodecs: policy)
         // Place every track in an m-line.
         var placement: [Int: (track: Int, map: [CodecMapping])] = [:]

@@ -301,6 +301,13 @@ final class AnswerTests: XCTestCase {
         XCTAssertEqual(answer.media.map(\.accepted), [true, false])
     }
 
+    func testViewTrackNamesAreChecked() throws {
+        var tracks = try tracks(publishedBy: "chromium156-sendrecv.sdp")
+        tracks[0].streamID = "two words"
+        XCTAssertThrowsSDPError(try testBuilder.viewAnswer(to: try Fixtures.parse("chromium156-recvonly.sdp"), tracks: tracks),
+                                .invalidLocalParameters(reason: "stream id 'two words' must be one word without spaces or control characters"))
+    }
+
     func testViewAnswerMaxBitrate() throws {
         var builder = testBuilder
         builder.maxVideoBitrate = 800_000

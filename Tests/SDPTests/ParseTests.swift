@@ -223,6 +223,17 @@ final class ParseTests: XCTestCase {
         XCTAssertEqual(sdp.serialize(), text.replacingOccurrences(of: "\n", with: "\r\n"))
     }
 
+    /// Separators are found per Unicode scalar: a combining mark after ':' or ' ' does not
+    /// glue it to the next character (in Swift ":\u{301}" is one Character).
+    func testCombiningMarksAfterSeparators() throws {
+        let text = minimalOffer + "a=x-note:\u{301}value \u{301}more\na=msid:s\u{301} \u{301}t\n"
+        let sdp = try SessionDescription.parse(text)
+        XCTAssertEqual(sdp.media[0].attributes.first { $0.name == "x-note" }?.value?.unicodeScalars.first, "\u{301}")
+        XCTAssertEqual(sdp.media[0].msids.first?.trackID?.unicodeScalars.first, "\u{301}")
+        XCTAssertEqual(try SessionDescription.parse(sdp.serialize()), sdp)
+        XCTAssertEqual(try SessionDescription.parse(sdp.serialize()).serialize(), sdp.serialize())
+    }
+
     func testParseBytesRejectsInvalidUTF8() {
         var bytes = Array(minimalOffer.utf8)
         bytes.insert(0xFF, at: 20)
