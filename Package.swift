@@ -20,7 +20,8 @@ var package = Package(
         .target(name: "JSON"),
         .target(name: "HTTP", dependencies: ["CSystem"]),
         .target(name: "SDP"),
-        .target(name: "ICE"),
+        .target(name: "ICE", dependencies: ["COpenSSL"]),
+        .target(name: "ICETestSupport", dependencies: ["ICE"]),
         .target(name: "DTLS", dependencies: ["COpenSSL"]),
         .target(name: "RTPRouter", dependencies: ["ICE", "DTLS", "SDP"], swiftSettings: unchecked),
         .target(name: "Recorder", dependencies: ["RTPRouter"]),
@@ -30,6 +31,7 @@ var package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "SignalingTests", dependencies: ["Signaling", "JSON", "HTTP"]),
+        .testTarget(name: "ICETests", dependencies: ["ICE", "ICETestSupport"]),
     ]
 )
 
@@ -39,5 +41,6 @@ if ProcessInfo.processInfo.environment["SFU_FUZZ"] != nil {
     package.targets += [
         .executableTarget(name: "FuzzHTTPRequest", dependencies: ["HTTP"], path: "fuzz/FuzzHTTPRequest"),
         .executableTarget(name: "FuzzJSON", dependencies: ["JSON"], path: "fuzz/FuzzJSON"),
+        .executableTarget(name: "FuzzSTUN", dependencies: ["ICE"], path: "fuzz/FuzzSTUN"),
     ]
 }
