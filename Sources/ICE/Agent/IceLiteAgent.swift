@@ -123,13 +123,12 @@ public struct IceLiteAgent: Sendable {
         /// RFC 8445 §7.3: the USERNAME must be `ourUfrag:theirUfrag`. If the
         /// remote ufrag is not known, only our part (and a non-empty remote part) is checked.
         func accepts(username: String) -> Bool {
-            if let remote = remoteUfrag {
-                return username.utf8.count == local.ufrag.utf8.count + 1 + remote.utf8.count
-                    && username == local.ufrag + ":" + remote
-            }
-            let u = username.utf8
-            return u.count > local.ufrag.utf8.count + 1 && u.starts(with: local.ufrag.utf8)
-                && u[u.index(u.startIndex, offsetBy: local.ufrag.utf8.count)] == UInt8(ascii: ":")
+            let u = username.utf8, ours = local.ufrag.utf8
+            guard u.count > ours.count + 1, u.starts(with: ours) else { return false }
+            let colon = u.index(u.startIndex, offsetBy: ours.count)
+            guard u[colon] == UInt8(ascii: ":") else { return false }
+            guard let remote = remoteUfrag else { return true }
+            return u[u.index(after: colon)...].elementsEqual(remote.utf8)
         }
     }
 
