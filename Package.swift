@@ -20,7 +20,8 @@ var package = Package(
         .target(name: "JSON"),
         .target(name: "HTTP", dependencies: ["CSystem"]),
         .target(name: "SDP"),
-        .target(name: "ICE"),
+        .target(name: "ICE", dependencies: ["COpenSSL"]),
+        .target(name: "ICETestSupport", dependencies: ["ICE"]),
         .target(name: "DTLS", dependencies: ["COpenSSL"]),
         .target(name: "RTPRouter", dependencies: ["ICE", "DTLS", "SDP", "CSystem"], swiftSettings: unchecked),
         .target(name: "Recorder", dependencies: ["RTPRouter"]),
@@ -33,6 +34,7 @@ var package = Package(
         .testTarget(name: "SignalingTests", dependencies: ["Signaling", "JSON", "HTTP"]),
         // Fixtures are read through #filePath, so they are not resources.
         .testTarget(name: "SDPTests", dependencies: ["SDP"], exclude: ["Fixtures", "Capture"]),
+        .testTarget(name: "ICETests", dependencies: ["ICE", "ICETestSupport"]),
     ]
 )
 
@@ -43,5 +45,6 @@ if ProcessInfo.processInfo.environment["SFU_FUZZ"] != nil {
         .executableTarget(name: "FuzzHTTPRequest", dependencies: ["HTTP"], path: "fuzz/FuzzHTTPRequest"),
         .executableTarget(name: "FuzzJSON", dependencies: ["JSON"], path: "fuzz/FuzzJSON"),
         .executableTarget(name: "FuzzSDP", dependencies: ["SDP"], path: "fuzz/FuzzSDP"),
+        .executableTarget(name: "FuzzSTUN", dependencies: ["ICE"], path: "fuzz/FuzzSTUN"),
     ]
 }
