@@ -14,14 +14,16 @@ var package = Package(
     targets: [
         // C libraries
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
         .target(name: "CSystem"),
+        .target(name: "CDTLSShim", dependencies: ["COpenSSL"]),
 
         // Pure wire formats and protocol modules
         .target(name: "JSON"),
         .target(name: "HTTP", dependencies: ["CSystem"]),
         .target(name: "SDP"),
         .target(name: "ICE"),
-        .target(name: "DTLS", dependencies: ["COpenSSL"]),
+        .target(name: "DTLS", dependencies: ["COpenSSL", "CSRTP", "CDTLSShim"]),
         .target(name: "RTPRouter", dependencies: ["ICE", "DTLS", "SDP"], swiftSettings: unchecked),
         .target(name: "Recorder", dependencies: ["RTPRouter"]),
         .target(name: "Signaling", dependencies: ["HTTP", "JSON", "SDP", "RTPRouter", "Recorder", "COpenSSL"]),
@@ -30,6 +32,7 @@ var package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "SignalingTests", dependencies: ["Signaling", "JSON", "HTTP"]),
+        .testTarget(name: "DTLSTests", dependencies: ["DTLS"]),
     ]
 )
 
