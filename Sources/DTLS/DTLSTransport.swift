@@ -106,7 +106,11 @@ public final class DTLSTransport {
     private let context: DTLSContext
     private let expectedFingerprints: [DTLSFingerprint]
     /// `SSL*`, owned (it owns the BIO).
-    private let ssl: OpaquePointer
+    private var ssl: OpaquePointer
+    /// Whether OpenSSL has written anything yet (before that, a passive transport can be reset).
+    private var wroteAnything = false
+    /// Datagrams dropped because they could not start a handshake.
+    public private(set) var ignoredDatagrams = 0
     private let handshakeDeadline: UInt64
     private var retransmitDeadline: UInt64?
     private var started = false
@@ -127,28 +131,42 @@ public final class DTLSTransport {
     public init(context: DTLSContext, role: Role = .passive, expectedFingerprints: [DTLSFingerprint],
                 configuration: Configuration = Configuration(), now: UInt64) throws(DTLSSetupError) {
         precondition(!expectedFingerprints.isEmpty, "the peer's fingerprint is required")
+        self.ssl = try Self.makeSSL(context: context, role: role, mtu: configuration.mtu)
+        self.context = context
+        self.role = role
+        self.expectedFingerprints = expectedFingerprints
+        self.configuration = configuration
+        self.handshakeDeadline = now &+ configuration.handshakeTimeoutNanoseconds
+        attach()
+    }
+
+    /// A configured `SSL*` with our datagram BIO, not yet pointing back at a transport.
+    private static func makeSSL(context: DTLSContext, role: Role, mtu: Int) throws(DTLSSetupError) -> OpaquePointer {
         OpenSSLErrors.clear()
         guard let ssl = SSL_new(context.ctx) else { throw DTLSSetupError("SSL_new failed") }
         guard let bio = BIO_new(DatagramBIOMethod.shared.method) else {
             SSL_free(ssl)
             throw DTLSSetupError("BIO_new failed")
         }
-        self.ssl = ssl
-        self.context = context
-        self.role = role
-        self.expectedFingerprints = expectedFingerprints
-        self.configuration = configuration
-        self.handshakeDeadline = now &+ configuration.handshakeTimeoutNanoseconds
-
         SSL_set_bio(ssl, bio, bio)   // one reference, used for both directions
-        BIO_set_data(bio, Unmanaged.passUnretained(self).toOpaque())
-        SSL_set_ex_data(ssl, 0, Unmanaged.passUnretained(self).toOpaque())
-        guard sfu_dtls_set_mtu(ssl, configuration.mtu) == 1 else { throw DTLSSetupError("MTU \(configuration.mtu) too small") }
+        guard sfu_dtls_set_mtu(ssl, mtu) == 1 else {
+            SSL_free(ssl)
+            throw DTLSSetupError("MTU \(mtu) too small")
+        }
         DTLS_set_timer_cb(ssl, dtlsTimerCallback)
         switch role {
         case .passive: SSL_set_accept_state(ssl)
         case .active: SSL_set_connect_state(ssl)
         }
+        return ssl
+    }
+
+    /// Points the BIO and the SSL's app data at this transport (unretained: the
+    /// transport owns the SSL, which owns the BIO).
+    private func attach() {
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        BIO_set_data(SSL_get_rbio(ssl), me)
+        SSL_set_ex_data(ssl, 0, me)
     }
 
     deinit {
@@ -184,6 +202,8 @@ public final class DTLSTransport {
 
     /// Handles one received DTLS datagram (first byte 20…63, RFC 7983).
     public func handleDatagram(_ datagram: UnsafeRawBufferPointer, now: UInt64) -> [DTLSAction] {
+        // An empty read would look like end-of-file to OpenSSL.
+        guard datagram.count > 0 else { return [] }
         var actions: [DTLSAction] = []
         switch state {
         case .failed, .closed:
@@ -260,6 +280,7 @@ public final class DTLSTransport {
 
     private func driveHandshake(_ actions: inout [DTLSAction]) {
         OpenSSLErrors.clear()
+        let wroteBefore = wroteAnything
         let r = SSL_do_handshake(ssl)
         if r == 1 {
             completeHandshake(&actions)
@@ -273,8 +294,28 @@ public final class DTLSTransport {
             state = .closed
             actions.append(.closed)
         default:
+            if role == .passive && !wroteBefore, fingerprintFailure == nil, resetPassive() {
+                // Junk before any ClientHello (a stray or spoofed datagram): the
+                // SSL holds no state worth keeping, so start over silently
+                // instead of failing the transport.
+                ignoredDatagrams += 1
+                return
+            }
             fail(fingerprintFailure ?? .handshake(errorText(default: "handshake error")), &actions)
         }
+    }
+
+    /// Replaces the passive SSL with a fresh one and forgets what the old one wrote.
+    private func resetPassive() -> Bool {
+        guard let fresh = try? Self.makeSSL(context: context, role: .passive, mtu: configuration.mtu) else { return false }
+        SSL_free(ssl)
+        ssl = fresh
+        attach()
+        current = []
+        outgoing = []
+        wroteAnything = false
+        OpenSSLErrors.clear()
+        return true
     }
 
     private func completeHandshake(_ actions: inout [DTLSAction]) {
@@ -373,6 +414,7 @@ public final class DTLSTransport {
 
     /// The BIO wrote one record: pack it into the current datagram if it fits.
     func appendOutgoingRecord(_ record: UnsafeRawBufferPointer) {
+        wroteAnything = true
         if !current.isEmpty && current.count + record.count > configuration.mtu {
             outgoing.append(current)
             current = []
