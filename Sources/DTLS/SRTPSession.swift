@@ -43,7 +43,10 @@ private let srtpInitStatus: UInt32 = srtp_init().rawValue
 ///
 /// - Inbound: the peer's master key, `ssrc_any_inbound`, replay protection on.
 /// - Outbound: our master key, `ssrc_any_outbound`, `allow_repeat_tx` so a NACKed
-///   packet can be protected again with its original sequence number.
+///   packet can be protected again with its original sequence number. libsrtp
+///   keeps a replay window on the sending side too and refuses to protect an
+///   index older than it (`replayOld`), so the outbound window is the maximum
+///   (32,767 packets) to let resends reach far back.
 ///
 /// Not thread-safe and not `Sendable`: it wraps an `srtp_t` and must stay on its
 /// worker's thread.
@@ -61,7 +64,8 @@ public final class SRTPSession {
 
     /// - Parameters:
     ///   - masterKey: master key followed by master salt (30 bytes for AES-CM, 28 for GCM).
-    ///   - replayWindow: inbound replay window in packets (64…32767).
+    ///   - replayWindow: replay window in packets (64…32767). Inbound: how late a
+    ///     packet may arrive. Outbound: how far back a resend may go.
     public init(profile: SRTPProfile, masterKey: [UInt8], direction: Direction, replayWindow: Int = 1024) throws(SRTPError) {
         guard srtpInitStatus == 0 else { throw SRTPError(status: srtpInitStatus) }
         guard masterKey.count == profile.keyLength + profile.saltLength,
@@ -99,7 +103,7 @@ public final class SRTPSession {
 
     /// The session that protects what we send.
     public convenience init(outbound keys: SRTPKeys) throws(SRTPError) {
-        try self.init(profile: keys.profile, masterKey: keys.localMasterKey, direction: .outbound)
+        try self.init(profile: keys.profile, masterKey: keys.localMasterKey, direction: .outbound, replayWindow: 0x7fff)
     }
 
     deinit {
