@@ -28,6 +28,8 @@ var package = Package(
         .target(name: "Recorder", dependencies: ["RTPRouter"]),
         .target(name: "Signaling", dependencies: ["HTTP", "JSON", "SDP", "RTPRouter", "Recorder", "COpenSSL"]),
         .executableTarget(name: "sfu", dependencies: ["Signaling", "HTTP"]),
+        // swift run -c release srtp-bench: SRTP cost per packet and DTLS handshake time, as JSON.
+        .executableTarget(name: "srtp-bench", dependencies: ["DTLS"], path: "bench/srtp-bench"),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
