@@ -14,7 +14,9 @@ var package = Package(
     targets: [
         // C libraries
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
         .target(name: "CSystem"),
+        .target(name: "CDTLSShim", dependencies: ["COpenSSL"]),
 
         // Pure wire formats and protocol modules
         .target(name: "JSON"),
@@ -22,11 +24,13 @@ var package = Package(
         .target(name: "SDP"),
         .target(name: "ICE", dependencies: ["COpenSSL"]),
         .target(name: "ICETestSupport", dependencies: ["ICE"]),
-        .target(name: "DTLS", dependencies: ["COpenSSL"]),
+        .target(name: "DTLS", dependencies: ["COpenSSL", "CSRTP", "CDTLSShim"]),
         .target(name: "RTPRouter", dependencies: ["ICE", "DTLS", "SDP", "CSystem"], swiftSettings: unchecked),
         .target(name: "Recorder", dependencies: ["RTPRouter"]),
         .target(name: "Signaling", dependencies: ["HTTP", "JSON", "SDP", "RTPRouter", "Recorder", "COpenSSL"]),
         .executableTarget(name: "sfu", dependencies: ["Signaling", "HTTP"]),
+        // swift run -c release srtp-bench: SRTP cost per packet and DTLS handshake time, as JSON.
+        .executableTarget(name: "srtp-bench", dependencies: ["DTLS"], path: "bench/srtp-bench"),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
@@ -35,6 +39,7 @@ var package = Package(
         // Fixtures are read through #filePath, so they are not resources.
         .testTarget(name: "SDPTests", dependencies: ["SDP"], exclude: ["Fixtures", "Capture"]),
         .testTarget(name: "ICETests", dependencies: ["ICE", "ICETestSupport"]),
+        .testTarget(name: "DTLSTests", dependencies: ["DTLS"]),
     ]
 )
 
