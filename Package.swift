@@ -44,5 +44,6 @@ if ProcessInfo.processInfo.environment["SFU_FUZZ"] != nil {
     package.targets += [
         .executableTarget(name: "FuzzHTTPRequest", dependencies: ["HTTP"], path: "fuzz/FuzzHTTPRequest"),
         .executableTarget(name: "FuzzJSON", dependencies: ["JSON"], path: "fuzz/FuzzJSON"),
+        .executableTarget(name: "FuzzDTLS", dependencies: ["DTLS"], path: "fuzz/FuzzDTLS"),
     ]
 }
