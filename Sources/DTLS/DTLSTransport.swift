@@ -301,6 +301,10 @@ public final class DTLSTransport {
                 ignoredDatagrams += 1
                 return
             }
+            if fingerprintFailure == nil, ERR_GET_REASON(ERR_peek_error()) == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE {
+                OpenSSLErrors.clear()
+                return fail(.noPeerCertificate, &actions)
+            }
             fail(fingerprintFailure ?? .handshake(errorText(default: "handshake error")), &actions)
         }
     }

@@ -41,6 +41,11 @@ final class OpenSSLInteropTests: XCTestCase {
         XCTAssertNil(result.keys)
     }
 
+    func testSClientWithoutACertificateFails() throws {
+        let result = try runAgainstSClient(profiles: "SRTP_AEAD_AES_128_GCM", exportLength: 56, presentCertificate: false)
+        XCTAssertEqual(result.failure, .noPeerCertificate, result.output)
+    }
+
     func testSClientWithAnotherCertificateThanSignalledFails() throws {
         let result = try runAgainstSClient(profiles: "SRTP_AEAD_AES_128_GCM", exportLength: 56,
                                            expected: Fixtures.otherCertificate.fingerprint)
@@ -93,7 +98,8 @@ final class OpenSSLInteropTests: XCTestCase {
         return try XCTUnwrap(DTLSFingerprint(algorithm: "sha-256", value: value), text)
     }
 
-    private func runAgainstSClient(profiles: String?, exportLength: Int, expected: DTLSFingerprint? = nil) throws -> Outcome {
+    private func runAgainstSClient(profiles: String?, exportLength: Int, expected: DTLSFingerprint? = nil,
+                                   presentCertificate: Bool = true) throws -> Outcome {
         let fingerprint = try clientFingerprint()
 
         // Our side: a UDP socket on 127.0.0.1, port chosen by the kernel.
@@ -116,8 +122,8 @@ final class OpenSSLInteropTests: XCTestCase {
                                           now: DTLSTransport.monotonicNow())
 
         var arguments = ["s_client", "-dtls1_2", "-connect", "127.0.0.1:\(port)",
-                         "-cert", certPath, "-key", keyPath,
                          "-keymatexport", "EXTRACTOR-dtls_srtp", "-keymatexportlen", String(exportLength)]
+        if presentCertificate { arguments += ["-cert", certPath, "-key", keyPath] }
         if let profiles { arguments += ["-use_srtp", profiles] }
         let client = Process()
         client.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")

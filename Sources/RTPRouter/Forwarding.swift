@@ -1,0 +1,177 @@
+import SDP
+
+/// Big-endian loads and stores on packet memory: the only way the media
+/// path touches headers (no `Data`, no arrays, no copies).
+@usableFromInline
+enum Wire {
+    @inline(__always) static func u8(_ p: UnsafeRawPointer, _ o: Int) -> UInt8 { p.load(fromByteOffset: o, as: UInt8.self) }
+    @inline(__always) static func u16(_ p: UnsafeRawPointer, _ o: Int) -> UInt16 {
+        UInt16(p.load(fromByteOffset: o, as: UInt8.self)) << 8 | UInt16(p.load(fromByteOffset: o + 1, as: UInt8.self))
+    }
+    @inline(__always) static func u32(_ p: UnsafeRawPointer, _ o: Int) -> UInt32 {
+        UInt32(u16(p, o)) << 16 | UInt32(u16(p, o + 2))
+    }
+    @inline(__always) static func set8(_ p: UnsafeMutableRawPointer, _ o: Int, _ v: UInt8) { p.storeBytes(of: v, toByteOffset: o, as: UInt8.self) }
+    @inline(__always) static func set16(_ p: UnsafeMutableRawPointer, _ o: Int, _ v: UInt16) {
+        set8(p, o, UInt8(v >> 8)); set8(p, o + 1, UInt8(v & 0xff))
+    }
+    @inline(__always) static func set32(_ p: UnsafeMutableRawPointer, _ o: Int, _ v: UInt32) {
+        set16(p, o, UInt16(v >> 16)); set16(p, o + 2, UInt16(v & 0xffff))
+    }
+}
+
+/// One published track (an m-line of the publisher's offer): which payload
+/// types belong to it, and the SSRC it was last seen with.
+final class ProducerTrack {
+    let kind: MediaKind
+    let codecs: [NegotiatedCodec]
+    /// Primary payload types of this track.
+    let payloadTypes: Set<UInt8>
+    /// RTX payload types of this track.
+    let rtxPayloadTypes: Set<UInt8>
+    let clockRate: UInt32
+    var ssrc: UInt32?
+    var consumers: [Consumer] = []
+    var lastKeyframeRequest: UInt64 = 0
+    var packets: UInt64 = 0
+    /// The last sender report: NTP time, RTP time, arrival (monotonic ns).
+    var lastSR: (ntp: UInt64, rtp: UInt32, at: UInt64)?
+
+    init(kind: MediaKind, codecs: [NegotiatedCodec]) {
+        self.kind = kind
+        self.codecs = codecs
+        payloadTypes = Set(codecs.map(\.payloadType))
+        rtxPayloadTypes = Set(codecs.compactMap(\.rtxPayloadType))
+        clockRate = codecs.first.map { UInt32($0.clockRate) } ?? 90000
+    }
+}
+
+/// A published stream on a worker: its transport and tracks.
+final class Producer {
+    let transport: PeerTransport
+    var tracks: [ProducerTrack]
+    /// Payload type → track, for the 128 possible values.
+    var trackByPayloadType = [Int8](repeating: -1, count: 128)
+
+    init(transport: PeerTransport, tracks: [ProducerTrack]) {
+        self.transport = transport
+        self.tracks = tracks
+        for (i, t) in tracks.enumerated() {
+            for pt in t.payloadTypes where pt < 128 { trackByPayloadType[Int(pt)] = Int8(i) }
+        }
+    }
+}
+
+/// One viewer's copy of one producer track: the SSRC, payload types and
+/// header-extension ids the viewer negotiated, and the sequence/timestamp
+/// rewriting that keeps its stream continuous.
+final class Consumer {
+    let transport: PeerTransport
+    let kind: MediaKind
+    let ssrc: UInt32
+    /// Publisher payload type → viewer payload type (0xff: not negotiated).
+    var payloadTypeMap = [UInt8](repeating: 0xff, count: 128)
+    /// Publisher extension id → viewer extension id (0: remove the element).
+    var extensionMap = [UInt8](repeating: 0, count: 16)
+    var waitingForKeyframe: Bool
+    var started = false
+    var seqDelta: UInt16 = 0
+    var lastOutSeq: UInt16 = 0
+    var tsDelta: UInt32 = 0
+    var lastOutTs: UInt32 = 0
+    var lastSourceSSRC: UInt32?
+    var lastForwardAt: UInt64 = 0
+    var packetsSent: UInt64 = 0
+    var octetsSent: UInt64 = 0
+    var lastKeyframeAsk: UInt64 = 0
+
+    init(transport: PeerTransport, kind: MediaKind, ssrc: UInt32) {
+        self.transport = transport
+        self.kind = kind
+        self.ssrc = ssrc
+        self.waitingForKeyframe = kind == .video
+    }
+
+    /// Re-bases sequence numbers and timestamps on a new source (first
+    /// packet, or the publisher restarted with a new SSRC) so the viewer
+    /// sees one continuous stream.
+    func resync(toSeq seq: UInt16, ts: UInt32, ssrc: UInt32, now: UInt64, clockRate: UInt32) {
+        if started {
+            seqDelta = lastOutSeq &+ 1 &- seq
+            let elapsed = UInt64(now &- lastForwardAt) / 1_000_000 // ms
+            let advance = UInt32(truncatingIfNeeded: max(1, elapsed) &* UInt64(clockRate) / 1000)
+            tsDelta = lastOutTs &+ advance &- ts
+        } else {
+            seqDelta = UInt16.random(in: 0...UInt16.max) &- seq
+            tsDelta = UInt32.random(in: 0...UInt32.max) &- ts
+            started = true
+        }
+        lastSourceSSRC = ssrc
+    }
+}
+
+/// RTP payload inspection needed by the router (keyframes).
+enum Payload {
+    /// Whether an RTP payload starts a keyframe, for the codecs we forward.
+    static func isKeyframe(codec: String, _ p: UnsafeRawPointer, _ length: Int) -> Bool {
+        switch codec.lowercased() {
+        case "vp8": return vp8Keyframe(p, length)
+        case "vp9": return vp9Keyframe(p, length)
+        case "h264": return h264Keyframe(p, length)
+        case "av1": return length >= 1 && Wire.u8(p, 0) & 0x08 != 0 // N bit: new coded video sequence
+        default: return true
+        }
+    }
+
+    /// RFC 7741 §4.2/§4.3: payload descriptor, then the VP8 payload header whose P bit is 0 for keyframes.
+    static func vp8Keyframe(_ p: UnsafeRawPointer, _ n: Int) -> Bool {
+        guard n >= 1 else { return false }
+        let b0 = Wire.u8(p, 0)
+        let start = b0 & 0x10 != 0
+        let pid = b0 & 0x07
+        guard start && pid == 0 else { return false }
+        var o = 1
+        if b0 & 0x80 != 0 { // X
+            guard n > o else { return false }
+            let x = Wire.u8(p, o)
+            o += 1
+            if x & 0x80 != 0 { // I
+                guard n > o else { return false }
+                o += Wire.u8(p, o) & 0x80 != 0 ? 2 : 1
+            }
+            if x & 0x40 != 0 { o += 1 } // L
+            if x & 0x30 != 0 { o += 1 } // T or K
+        }
+        guard n > o else { return false }
+        return Wire.u8(p, o) & 0x01 == 0
+    }
+
+    /// VP9 (RFC 9628 §4.2): start of a frame (B), not inter-predicted (P = 0), base spatial layer.
+    static func vp9Keyframe(_ p: UnsafeRawPointer, _ n: Int) -> Bool {
+        guard n >= 1 else { return false }
+        let b0 = Wire.u8(p, 0)
+        return b0 & 0x40 == 0 && b0 & 0x08 != 0 // P == 0, B == 1
+    }
+
+    /// H.264 (RFC 6184): an IDR or SPS NAL unit, alone, in STAP-A or starting an FU-A.
+    static func h264Keyframe(_ p: UnsafeRawPointer, _ n: Int) -> Bool {
+        guard n >= 2 else { return false }
+        let type = Wire.u8(p, 0) & 0x1f
+        switch type {
+        case 5, 7: return true
+        case 24: // STAP-A
+            var o = 1
+            while o + 3 <= n {
+                let size = Int(Wire.u16(p, o))
+                let t = Wire.u8(p, o + 2) & 0x1f
+                if t == 5 || t == 7 { return true }
+                o += 2 + size
+            }
+            return false
+        case 28: // FU-A
+            let fu = Wire.u8(p, 1)
+            return fu & 0x80 != 0 && (fu & 0x1f == 5 || fu & 0x1f == 7)
+        default: return false
+        }
+    }
+}

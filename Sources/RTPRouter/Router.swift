@@ -1,0 +1,529 @@
+import DTLS
+import Foundation
+import ICE
+import SDP
+
+/// What the media path reports to signaling (off the worker thread).
+public enum MediaEvent: Sendable {
+    case transportConnected(conferenceId: String, endpointId: String, streamId: String, viewerId: String?)
+    case transportFailed(conferenceId: String, endpointId: String, streamId: String, viewerId: String?, reason: String)
+}
+
+/// How a publisher's PeerConnection is set up on a worker.
+public struct PublisherSpec: Sendable {
+    public var conferenceId: String
+    public var endpointId: String
+    public var streamId: String
+    public var localICE: IceCredentials
+    public var remoteUfrag: String?
+    public var remoteFingerprints: [DTLSFingerprint]
+    /// Accepted m-lines in order: kind and the codecs negotiated.
+    public var tracks: [(kind: MediaKind, codecs: [NegotiatedCodec], extensions: [ExtensionMap])]
+
+    public init(conferenceId: String, endpointId: String, streamId: String, localICE: IceCredentials, remoteUfrag: String?,
+                remoteFingerprints: [DTLSFingerprint], tracks: [(kind: MediaKind, codecs: [NegotiatedCodec], extensions: [ExtensionMap])]) {
+        self.conferenceId = conferenceId
+        self.endpointId = endpointId
+        self.streamId = streamId
+        self.localICE = localICE
+        self.remoteUfrag = remoteUfrag
+        self.remoteFingerprints = remoteFingerprints
+        self.tracks = tracks
+    }
+}
+
+/// One consumer of a viewer: which producer track, our SSRC, and the maps.
+public struct ConsumerSpec: Sendable {
+    public var trackIndex: Int
+    public var ssrc: UInt32
+    /// Publisher payload type → viewer payload type.
+    public var payloadTypes: [(UInt8, UInt8)]
+    /// Publisher extension id → viewer extension id (extensions not listed are removed).
+    public var extensions: [(UInt8, UInt8)]
+
+    public init(trackIndex: Int, ssrc: UInt32, payloadTypes: [(UInt8, UInt8)], extensions: [(UInt8, UInt8)]) {
+        self.trackIndex = trackIndex
+        self.ssrc = ssrc
+        self.payloadTypes = payloadTypes
+        self.extensions = extensions
+    }
+}
+
+public struct ViewerSpec: Sendable {
+    public var conferenceId: String
+    public var endpointId: String
+    public var streamId: String
+    public var viewerId: String
+    public var localICE: IceCredentials
+    public var remoteUfrag: String?
+    public var remoteFingerprints: [DTLSFingerprint]
+    public var consumers: [ConsumerSpec]
+
+    public init(conferenceId: String, endpointId: String, streamId: String, viewerId: String, localICE: IceCredentials,
+                remoteUfrag: String?, remoteFingerprints: [DTLSFingerprint], consumers: [ConsumerSpec]) {
+        self.conferenceId = conferenceId
+        self.endpointId = endpointId
+        self.streamId = streamId
+        self.viewerId = viewerId
+        self.localICE = localICE
+        self.remoteUfrag = remoteUfrag
+        self.remoteFingerprints = remoteFingerprints
+        self.consumers = consumers
+    }
+}
+
+/// What a view answer needs to know of a published stream.
+public struct PublishedTracks: Sendable {
+    public var tracks: [(kind: MediaKind, codecs: [NegotiatedCodec], extensions: [ExtensionMap])]
+}
+
+/// Counters of one worker's router, for `/metrics`.
+public struct RouterStats: Sendable {
+    public var transports = 0
+    public var producers = 0
+    public var consumers = 0
+    public var rtpIn: UInt64 = 0
+    public var rtpOut: UInt64 = 0
+    public var srtpErrors: UInt64 = 0
+    public var dropped: UInt64 = 0
+}
+
+/// The router of one media worker: finds the transport of each datagram
+/// (ICE ufrag, then the nominated address), runs ICE/DTLS/SRTP, and fans
+/// each publisher packet out to its consumers, rewritten and re-protected.
+/// Confined to the worker thread.
+public final class WorkerRouter: DatagramHandler {
+    let dtlsContext: DTLSContext
+    let events: @Sendable (MediaEvent) -> Void
+    var transports: [Int: PeerTransport] = [:]
+    var byAddress: [UDPAddress: Int] = [:]
+    var ufrags = UfragTable()
+    var nextTransportID = 1
+    var producers: [String: Producer] = [:]
+    var producerByTransport: [Int: Producer] = [:]
+    /// Viewer transport → its consumers, with the producer track each feeds from.
+    var consumersByTransport: [Int: [(Consumer, ProducerTrack, Producer)]] = [:]
+    var stats = RouterStats()
+    /// Our SSRC in RTCP feedback sent to publishers.
+    let feedbackSSRC: UInt32 = UInt32.random(in: 1...UInt32.max)
+    var lastReports: UInt64 = 0
+
+    public init(dtlsContext: DTLSContext, events: @escaping @Sendable (MediaEvent) -> Void) {
+        self.dtlsContext = dtlsContext
+        self.events = events
+    }
+
+    static func key(_ conference: String, _ stream: String) -> String { conference + "\u{0}" + stream }
+
+    @inline(__always) static func duration(_ ns: UInt64) -> Duration { .nanoseconds(Int64(ns)) }
+
+    // MARK: - Commands (from the mailbox)
+
+    public func addPublisher(_ spec: PublisherSpec, now: UInt64) -> String? {
+        let key = Self.key(spec.conferenceId, spec.streamId)
+        if producers[key] != nil { return "stream \(spec.streamId) is already published on this worker" }
+        guard let t = makeTransport(spec.conferenceId, spec.endpointId, .publisher(streamId: spec.streamId),
+                                    spec.localICE, spec.remoteUfrag, spec.remoteFingerprints, now) else {
+            return "cannot create the DTLS transport"
+        }
+        let p = Producer(transport: t, tracks: spec.tracks.map { ProducerTrack(kind: $0.kind, codecs: $0.codecs) })
+        producers[key] = p
+        producerByTransport[t.id] = p
+        return nil
+    }
+
+    public func publishedTracks(conferenceId: String, streamId: String) -> PublishedTracks? {
+        guard let p = producers[Self.key(conferenceId, streamId)] else { return nil }
+        return PublishedTracks(tracks: p.tracks.map { ($0.kind, $0.codecs, []) })
+    }
+
+    public func addViewer(_ spec: ViewerSpec, now: UInt64) -> String? {
+        guard let p = producers[Self.key(spec.conferenceId, spec.streamId)] else { return "stream \(spec.streamId) is not published" }
+        guard let t = makeTransport(spec.conferenceId, spec.endpointId, .viewer(streamId: spec.streamId, viewerId: spec.viewerId),
+                                    spec.localICE, spec.remoteUfrag, spec.remoteFingerprints, now) else {
+            return "cannot create the DTLS transport"
+        }
+        var list: [(Consumer, ProducerTrack, Producer)] = []
+        for cs in spec.consumers where cs.trackIndex < p.tracks.count {
+            let track = p.tracks[cs.trackIndex]
+            let c = Consumer(transport: t, kind: track.kind, ssrc: cs.ssrc)
+            for (from, to) in cs.payloadTypes where from < 128 { c.payloadTypeMap[Int(from)] = to }
+            for (from, to) in cs.extensions where from < 16 && to < 15 { c.extensionMap[Int(from)] = to }
+            track.consumers.append(c)
+            list.append((c, track, p))
+        }
+        consumersByTransport[t.id] = list
+        return nil
+    }
+
+    public func removePublisher(conferenceId: String, streamId: String) {
+        guard let p = producers.removeValue(forKey: Self.key(conferenceId, streamId)) else { return }
+        producerByTransport[p.transport.id] = nil
+        remove(p.transport)
+        // Viewers of this stream lose their source: their transports go too.
+        for track in p.tracks {
+            for c in track.consumers { remove(c.transport) }
+        }
+    }
+
+    public func removeViewer(conferenceId: String, streamId: String, viewerId: String) {
+        guard let t = transports.values.first(where: {
+            $0.conferenceId == conferenceId && $0.role == .viewer(streamId: streamId, viewerId: viewerId)
+        }) else { return }
+        remove(t)
+    }
+
+    public func removeConference(_ conferenceId: String) {
+        for t in transports.values where t.conferenceId == conferenceId { remove(t) }
+        for (k, p) in producers where p.transport.conferenceId == conferenceId {
+            producers[k] = nil
+            producerByTransport[p.transport.id] = nil
+        }
+    }
+
+    public func currentStats() -> RouterStats {
+        var s = stats
+        s.transports = transports.count
+        s.producers = producers.count
+        s.consumers = consumersByTransport.values.reduce(0) { $0 + $1.count }
+        return s
+    }
+
+    func makeTransport(_ conf: String, _ endpoint: String, _ role: PeerTransport.Role, _ local: IceCredentials,
+                       _ remoteUfrag: String?, _ fingerprints: [DTLSFingerprint], _ now: UInt64) -> PeerTransport? {
+        guard let dtls = try? DTLSTransport(context: dtlsContext, role: .passive, expectedFingerprints: fingerprints, now: now) else { return nil }
+        let id = nextTransportID
+        nextTransportID += 1
+        let agent = IceLiteAgent(local: local, remoteUfrag: remoteUfrag, now: Self.duration(now))
+        let t = PeerTransport(id: id, conferenceId: conf, endpointId: endpoint, role: role, ice: agent, localUfrag: local.ufrag, dtls: dtls)
+        transports[id] = t
+        _ = ufrags.insert(local.ufrag, session: id)
+        return t
+    }
+
+    func remove(_ t: PeerTransport) {
+        guard transports.removeValue(forKey: t.id) != nil else { return }
+        if let path = t.path, byAddress[path] == t.id { byAddress[path] = nil }
+        ufrags.removeSession(t.id)
+        _ = t.dtls.close() // close_notify is best effort; the socket path may be gone
+        if let list = consumersByTransport.removeValue(forKey: t.id) {
+            for (c, track, _) in list { track.consumers.removeAll { $0 === c } }
+        }
+        if let p = producerByTransport.removeValue(forKey: t.id) {
+            for (k, v) in producers where v === p { producers[k] = nil }
+        }
+    }
+
+    // MARK: - Datagrams
+
+    public func received(_ packet: UnsafeMutableRawPointer, length: Int, from: UDPAddress, out: Outbox, now: UInt64) {
+        guard length > 0 else { return }
+        let first = Wire.u8(packet, 0)
+        switch first {
+        case 0...3:
+            handleSTUN(packet, length, from, out, now)
+        case 20...63:
+            guard let id = byAddress[from], let t = transports[id] else { stats.dropped &+= 1; return }
+            handleDTLSActions(t, t.dtls.handleDatagram(UnsafeRawBufferPointer(start: packet, count: length), now: now), out, now)
+        case 128...191:
+            guard length >= 12, let id = byAddress[from], let t = transports[id], t.isConnected else { stats.dropped &+= 1; return }
+            t.packetsIn &+= 1
+            t.bytesIn &+= UInt64(length)
+            let pt = Wire.u8(packet, 1)
+            if pt >= 192 && pt <= 223 {
+                handleRTCP(t, packet, length, out, now)
+            } else {
+                handleRTP(t, packet, length, out, now)
+            }
+        default:
+            stats.dropped &+= 1
+        }
+    }
+
+    func handleSTUN(_ packet: UnsafeMutableRawPointer, _ length: Int, _ from: UDPAddress, _ out: Outbox, _ now: UInt64) {
+        let buf = UnsafeRawBufferPointer(start: packet, count: length)
+        guard let id = ufrags.lookup(buf) ?? byAddress[from], let t = transports[id], let source = SocketAddress(from.storage) else {
+            stats.dropped &+= 1
+            return
+        }
+        let actions = t.ice.handle(buf, from: source, now: Self.duration(now))
+        handleICEActions(t, actions, out, now)
+    }
+
+    func udpAddress(_ a: SocketAddress) -> UDPAddress {
+        let (s, l) = a.sockaddrStorage
+        return UDPAddress(storage: s, length: l)
+    }
+
+    func handleICEActions(_ t: PeerTransport, _ actions: [IceLiteAgent.Action], _ out: Outbox, _ now: UInt64) {
+        for a in actions {
+            switch a {
+            case .send(let bytes, let to):
+                out.send(bytes, to: udpAddress(to))
+            case .selectPath(let to):
+                let addr = udpAddress(to)
+                if let old = t.path, byAddress[old] == t.id { byAddress[old] = nil }
+                t.path = addr
+                byAddress[addr] = t.id
+                if !t.dtlsStarted {
+                    t.dtlsStarted = true
+                    handleDTLSActions(t, t.dtls.start(now: now), out, now)
+                }
+            case .connected:
+                break
+            case .consentExpired:
+                fail(t, .consentExpired, "ICE consent expired (no binding request for 30 s)")
+            case .failed:
+                if t.failure == nil { fail(t, .iceFailed, "ICE failed") }
+            case .credentialsRetired(let ufrag):
+                ufrags.remove(ufrag)
+            case .ignore:
+                break
+            }
+        }
+    }
+
+    func handleDTLSActions(_ t: PeerTransport, _ actions: [DTLSAction], _ out: Outbox, _ now: UInt64) {
+        for a in actions {
+            switch a {
+            case .send(let bytes):
+                if let path = t.path { out.send(bytes, to: path) }
+            case .connected(let keys):
+                do {
+                    t.srtpIn = try SRTPSession(inbound: keys)
+                    t.srtpOut = try SRTPSession(outbound: keys)
+                } catch {
+                    fail(t, .dtls("SRTP setup failed: \(error)"), "SRTP setup failed")
+                    return
+                }
+                let viewerId: String? = { if case .viewer(_, let v) = t.role { return v }; return nil }()
+                events(.transportConnected(conferenceId: t.conferenceId, endpointId: t.endpointId, streamId: t.streamId, viewerId: viewerId))
+                if let list = consumersByTransport[t.id] {
+                    for (_, track, p) in list where track.kind == .video { requestKeyframe(p, track, out, now, force: true) }
+                }
+            case .failed(let f):
+                fail(t, .dtls(f.description), f.description)
+            case .closed:
+                if t.failure == nil { fail(t, .dtls("peer closed DTLS"), "the peer closed the DTLS connection") }
+            }
+        }
+    }
+
+    func fail(_ t: PeerTransport, _ failure: PeerTransport.Failure, _ reason: String) {
+        guard t.failure == nil else { return }
+        t.failure = failure
+        let viewerId: String? = { if case .viewer(_, let v) = t.role { return v }; return nil }()
+        events(.transportFailed(conferenceId: t.conferenceId, endpointId: t.endpointId, streamId: t.streamId, viewerId: viewerId, reason: reason))
+    }
+
+    // MARK: - RTP
+
+    func handleRTP(_ t: PeerTransport, _ packet: UnsafeMutableRawPointer, _ length: Int, _ out: Outbox, _ now: UInt64) {
+        guard let p = producerByTransport[t.id], let srtp = t.srtpIn else { stats.dropped &+= 1; return }
+        let n: Int
+        do { n = try srtp.unprotectRTP(packet, length: length) } catch { t.srtpErrors &+= 1; stats.srtpErrors &+= 1; return }
+        stats.rtpIn &+= 1
+        let b1 = Wire.u8(packet, 1)
+        let pt = b1 & 0x7f
+        let ti = p.trackByPayloadType[Int(pt)]
+        guard ti >= 0 else { stats.dropped &+= 1; return } // RTX, FEC or unknown: not forwarded
+        let track = p.tracks[Int(ti)]
+        let ssrc = Wire.u32(packet, 8)
+        track.ssrc = ssrc
+        track.packets &+= 1
+        // Header length: fixed 12, CSRCs, extension.
+        let b0 = Wire.u8(packet, 0)
+        var headerLength = 12 + 4 * Int(b0 & 0x0f)
+        var extStart = -1
+        if b0 & 0x10 != 0 {
+            guard headerLength + 4 <= n else { return }
+            extStart = headerLength
+            headerLength += 4 + 4 * Int(Wire.u16(packet, headerLength + 2))
+        }
+        guard headerLength <= n else { return }
+        var payloadLength = n - headerLength
+        if b0 & 0x20 != 0 { payloadLength -= Int(Wire.u8(packet, n - 1)) }
+        if payloadLength <= 0 { return } // padding-only (bandwidth probes): nothing to forward
+        let seq = Wire.u16(packet, 2)
+        let ts = Wire.u32(packet, 4)
+        var keyframe = true
+        if track.kind == .video {
+            let codec = track.codecs.first { $0.payloadType == pt }?.name ?? ""
+            keyframe = Payload.isKeyframe(codec: codec, packet + headerLength, payloadLength)
+        }
+        for c in track.consumers {
+            let vt = c.transport
+            guard vt.isConnected, let out2 = vt.srtpOut, let path = vt.path else { continue }
+            if c.waitingForKeyframe {
+                if !keyframe {
+                    if now &- c.lastKeyframeAsk > 1_000_000_000 {
+                        c.lastKeyframeAsk = now
+                        requestKeyframe(p, track, out, now, force: false)
+                    }
+                    continue
+                }
+                c.waitingForKeyframe = false
+            }
+            let vpt = c.payloadTypeMap[Int(pt)]
+            guard vpt != 0xff else { continue }
+            if c.lastSourceSSRC != ssrc { c.resync(toSeq: seq, ts: ts, ssrc: ssrc, now: now, clockRate: track.clockRate) }
+            let slot = out.reserve()
+            slot.copyMemory(from: packet, byteCount: n)
+            Wire.set8(slot, 1, (b1 & 0x80) | vpt)
+            let oseq = seq &+ c.seqDelta
+            let ots = ts &+ c.tsDelta
+            Wire.set16(slot, 2, oseq)
+            Wire.set32(slot, 4, ots)
+            Wire.set32(slot, 8, c.ssrc)
+            if extStart >= 0 { rewriteExtensions(slot, extStart, c.extensionMap) }
+            let protected: Int
+            do { protected = try out2.protectRTP(slot, length: n, capacity: PacketPool.slotSize) } catch { vt.srtpErrors &+= 1; continue }
+            out.commit(length: protected, to: path)
+            if Int16(bitPattern: oseq &- c.lastOutSeq) > 0 || c.packetsSent == 0 {
+                c.lastOutSeq = oseq
+                c.lastOutTs = ots
+            }
+            c.lastForwardAt = now
+            c.packetsSent &+= 1
+            c.octetsSent &+= UInt64(payloadLength)
+            vt.packetsOut &+= 1
+            stats.rtpOut &+= 1
+        }
+    }
+
+    /// Maps header-extension ids to the viewer's (RFC 8285); elements the
+    /// viewer did not negotiate become padding.
+    @inline(__always)
+    func rewriteExtensions(_ p: UnsafeMutableRawPointer, _ start: Int, _ map: [UInt8]) {
+        let profile = Wire.u16(p, start)
+        let words = Int(Wire.u16(p, start + 2))
+        var o = start + 4
+        let end = o + 4 * words
+        if profile == 0xBEDE {
+            while o < end {
+                let b = Wire.u8(p, o)
+                if b == 0 { o += 1; continue }
+                let id = b >> 4
+                if id == 15 { return }
+                let len = Int(b & 0x0f) + 1
+                guard o + 1 + len <= end else { return }
+                let to = map[Int(id)]
+                if to == 0 {
+                    (p + o).initializeMemory(as: UInt8.self, repeating: 0, count: 1 + len)
+                } else {
+                    Wire.set8(p, o, to << 4 | (b & 0x0f))
+                }
+                o += 1 + len
+            }
+        } else if profile & 0xfff0 == 0x1000 {
+            while o + 1 < end {
+                let id = Wire.u8(p, o)
+                if id == 0 { o += 1; continue }
+                let len = Int(Wire.u8(p, o + 1))
+                guard o + 2 + len <= end else { return }
+                let to = id < 16 ? map[Int(id)] : 0
+                if to == 0 {
+                    (p + o).initializeMemory(as: UInt8.self, repeating: 0, count: 2 + len)
+                } else {
+                    Wire.set8(p, o, to)
+                }
+                o += 2 + len
+            }
+        }
+    }
+
+    // MARK: - RTCP
+
+    func handleRTCP(_ t: PeerTransport, _ packet: UnsafeMutableRawPointer, _ length: Int, _ out: Outbox, _ now: UInt64) {
+        guard let srtp = t.srtpIn else { return }
+        let n: Int
+        do { n = try srtp.unprotectRTCP(packet, length: length) } catch { t.srtpErrors &+= 1; stats.srtpErrors &+= 1; return }
+        var o = 0
+        while o + 4 <= n {
+            let b0 = Wire.u8(packet, o)
+            guard b0 >> 6 == 2 else { return }
+            let pt = Wire.u8(packet, o + 1)
+            let size = 4 * (Int(Wire.u16(packet, o + 2)) + 1)
+            guard o + size <= n else { return }
+            let fmt = b0 & 0x1f
+            switch pt {
+            case 200 where size >= 28: // SR from a publisher: keep NTP↔RTP for lip sync
+                if let p = producerByTransport[t.id] {
+                    let ssrc = Wire.u32(packet, o + 4)
+                    if let track = p.tracks.first(where: { $0.ssrc == ssrc }) {
+                        let ntp = UInt64(Wire.u32(packet, o + 8)) << 32 | UInt64(Wire.u32(packet, o + 12))
+                        track.lastSR = (ntp, Wire.u32(packet, o + 16), now)
+                    }
+                }
+            case 206 where (fmt == 1 || fmt == 4) && size >= 12: // PLI / FIR from a viewer
+                if let list = consumersByTransport[t.id] {
+                    for (_, track, p) in list where track.kind == .video { requestKeyframe(p, track, out, now, force: false) }
+                }
+            default:
+                break // RR, SDES, BYE, NACK, REMB, TWCC: terminated here (docs/RTCP.md)
+            }
+            o += size
+        }
+    }
+
+    /// Sends a PLI to the publisher of `track`, at most every 300 ms (de-duplicated across viewers).
+    func requestKeyframe(_ p: Producer, _ track: ProducerTrack, _ out: Outbox, _ now: UInt64, force: Bool) {
+        guard let media = track.ssrc, let path = p.transport.path, let srtp = p.transport.srtpOut else { return }
+        if !force && now &- track.lastKeyframeRequest < 300_000_000 { return }
+        if force && now &- track.lastKeyframeRequest < 50_000_000 { return }
+        track.lastKeyframeRequest = now
+        let slot = out.reserve()
+        Wire.set8(slot, 0, 0x81) // V=2, P=0, FMT=1 (PLI)
+        Wire.set8(slot, 1, 206)  // PSFB
+        Wire.set16(slot, 2, 2)   // length: 3 words - 1
+        Wire.set32(slot, 4, feedbackSSRC)
+        Wire.set32(slot, 8, media)
+        guard let len = try? srtp.protectRTCP(slot, length: 12, capacity: PacketPool.slotSize) else { return }
+        out.commit(length: len, to: path)
+    }
+
+    /// Sender reports to viewers (every second), translated from the
+    /// publisher's so that browsers keep audio and video in sync.
+    func sendSenderReports(_ out: Outbox, _ now: UInt64) {
+        for (tid, list) in consumersByTransport {
+            guard let t = transports[tid], t.isConnected, let srtp = t.srtpOut, let path = t.path else { continue }
+            for (c, track, _) in list where c.started {
+                guard let sr = track.lastSR else { continue }
+                let elapsedNs = now &- sr.at
+                // NTP: seconds in the high 32 bits, fraction in the low 32.
+                let ntp = sr.ntp &+ (elapsedNs / 1_000_000_000) << 32 &+ ((elapsedNs % 1_000_000_000) << 32) / 1_000_000_000
+                let rtp = sr.rtp &+ UInt32(truncatingIfNeeded: elapsedNs &* UInt64(track.clockRate) / 1_000_000_000) &+ c.tsDelta
+                let slot = out.reserve()
+                Wire.set8(slot, 0, 0x80)  // V=2, RC=0
+                Wire.set8(slot, 1, 200)   // SR
+                Wire.set16(slot, 2, 6)    // 7 words - 1
+                Wire.set32(slot, 4, c.ssrc)
+                Wire.set32(slot, 8, UInt32(truncatingIfNeeded: ntp >> 32))
+                Wire.set32(slot, 12, UInt32(truncatingIfNeeded: ntp))
+                Wire.set32(slot, 16, rtp)
+                Wire.set32(slot, 20, UInt32(truncatingIfNeeded: c.packetsSent))
+                Wire.set32(slot, 24, UInt32(truncatingIfNeeded: c.octetsSent))
+                guard let len = try? srtp.protectRTCP(slot, length: 28, capacity: PacketPool.slotSize) else { continue }
+                out.commit(length: len, to: path)
+            }
+        }
+    }
+
+    // MARK: - Timers
+
+    public func tick(out: Outbox, now: UInt64) {
+        let d = Self.duration(now)
+        for t in transports.values {
+            if let deadline = t.ice.nextDeadline, deadline <= d {
+                handleICEActions(t, t.ice.tick(now: d), out, now)
+            }
+            if t.dtlsStarted, let timeout = t.dtls.nextTimeout, timeout <= now {
+                handleDTLSActions(t, t.dtls.handleTimeout(now: now), out, now)
+            }
+        }
+        if now &- lastReports >= 1_000_000_000 {
+            lastReports = now
+            sendSenderReports(out, now)
+        }
+    }
+}
