@@ -30,6 +30,7 @@ final class ProducerTrack {
     /// RTX payload types of this track.
     let rtxPayloadTypes: Set<UInt8>
     let clockRate: UInt32
+    let extensions: [ExtensionMap]
     var ssrc: UInt32?
     var consumers: [Consumer] = []
     var lastKeyframeRequest: UInt64 = 0
@@ -37,9 +38,10 @@ final class ProducerTrack {
     /// The last sender report: NTP time, RTP time, arrival (monotonic ns).
     var lastSR: (ntp: UInt64, rtp: UInt32, at: UInt64)?
 
-    init(kind: MediaKind, codecs: [NegotiatedCodec]) {
+    init(kind: MediaKind, codecs: [NegotiatedCodec], extensions: [ExtensionMap]) {
         self.kind = kind
         self.codecs = codecs
+        self.extensions = extensions
         payloadTypes = Set(codecs.map(\.payloadType))
         rtxPayloadTypes = Set(codecs.compactMap(\.rtxPayloadType))
         clockRate = codecs.first.map { UInt32($0.clockRate) } ?? 90000

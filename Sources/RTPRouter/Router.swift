@@ -126,7 +126,7 @@ public final class WorkerRouter: DatagramHandler {
                                     spec.localICE, spec.remoteUfrag, spec.remoteFingerprints, now) else {
             return "cannot create the DTLS transport"
         }
-        let p = Producer(transport: t, tracks: spec.tracks.map { ProducerTrack(kind: $0.kind, codecs: $0.codecs) })
+        let p = Producer(transport: t, tracks: spec.tracks.map { ProducerTrack(kind: $0.kind, codecs: $0.codecs, extensions: $0.extensions) })
         producers[key] = p
         producerByTransport[t.id] = p
         return nil
@@ -134,7 +134,7 @@ public final class WorkerRouter: DatagramHandler {
 
     public func publishedTracks(conferenceId: String, streamId: String) -> PublishedTracks? {
         guard let p = producers[Self.key(conferenceId, streamId)] else { return nil }
-        return PublishedTracks(tracks: p.tracks.map { ($0.kind, $0.codecs, []) })
+        return PublishedTracks(tracks: p.tracks.map { ($0.kind, $0.codecs, $0.extensions) })
     }
 
     public func addViewer(_ spec: ViewerSpec, now: UInt64) -> String? {

@@ -30,6 +30,10 @@ let allOptions: [Option] = [
     Option(flag: "--keepalive-timeout", env: "SFU_KEEPALIVE_TIMEOUT", value: "SECONDS", defaultValue: "75", help: "Idle keep-alive connections are closed after this time."),
     Option(flag: "--body-timeout", env: "SFU_BODY_TIMEOUT", value: "SECONDS", defaultValue: "30", help: "A request body that stalls this long fails with 408."),
     Option(flag: "--shutdown-grace", env: "SFU_SHUTDOWN_GRACE", value: "SECONDS", defaultValue: "10", help: "On SIGTERM/SIGINT: stop accepting, let in-flight requests finish for up to this long, then exit."),
+    Option(flag: "--media", env: "SFU_MEDIA", value: "on|off", defaultValue: "on", help: "Run the media path (UDP workers). 'off' answers publishStream/viewStream with 503 (signaling-only deployments, tests)."),
+    Option(flag: "--media-workers", env: "SFU_MEDIA_WORKERS", value: "N", defaultValue: "cores", help: "Media worker threads, each with its own UDP port; a conference lives on one worker."),
+    Option(flag: "--media-port", env: "SFU_MEDIA_PORT", value: "PORT", defaultValue: "40000", help: "UDP port of the first media worker; worker i uses PORT+i (0: any free ports)."),
+    Option(flag: "--announce-ip", env: "SFU_ANNOUNCE_IPS", value: "ADDR", defaultValue: "this host's addresses", help: "Address put into ICE candidates, e.g. the public IP behind NAT or on a cloud host. Repeatable (IPv4 and IPv6); the variable takes a comma-separated list."),
     Option(flag: "--cors-origin", env: "SFU_CORS_ORIGINS", value: "ORIGIN", defaultValue: "*", help: "Origins whose web pages may call the API from a browser (CORS): '*' for any, a comma-separated list of exact origins, or 'none'."),
     Option(flag: "--log-level", env: "SFU_LOG_LEVEL", value: "LEVEL", defaultValue: "info", help: "debug, info, warn or error."),
     Option(flag: "--access-log", env: "SFU_ACCESS_LOG", value: nil, defaultValue: nil, help: "Log one line per HTTP request."),
@@ -76,6 +80,7 @@ func wrap(_ text: String, width: Int, indent: Int) -> String {
 struct Settings {
     var values: [String: String] = [:]
     var clients: [String] = []
+    var announce: [String] = []
     var switches: Set<String> = []
 
     static func parse(_ args: [String], env: [String: String]) throws -> Settings {
@@ -84,6 +89,8 @@ struct Settings {
             if let v = env[o.env], !v.isEmpty {
                 if o.flag == "--client" {
                     s.clients += v.split(separator: ";").map(String.init)
+                } else if o.flag == "--announce-ip" {
+                    s.announce += v.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
                 } else if o.value == nil {
                     if ["1", "true", "yes", "on"].contains(v.lowercased()) { s.switches.insert(o.flag) }
                 } else {
@@ -92,6 +99,7 @@ struct Settings {
             }
         }
         var cliClients: [String] = []
+        var cliAnnounce: [String] = []
         var i = 0
         var args = args
         if args.first == "serve" { args.removeFirst() }
@@ -116,10 +124,11 @@ struct Settings {
                 v = args[i + 1]
                 i += 1
             }
-            if o.flag == "--client" { cliClients.append(v) } else { s.values[o.flag] = v }
+            if o.flag == "--client" { cliClients.append(v) } else if o.flag == "--announce-ip" { cliAnnounce.append(v) } else { s.values[o.flag] = v }
             i += 1
         }
         if !cliClients.isEmpty { s.clients = cliClients }
+        if !cliAnnounce.isEmpty { s.announce = cliAnnounce }
         return s
     }
 

@@ -3,6 +3,7 @@ import Glibc
 import HTTP
 import JSON
 import Signaling
+import RTPRouter
 
 // The `sfu` executable: reads its settings, starts the HTTP faces, and
 // shuts down gracefully on SIGTERM/SIGINT.
@@ -65,7 +66,32 @@ do {
     confConfig.maxConferences = try settings.int("--max-conferences", min: 1)
     confConfig.maxEndpointsPerConference = try settings.int("--max-participants", min: 1)
     let conferences = ConferenceService(configuration: confConfig)
-    let media = UnavailableMedia(validate: OfferCheck.validate)
+    let media: MediaController
+    var routerMedia: RouterMedia?
+    switch settings.string("--media").lowercased() {
+    case "on", "true", "1", "yes":
+        var mc = RouterMedia.Configuration()
+        if let w = settings.optional("--media-workers") {
+            guard let n = Int(w), n >= 1, n <= 256 else { throw ConfigError("--media-workers must be 1-256") }
+            mc.workers = n
+        }
+        let port = try settings.int("--media-port")
+        guard port <= 65535 - mc.workers else { throw ConfigError("--media-port leaves no room for \(mc.workers) workers") }
+        mc.basePort = UInt16(port)
+        for ip in settings.announce {
+            guard UDPAddress(ip: ip, port: 9) != nil else { throw ConfigError("--announce-ip '\(ip)' is not an IPv4 or IPv6 address") }
+        }
+        mc.announcedAddresses = settings.announce
+        let events = MediaEvents()
+        let rm = try RouterMedia(configuration: mc) { e in events.forward(e) }
+        events.conferences = conferences
+        routerMedia = rm
+        media = rm
+    case "off", "false", "0", "no":
+        media = UnavailableMedia(validate: OfferCheck.validate)
+    default:
+        throw ConfigError("--media must be on or off")
+    }
     let corsSetting = settings.string("--cors-origin")
     let cors = CORSPolicy(allowedOrigins: corsSetting == "none" ? [] : corsSetting.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
     let api = APIHandler(conferences: conferences, auth: auth, media: media, cors: cors)
@@ -95,6 +121,9 @@ do {
     }
     server.start()
 
+    if let rm = routerMedia {
+        Log.info("media: \(rm.workers.count) worker(s) on UDP \(rm.ports.map(String.init).joined(separator: ", ")), announcing \(rm.announcedAddresses.joined(separator: ", "))")
+    }
     if !authOn {
         Log.warn("!!! AUTH IS OFF: every caller may do anything. Never run like this where others can reach the server. !!!")
     }
@@ -196,4 +225,21 @@ final class LockedBool: @unchecked Sendable {
     private let lock = NSLock()
     private var v = false
     func testAndSet() -> Bool { lock.lock(); defer { lock.unlock() }; let o = v; v = true; return o }
+}
+
+
+/// Carries media events (transport connected/failed) to the conference service.
+final class MediaEvents: @unchecked Sendable {
+    var conferences: ConferenceService?
+    func forward(_ e: MediaEvent) {
+        guard let conferences else { return }
+        switch e {
+        case .transportConnected(let conf, let endpoint, let stream, let viewer):
+            Log.info("media: \(viewer == nil ? "publisher" : "viewer \(viewer!)") of stream \(stream) (endpoint \(endpoint), conference \(conf)) connected")
+            Task { await conferences.setEndpointState(conf, endpoint: endpoint, sick: false) }
+        case .transportFailed(let conf, let endpoint, let stream, let viewer, let reason):
+            Log.warn("media: \(viewer == nil ? "publisher" : "viewer \(viewer!)") of stream \(stream) (endpoint \(endpoint), conference \(conf)) failed: \(reason)")
+            Task { await conferences.setEndpointState(conf, endpoint: endpoint, sick: true) }
+        }
+    }
 }

@@ -91,7 +91,8 @@ class SfuServer:
              "--host", "127.0.0.1",
              "--port", str(self.port),
              "--data-dir", self.data_dir,
-             "--jwt-secret", JWT_SECRET]
+             "--jwt-secret", JWT_SECRET,
+             "--media-port", "0", "--media-workers", "1", "--announce-ip", "127.0.0.1"]
         if self.clients:
             a += ["--client", f"{SVC_ID}:{SVC_SECRET}:SERVICE",
                   "--client", f"{ALICE_ID}:{ALICE_SECRET}:PARTICIPANT"]

@@ -1,0 +1,212 @@
+import DTLS
+import Foundation
+import HTTP
+import ICE
+import JSON
+import RTPRouter
+import SDP
+
+/// The media controller of ROUTER mode: negotiates each PeerConnection
+/// (SDP answer with our ICE-lite credentials, DTLS fingerprint and host
+/// candidates) and installs it on the media worker that owns the
+/// conference. Every conference lives on one worker, chosen at its first
+/// stream (the least loaded), so its forwarding never crosses threads.
+public final class RouterMedia: MediaController, @unchecked Sendable {
+    public struct Configuration: Sendable {
+        public var workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        /// Worker i listens on `basePort + i` (0: any free port).
+        public var basePort: UInt16 = 40000
+        /// Addresses put in host candidates (NAT / cloud: the public ones).
+        public var announcedAddresses: [String] = []
+        public init() {}
+    }
+
+    public let workers: [MediaWorker]
+    let certificate: DTLSCertificate
+    let context: DTLSContext
+    let announced: [String]
+    private let lock = NSLock()
+    private var conferenceWorker: [String: Int] = [:]
+    private var workerLoad: [Int]
+    /// Header extensions forwarded to viewers (with the ids they negotiated); others are removed.
+    static let forwardedExtensions: Set<String> = [
+        "urn:ietf:params:rtp-hdrext:ssrc-audio-level",
+        "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
+        "urn:3gpp:video-orientation",
+        "http://www.webrtc.org/experiments/rtp-hdrext/playout-delay",
+        "http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time",
+    ]
+
+    public init(configuration: Configuration, events: @escaping @Sendable (MediaEvent) -> Void) throws {
+        certificate = try DTLSCertificate()
+        context = try DTLSContext(certificate: certificate)
+        var ws: [MediaWorker] = []
+        for i in 0..<configuration.workers {
+            let port = configuration.basePort == 0 ? 0 : configuration.basePort &+ UInt16(i)
+            let w = try MediaWorker(index: i, port: port)
+            let ctx = context
+            w.start { WorkerRouter(dtlsContext: ctx, events: events) }
+            ws.append(w)
+        }
+        workers = ws
+        workerLoad = Array(repeating: 0, count: ws.count)
+        announced = configuration.announcedAddresses.isEmpty ? RouterMedia.localAddresses() : configuration.announcedAddresses
+    }
+
+    /// This host's addresses: every up interface's IPv4/IPv6 address (link-local excluded), loopback last.
+    public static func localAddresses() -> [String] {
+        var out: [String] = []
+        var loopback: [String] = []
+        var ifap: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&ifap) == 0, let first = ifap else { return ["127.0.0.1"] }
+        defer { freeifaddrs(ifap) }
+        var p: UnsafeMutablePointer<ifaddrs>? = first
+        while let ifa = p {
+            defer { p = ifa.pointee.ifa_next }
+            guard let sa = ifa.pointee.ifa_addr, ifa.pointee.ifa_flags & UInt32(IFF_UP) != 0 else { continue }
+            let family = Int32(sa.pointee.sa_family)
+            guard family == AF_INET || family == AF_INET6 else { continue }
+            var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+            let len = socklen_t(family == AF_INET ? MemoryLayout<sockaddr_in>.size : MemoryLayout<sockaddr_in6>.size)
+            guard getnameinfo(sa, len, &host, socklen_t(host.count), nil, 0, NI_NUMERICHOST) == 0 else { continue }
+            let ip = String(cString: host)
+            if ip.hasPrefix("fe80") || ip.contains("%") { continue }
+            if ifa.pointee.ifa_flags & UInt32(IFF_LOOPBACK) != 0 {
+                if family == AF_INET { loopback.append(ip) }
+            } else {
+                out.append(ip)
+            }
+        }
+        return out + loopback
+    }
+
+    public var ports: [UInt16] { workers.map(\.port) }
+    public var announcedAddresses: [String] { announced }
+
+    func worker(for conferenceId: String) -> MediaWorker {
+        lock.lock(); defer { lock.unlock() }
+        if let i = conferenceWorker[conferenceId] { return workers[i] }
+        let i = workerLoad.indices.min { workerLoad[$0] < workerLoad[$1] } ?? 0
+        conferenceWorker[conferenceId] = i
+        workerLoad[i] += 1
+        return workers[i]
+    }
+
+    func releaseWorker(_ conferenceId: String) -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        let i = conferenceWorker.removeValue(forKey: conferenceId)
+        if let i { workerLoad[i] -= 1 }
+        return i
+    }
+
+    func existingWorker(for conferenceId: String) -> MediaWorker? {
+        lock.lock(); defer { lock.unlock() }
+        return conferenceWorker[conferenceId].map { workers[$0] }
+    }
+
+    // MARK: - MediaController
+
+    public func validateOffer(_ sdp: String) throws(HTTPError) { try OfferCheck.validate(sdp) }
+
+    func parseOffer(_ text: String) throws(HTTPError) -> SessionDescription {
+        do { return try SessionDescription.parse(text) } catch { throw HTTPError(400, "INVALID_SDP", "SDP offer rejected: \(error.description)") }
+    }
+
+    func localTransport(_ creds: IceCredentials, port: UInt16) -> LocalTransport {
+        let fp = certificate.fingerprint
+        return LocalTransport(iceUfrag: creds.ufrag, icePwd: creds.password,
+                              fingerprint: Fingerprint(hashFunction: fp.algorithm.rawValue, bytes: fp.bytes),
+                              candidates: announced.map { HostCandidate(address: $0, port: port) })
+    }
+
+    /// The offer's ICE ufrag and DTLS fingerprints (of its first accepted m-line; BUNDLE shares them).
+    func remoteTransport(_ offer: SessionDescription, _ answer: Answer) throws(HTTPError) -> (String?, [DTLSFingerprint]) {
+        guard let first = answer.media.first(where: \.accepted) else { throw HTTPError(400, "INVALID_SDP", "no media section could be accepted") }
+        let t = offer.transport(forMediaAt: first.index)
+        let fps = t.fingerprints.compactMap { f -> DTLSFingerprint? in
+            guard let alg = DTLSFingerprint.Algorithm(rawValue: f.hashFunction.lowercased()) else { return nil }
+            return DTLSFingerprint(algorithm: alg, bytes: f.bytes)
+        }
+        if fps.isEmpty { throw HTTPError(400, "INVALID_SDP", "the offer has no usable DTLS fingerprint") }
+        return (t.iceUfrag, fps)
+    }
+
+    public func publish(conferenceId: String, endpointId: String, streamId: String, offer: String, videoBitrate: Int64?) async throws(HTTPError) -> String {
+        let sdp = try parseOffer(offer)
+        let creds = IceCredentials.random()
+        let w = worker(for: conferenceId)
+        var builder = AnswerBuilder(transport: localTransport(creds, port: w.port))
+        if let videoBitrate, videoBitrate > 0 { builder.maxVideoBitrate = UInt64(videoBitrate) }
+        let answer: Answer
+        do { answer = try builder.publishAnswer(to: sdp) } catch { throw HTTPError(400, "INVALID_SDP", "cannot answer the offer: \(error.description)") }
+        let (ufrag, fps) = try remoteTransport(sdp, answer)
+        let tracks = answer.media.filter { $0.accepted && ($0.kind == .audio || $0.kind == .video) }.map { ($0.kind, $0.codecs, $0.headerExtensions) }
+        if tracks.isEmpty { throw HTTPError(400, "INVALID_SDP", "the offer sends no audio or video we can receive") }
+        let spec = PublisherSpec(conferenceId: conferenceId, endpointId: endpointId, streamId: streamId, localICE: creds,
+                                 remoteUfrag: ufrag, remoteFingerprints: fps, tracks: tracks)
+        let error = await w.call { ($0 as! WorkerRouter).addPublisher(spec, now: monotonicNow()) }
+        if let error { throw HTTPError(409, "STREAM_EXISTS", error) }
+        return answer.sdp
+    }
+
+    public func view(conferenceId: String, endpointId: String, streamId: String, viewerId: String, offer: String) async throws(HTTPError) -> String {
+        let sdp = try parseOffer(offer)
+        guard let w = existingWorker(for: conferenceId),
+              let published = await w.call({ ($0 as! WorkerRouter).publishedTracks(conferenceId: conferenceId, streamId: streamId) }) else {
+            throw HTTPError(404, "STREAM_NOT_FOUND", "stream '\(streamId)' has no media on this server")
+        }
+        let creds = IceCredentials.random()
+        let builder = AnswerBuilder(transport: localTransport(creds, port: w.port))
+        var outgoing: [OutgoingTrack] = []
+        for (i, t) in published.tracks.enumerated() {
+            outgoing.append(OutgoingTrack(kind: t.kind, codecs: t.codecs, ssrc: UInt32.random(in: 1...UInt32.max), rtxSSRC: nil,
+                                          cname: "sfu-\(streamId)", streamID: streamId, trackID: "\(streamId)-\(i)"))
+        }
+        let answer: Answer
+        do { answer = try builder.viewAnswer(to: sdp, tracks: outgoing) } catch { throw HTTPError(400, "INVALID_SDP", "cannot answer the offer: \(error.description)") }
+        let (ufrag, fps) = try remoteTransport(sdp, answer)
+        var consumers: [ConsumerSpec] = []
+        for m in answer.media where m.accepted {
+            guard let ti = m.trackIndex, ti < published.tracks.count else { continue }
+            let pubExt = published.tracks[ti].extensions
+            var extMap: [(UInt8, UInt8)] = []
+            for e in m.headerExtensions where RouterMedia.forwardedExtensions.contains(e.uri) {
+                if let p = pubExt.first(where: { $0.uri == e.uri }), p.id < 15, e.id < 15 { extMap.append((UInt8(p.id), UInt8(e.id))) }
+            }
+            consumers.append(ConsumerSpec(trackIndex: ti, ssrc: outgoing[ti].ssrc,
+                                          payloadTypes: m.codecMap.map { ($0.publisher.payloadType, $0.viewerPayloadType) },
+                                          extensions: extMap))
+        }
+        let spec = ViewerSpec(conferenceId: conferenceId, endpointId: endpointId, streamId: streamId, viewerId: viewerId,
+                              localICE: creds, remoteUfrag: ufrag, remoteFingerprints: fps, consumers: consumers)
+        let error = await w.call { ($0 as! WorkerRouter).addViewer(spec, now: monotonicNow()) }
+        if let error { throw HTTPError(404, "STREAM_NOT_FOUND", error) }
+        return answer.sdp
+    }
+
+    /// ICE-lite learns the path from the client's binding requests; trickled
+    /// candidates are kept by the conference service but need no action here.
+    public func addCandidates(conferenceId: String, streamId: String, viewerId: String?, candidates: [JSON]) async {}
+
+    public func unpublish(conferenceId: String, streamId: String) async {
+        existingWorker(for: conferenceId)?.submit { ($0 as! WorkerRouter).removePublisher(conferenceId: conferenceId, streamId: streamId) }
+    }
+
+    public func stopView(conferenceId: String, streamId: String, viewerId: String) async {
+        existingWorker(for: conferenceId)?.submit { ($0 as! WorkerRouter).removeViewer(conferenceId: conferenceId, streamId: streamId, viewerId: viewerId) }
+    }
+
+    public func setBitrate(conferenceId: String, streamId: String, bitsPerSecond: Int64) async {}
+
+    public func endConference(_ conferenceId: String) async {
+        guard let i = releaseWorker(conferenceId) else { return }
+        workers[i].submit { ($0 as! WorkerRouter).removeConference(conferenceId) }
+    }
+
+    /// Per-worker counters for `/metrics`.
+    public func stats() async -> [RouterStats] {
+        var out: [RouterStats] = []
+        for w in workers { out.append(await w.call { ($0 as! WorkerRouter).currentStats() }) }
+        return out
+    }
+}
