@@ -24,7 +24,8 @@ var package = Package(
         .target(name: "DTLS", dependencies: ["COpenSSL"]),
         .target(name: "RTPRouter", dependencies: ["ICE", "DTLS", "SDP"], swiftSettings: unchecked),
         .target(name: "Recorder", dependencies: ["RTPRouter"]),
-        .target(name: "Signaling", dependencies: ["HTTP", "JSON", "SDP", "RTPRouter", "Recorder", "COpenSSL"]),
+        .target(name: "Signaling", dependencies: ["HTTP", "JSON", "SDP", "RTPRouter", "Recorder", "COpenSSL"],
+                exclude: ["Web/index.html", "Web/client.js", "Web/embed.py"]),
         .executableTarget(name: "sfu", dependencies: ["Signaling", "HTTP"]),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
