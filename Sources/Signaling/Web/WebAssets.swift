@@ -1152,6 +1152,7 @@ public enum WebAssets {
   SfuClient.Subscription = Subscription;
   SfuClient.EVENT_TYPES = EVENT_TYPES.slice();
   SfuClient.stats = summarizeStats;
+  SfuClient.Trickler = Trickler;   // internal; exposed for tests
   global.SfuClient = SfuClient;
   global.SfuError = SfuError;
 })(typeof globalThis !== 'undefined' ? globalThis : typeof window !== 'undefined' ? window : this);
@@ -1847,6 +1848,7 @@ public enum WebAssets {
   SfuClient.Subscription = Subscription;
   SfuClient.EVENT_TYPES = EVENT_TYPES.slice();
   SfuClient.stats = summarizeStats;
+  SfuClient.Trickler = Trickler;   // internal; exposed for tests
   global.SfuClient = SfuClient;
   global.SfuError = SfuError;
 })(typeof globalThis !== 'undefined' ? globalThis : typeof window !== 'undefined' ? window : this);

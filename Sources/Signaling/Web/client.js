@@ -685,6 +685,7 @@
   SfuClient.Subscription = Subscription;
   SfuClient.EVENT_TYPES = EVENT_TYPES.slice();
   SfuClient.stats = summarizeStats;
+  SfuClient.Trickler = Trickler;   // internal; exposed for tests
   global.SfuClient = SfuClient;
   global.SfuError = SfuError;
 })(typeof globalThis !== 'undefined' ? globalThis : typeof window !== 'undefined' ? window : this);
