@@ -39,7 +39,7 @@ public enum WebAssets {
   #status.error { color: var(--bad); }
   #status.ok { color: var(--good); }
   #tiles { display: grid; gap: .8rem; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); }
-  #tiles:empty::before { content: "No streams yet. Join a conference, publish, or wait for others to publish."; color: var(--muted); }
+  #tiles:empty::before { content: "No streams yet. Join a conference, publish, or wait for others to publish."; color: var(--muted); grid-column: 1 / -1; }
   .tile { background: #000; border-radius: 10px; overflow: hidden; position: relative; border: 1px solid var(--line); }
   .tile video { width: 100%; aspect-ratio: 4 / 3; display: block; object-fit: contain; background: #000; }
   .tile .cap { background: var(--card); padding: .4rem .6rem; font-size: .82rem; }
