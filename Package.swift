@@ -27,7 +27,8 @@ var package = Package(
         .target(name: "DTLS", dependencies: ["COpenSSL", "CSRTP", "CDTLSShim"]),
         .target(name: "RTPRouter", dependencies: ["ICE", "DTLS", "SDP", "CSystem"], swiftSettings: unchecked),
         .target(name: "Recorder", dependencies: ["RTPRouter"]),
-        .target(name: "Signaling", dependencies: ["HTTP", "JSON", "SDP", "ICE", "DTLS", "RTPRouter", "Recorder", "COpenSSL"]),
+        .target(name: "Signaling", dependencies: ["HTTP", "JSON", "SDP", "ICE", "DTLS", "RTPRouter", "Recorder", "COpenSSL"],
+                exclude: ["Web/index.html", "Web/client.js", "Web/embed.py"]),
         .executableTarget(name: "sfu", dependencies: ["Signaling", "HTTP", "RTPRouter"]),
         // swift run -c release srtp-bench: SRTP cost per packet and DTLS handshake time, as JSON.
         .executableTarget(name: "srtp-bench", dependencies: ["DTLS"], path: "bench/srtp-bench"),

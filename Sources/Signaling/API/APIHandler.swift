@@ -66,9 +66,15 @@ public final class APIHandler: HTTPHandler {
             }
         }
         switch path {
-        case "/":
+        case "/", "/index.html":
             try only("GET")
-            return .text(200, LandingPage.html, contentType: "text/html; charset=utf-8")
+            return .text(200, WebAssets.indexHTML, contentType: "text/html; charset=utf-8")
+        case "/client.js":
+            try only("GET")
+            return .text(200, WebAssets.clientJS, contentType: "text/javascript; charset=utf-8")
+        case "/client.mjs":
+            try only("GET")
+            return .text(200, WebAssets.clientModuleJS, contentType: "text/javascript; charset=utf-8")
         case "/healthz":
             try only("GET")
             return json(200, ["status": "ok"])
