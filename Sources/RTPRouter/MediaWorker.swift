@@ -11,6 +11,9 @@ public protocol DatagramHandler: AnyObject {
     func received(_ packet: UnsafeMutableRawPointer, length: Int, from: UDPAddress, out: Outbox, now: UInt64)
     /// Called every `tickInterval` (timers: RTCP, NACK, DTLS retransmits, consent).
     func tick(out: Outbox, now: UInt64)
+    /// Hands over the outbox once, before any other call, so that mailbox
+    /// commands can send too (e.g. RTCP BYE on unpublish).
+    func attach(_ out: Outbox)
 }
 
 /// Queues datagrams to send at the end of the current batch (one
@@ -118,6 +121,7 @@ public final class MediaWorker: @unchecked Sendable {
     public func start(_ makeHandler: @escaping @Sendable () -> DatagramHandler) {
         let t = Thread { [self] in
             self.handler = makeHandler()
+            self.handler.attach(self.outbox)
             self.run()
         }
         t.name = "media-\(index)"

@@ -104,6 +104,8 @@ public final class WorkerRouter: DatagramHandler {
     /// Viewer transport → its consumers, with the producer track each feeds from.
     var consumersByTransport: [Int: [(Consumer, ProducerTrack, Producer)]] = [:]
     var stats = RouterStats()
+    /// The worker's outbox, for sends that commands cause.
+    var outbox: Outbox?
     /// Our SSRC in RTCP feedback sent to publishers.
     let feedbackSSRC: UInt32 = UInt32.random(in: 1...UInt32.max)
     var lastReports: UInt64 = 0
@@ -112,6 +114,8 @@ public final class WorkerRouter: DatagramHandler {
         self.dtlsContext = dtlsContext
         self.events = events
     }
+
+    public func attach(_ out: Outbox) { outbox = out }
 
     static func key(_ conference: String, _ stream: String) -> String { conference + "\u{0}" + stream }
 
@@ -160,9 +164,13 @@ public final class WorkerRouter: DatagramHandler {
         guard let p = producers.removeValue(forKey: Self.key(conferenceId, streamId)) else { return }
         producerByTransport[p.transport.id] = nil
         remove(p.transport)
-        // Viewers of this stream lose their source: their transports go too.
+        // Viewers of this stream lose their source: an RTCP BYE ends their
+        // tracks (RFC 3550 §6.6), then their transports go too.
         for track in p.tracks {
-            for c in track.consumers { remove(c.transport) }
+            for c in track.consumers {
+                sendBye(c)
+                remove(c.transport)
+            }
         }
     }
 
@@ -479,6 +487,18 @@ public final class WorkerRouter: DatagramHandler {
         Wire.set32(slot, 4, feedbackSSRC)
         Wire.set32(slot, 8, media)
         guard let len = try? srtp.protectRTCP(slot, length: 12, capacity: PacketPool.slotSize) else { return }
+        out.commit(length: len, to: path)
+    }
+
+    /// RTCP BYE for a consumer's SSRC.
+    func sendBye(_ c: Consumer) {
+        guard let out = outbox, let srtp = c.transport.srtpOut, let path = c.transport.path, c.transport.failure == nil else { return }
+        let slot = out.reserve()
+        Wire.set8(slot, 0, 0x81) // V=2, SC=1
+        Wire.set8(slot, 1, 203)  // BYE
+        Wire.set16(slot, 2, 1)
+        Wire.set32(slot, 4, c.ssrc)
+        guard let len = try? srtp.protectRTCP(slot, length: 8, capacity: PacketPool.slotSize) else { return }
         out.commit(length: len, to: path)
     }
 

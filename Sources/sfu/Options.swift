@@ -23,6 +23,7 @@ let allOptions: [Option] = [
     Option(flag: "--token-ttl", env: "SFU_TOKEN_TTL", value: "SECONDS", defaultValue: "3600", help: "Lifetime of issued access tokens."),
     Option(flag: "--conference-idle-timeout", env: "SFU_CONFERENCE_IDLE_TIMEOUT", value: "SECONDS", defaultValue: "300", help: "A conference without participants ends by itself after this time."),
     Option(flag: "--ended-retention", env: "SFU_ENDED_RETENTION", value: "SECONDS", defaultValue: "600", help: "How long an ended conference's events stay readable."),
+    Option(flag: "--sick-grace", env: "SFU_SICK_GRACE", value: "SECONDS", defaultValue: "30", help: "An endpoint whose media failed (e.g. ICE consent expired after 30 s without checks) is SICK; it is removed (ParticipantLeft, CONSENT_EXPIRED) after this further time unless it recovers."),
     Option(flag: "--max-conferences", env: "SFU_MAX_CONFERENCES", value: "N", defaultValue: "10000", help: "Conferences held at once (503 beyond)."),
     Option(flag: "--max-participants", env: "SFU_MAX_PARTICIPANTS", value: "N", defaultValue: "1000", help: "Endpoints per conference (503 beyond)."),
     Option(flag: "--max-connections", env: "SFU_MAX_CONNECTIONS", value: "N", defaultValue: "4096", help: "Open HTTP connections per port; more are answered 503 and closed."),

@@ -65,6 +65,7 @@ do {
     confConfig.endedRetention = try settings.seconds("--ended-retention")
     confConfig.maxConferences = try settings.int("--max-conferences", min: 1)
     confConfig.maxEndpointsPerConference = try settings.int("--max-participants", min: 1)
+    confConfig.sickGrace = try settings.seconds("--sick-grace")
     let conferences = ConferenceService(configuration: confConfig)
     let media: MediaController
     var routerMedia: RouterMedia?
@@ -92,7 +93,7 @@ do {
     default:
         throw ConfigError("--media must be on or off")
     }
-    let corsSetting = settings.string("--cors-origin")
+        let corsSetting = settings.string("--cors-origin")
     let cors = CORSPolicy(allowedOrigins: corsSetting == "none" ? [] : corsSetting.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
     let api = APIHandler(conferences: conferences, auth: auth, media: media, cors: cors)
 
@@ -112,7 +113,13 @@ do {
     let counts = ConferenceCounts()
     Metrics.shared.gauge("sfu_conferences_active") { [([:], Double(counts.conferences))] }
     Metrics.shared.gauge("sfu_endpoints_joined") { [([:], Double(counts.endpoints))] }
+    let mediaForCleanup = media
     Task.detached {
+        await conferences.addEndedObserver { id in await mediaForCleanup.endConference(id) }
+        await conferences.addEndpointRemovedObserver { id, freed in
+            for s in freed.streams { await mediaForCleanup.unpublish(conferenceId: id, streamId: s) }
+            for v in freed.views { await mediaForCleanup.stopView(conferenceId: id, streamId: v.streamId, viewerId: v.viewerId) }
+        }
         await conferences.startSweeper()
         while true {
             counts.update(await conferences.activeConferenceCount, await conferences.endpointCount)

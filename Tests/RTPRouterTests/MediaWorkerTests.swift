@@ -10,6 +10,7 @@ private final class EchoHandler: DatagramHandler {
         out.send(packet, length: length, to: from)
     }
     func tick(out: Outbox, now: UInt64) { ticks += 1 }
+    func attach(_ out: Outbox) {}
 }
 
 final class MediaWorkerTests: XCTestCase {

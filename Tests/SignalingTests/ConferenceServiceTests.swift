@@ -121,3 +121,53 @@ final class ConferenceServiceTests: XCTestCase {
         XCTAssertEqual(state["metadata"], .object([:]))
     }
 }
+
+final class SickEndpointTests: XCTestCase {
+    func testSickEndpointIsRemovedAfterGraceAndItsMediaFreed() async throws {
+        var config = ConferenceService.Configuration()
+        config.sickGrace = 0.2
+        let svc = ConferenceService(configuration: config)
+        let service = Principal(subject: "svc", roles: [.service], organizationId: nil)
+        _ = try await svc.create(id: "c", creatorEndpoint: nil, metadata: [:], organizationId: nil, who: service)
+        _ = try await svc.join("c", endpoint: "pub", userId: nil, metadata: [:], who: service)
+        _ = try await svc.join("c", endpoint: "other", userId: nil, metadata: [:], who: service)
+        try await svc.commitPublish("c", endpoint: "pub", streamId: "s1", type: .cam, metadata: [:], videoBitrate: nil, who: service)
+        try await svc.commitView("c", endpoint: "other", streamId: "s1", viewerId: "v1", metadata: [:], who: service)
+        let freedBox = FreedBox()
+        await svc.addEndpointRemovedObserver { _, freed in await freedBox.add(freed) }
+        await svc.setEndpointState("c", endpoint: "pub", sick: true)
+        var state = try await svc.get("c", who: service)
+        XCTAssertEqual(state["participants"]?.arrayValue?.first?["state"], "SICK")
+        await svc.sweep()
+        let during = try await svc.get("c", who: service)
+        XCTAssertEqual(during["participants"]?.arrayValue?.count, 2, "still inside the grace period")
+        try await Task.sleep(nanoseconds: 300_000_000)
+        await svc.sweep()
+        state = try await svc.get("c", who: service)
+        XCTAssertEqual(state["participants"]?.arrayValue?.compactMap { $0["id"]?.stringValue }, ["other"])
+        let events = try await svc.events("c", after: 0, wait: 0, endpoint: nil, who: service).map { $0["type"]!.stringValue! }
+        XCTAssertEqual(Array(events.suffix(3)), ["ConferenceParticipantStateChangedEvent", "ConferenceStreamUnpublishedEvent", "ConferenceParticipantLeftEvent"])
+        let freed = await freedBox.all
+        XCTAssertEqual(freed.flatMap(\.streams), ["s1"])
+    }
+
+    func testRecoveredEndpointStays() async throws {
+        var config = ConferenceService.Configuration()
+        config.sickGrace = 0.1
+        let svc = ConferenceService(configuration: config)
+        let service = Principal(subject: "svc", roles: [.service], organizationId: nil)
+        _ = try await svc.create(id: "c", creatorEndpoint: nil, metadata: [:], organizationId: nil, who: service)
+        _ = try await svc.join("c", endpoint: "e", userId: nil, metadata: [:], who: service)
+        await svc.setEndpointState("c", endpoint: "e", sick: true)
+        await svc.setEndpointState("c", endpoint: "e", sick: false)
+        try await Task.sleep(nanoseconds: 200_000_000)
+        await svc.sweep()
+        let state = try await svc.get("c", who: service)
+        XCTAssertEqual(state["participants"]?.arrayValue?.first?["state"], "HEALTHY")
+    }
+}
+
+actor FreedBox {
+    var all: [FreedMedia] = []
+    func add(_ f: FreedMedia) { all.append(f) }
+}

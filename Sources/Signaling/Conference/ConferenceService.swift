@@ -19,6 +19,9 @@ public actor ConferenceService {
         public var maxViewersPerStream = 1_000
         public var maxEventsKept = 100_000
         public var maxMetadataBytes = 16 * 1024
+        /// A SICK endpoint (its media transport failed, e.g. consent expired)
+        /// is removed after this many seconds unless it recovers.
+        public var sickGrace: Double = 30
         public init() {}
     }
 
@@ -46,12 +49,20 @@ public actor ConferenceService {
     var sweeper: Task<Void, Never>?
     /// Called after a conference ended (the media layer frees its resources).
     var onEnded: [@Sendable (String) async -> Void] = []
+    /// Called after an endpoint left or was removed, with what it held.
+    var onEndpointRemoved: [@Sendable (String, FreedMedia) async -> Void] = []
 
     public init(configuration: Configuration) {
         self.configuration = configuration
     }
 
     public func addEndedObserver(_ f: @escaping @Sendable (String) async -> Void) { onEnded.append(f) }
+    public func addEndpointRemovedObserver(_ f: @escaping @Sendable (String, FreedMedia) async -> Void) { onEndpointRemoved.append(f) }
+
+    func notifyRemoved(_ conferenceId: String, _ freed: FreedMedia) async {
+        if freed.streams.isEmpty && freed.views.isEmpty { return }
+        for f in onEndpointRemoved { await f(conferenceId, freed) }
+    }
 
     /// Starts the once-a-second sweep that ends idle conferences and forgets old ones.
     public func startSweeper() {
@@ -233,6 +244,7 @@ public actor ConferenceService {
     func sweep() async {
         let now = Self.monotonicSeconds()
         var ended: [String] = []
+        var removed: [(String, FreedMedia)] = []
         for (id, c) in conferences {
             if c.ended {
                 if now - Double(c.endedAt) > configuration.endedRetention {
@@ -241,11 +253,17 @@ public actor ConferenceService {
                 }
                 continue
             }
+            for e in c.endpoints where e.sickSince.map({ now - $0 >= configuration.sickGrace }) == true {
+                guard let i = c.endpointIndex(e.id) else { continue }
+                Log.warn("conference \(id): endpoint \(e.id) was SICK for \(Int(configuration.sickGrace)) s; removing it")
+                removed.append((id, removeEndpoint(c, i, reason: "CONSENT_EXPIRED")))
+            }
             if let since = c.emptySince, now - since >= configuration.idleTimeout {
                 finish(c, reason: "IDLE", endpoint: nil)
                 ended.append(id)
             }
         }
+        for (id, freed) in removed { await notifyRemoved(id, freed) }
         for id in ended {
             Log.info("conference \(id) ended after \(Int(configuration.idleTimeout)) s without participants")
             for f in onEnded { await f(id) }
@@ -268,4 +286,10 @@ public actor ConferenceService {
         }
         Metrics.shared.increment("sfu_conferences_ended_total", labels: ["reason": reason == "IDLE" ? "idle" : "ended"])
     }
+}
+
+/// What an endpoint held when it went: its published streams and its views.
+public struct FreedMedia: Sendable {
+    public var streams: [String] = []
+    public var views: [(streamId: String, viewerId: String)] = []
 }

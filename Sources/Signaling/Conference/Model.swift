@@ -51,6 +51,8 @@ struct Endpoint: Sendable {
     let userId: String
     var metadata: JSON
     var state: EndpointState = .healthy
+    /// When the endpoint turned SICK (monotonic seconds).
+    var sickSince: Double?
     var streams: [PublishedStream] = []
     let joinedAt: Int64
 

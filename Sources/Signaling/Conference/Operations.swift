@@ -55,18 +55,21 @@ extension ConferenceService {
     }
 
     /// Removes an endpoint with its streams and views; returns what it held.
-    func removeEndpoint(_ c: ConferenceState, _ index: Int, reason: String) -> [String] {
+    func removeEndpoint(_ c: ConferenceState, _ index: Int, reason: String) -> FreedMedia {
         let e = c.endpoints[index]
-        var freed: [String] = []
+        var freed = FreedMedia()
         for s in e.streams {
             record(c, "ConferenceStreamUnpublishedEvent", ["userEndpointId": .string(e.id), "userId": .string(e.userId), "streamId": .string(s.id), "reason": "LEFT"])
-            freed.append(s.id)
+            freed.streams.append(s.id)
         }
         c.endpoints.remove(at: index)
-        // Views this endpoint held on other streams end silently with it.
+        // Views this endpoint held on other streams end with it.
         for ei in c.endpoints.indices {
             for si in c.endpoints[ei].streams.indices {
-                c.endpoints[ei].streams[si].viewers = c.endpoints[ei].streams[si].viewers.filter { $0.value.endpointId != e.id }
+                for (vid, v) in c.endpoints[ei].streams[si].viewers where v.endpointId == e.id {
+                    freed.views.append((c.endpoints[ei].streams[si].id, vid))
+                    c.endpoints[ei].streams[si].viewers[vid] = nil
+                }
             }
         }
         record(c, "ConferenceParticipantLeftEvent", ["userEndpointId": .string(e.id), "userId": .string(e.userId), "reason": .string(reason)])
@@ -74,10 +77,11 @@ extension ConferenceService {
         return freed
     }
 
-    public func leave(_ id: String, endpoint: String, reason: String?, who: Principal) throws(HTTPError) {
+    public func leave(_ id: String, endpoint: String, reason: String?, who: Principal) async throws(HTTPError) {
         let c = try live(id)
         let i = try ownedEndpoint(c, endpoint, who)
-        _ = removeEndpoint(c, i, reason: reason ?? "LEFT")
+        let freed = removeEndpoint(c, i, reason: reason ?? "LEFT")
+        await notifyRemoved(id, freed)
     }
 
     public func end(_ id: String, endpoint: String, reason: String?, who: Principal) async throws(HTTPError) {
@@ -242,6 +246,7 @@ extension ConferenceService {
         let state: EndpointState = sick ? .sick : .healthy
         if c.endpoints[i].state == state { return }
         c.endpoints[i].state = state
+        c.endpoints[i].sickSince = sick ? Self.monotonicSeconds() : nil
         record(c, "ConferenceParticipantStateChangedEvent", ["userEndpointId": .string(endpoint), "userId": .string(c.endpoints[i].userId), "state": .string(state.rawValue)])
     }
 
