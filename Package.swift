@@ -15,6 +15,8 @@ var package = Package(
         // C libraries
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(name: "CSystem"),
+        // Test support: counts malloc calls of the calling thread (interposes malloc).
+        .target(name: "CAllocCounter"),
 
         // Pure wire formats and protocol modules
         .target(name: "JSON"),
@@ -22,7 +24,8 @@ var package = Package(
         .target(name: "SDP"),
         .target(name: "ICE"),
         .target(name: "DTLS", dependencies: ["COpenSSL"]),
-        .target(name: "RTPRouter", dependencies: ["ICE", "DTLS", "SDP", "CSystem"], swiftSettings: unchecked),
+        .target(name: "RTP", swiftSettings: unchecked),
+        .target(name: "RTPRouter", dependencies: ["ICE", "DTLS", "SDP", "RTP", "CSystem"], swiftSettings: unchecked),
         .target(name: "Recorder", dependencies: ["RTPRouter"]),
         .target(name: "Signaling", dependencies: ["HTTP", "JSON", "SDP", "RTPRouter", "Recorder", "COpenSSL"]),
         .executableTarget(name: "sfu", dependencies: ["Signaling", "HTTP"]),
@@ -30,6 +33,7 @@ var package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "RTPRouterTests", dependencies: ["RTPRouter"]),
+        .testTarget(name: "RTPTests", dependencies: ["RTP", "CAllocCounter"]),
         .testTarget(name: "SignalingTests", dependencies: ["Signaling", "JSON", "HTTP"]),
         // Fixtures are read through #filePath, so they are not resources.
         .testTarget(name: "SDPTests", dependencies: ["SDP"], exclude: ["Fixtures", "Capture"]),
@@ -43,5 +47,7 @@ if ProcessInfo.processInfo.environment["SFU_FUZZ"] != nil {
         .executableTarget(name: "FuzzHTTPRequest", dependencies: ["HTTP"], path: "fuzz/FuzzHTTPRequest"),
         .executableTarget(name: "FuzzJSON", dependencies: ["JSON"], path: "fuzz/FuzzJSON"),
         .executableTarget(name: "FuzzSDP", dependencies: ["SDP"], path: "fuzz/FuzzSDP"),
+        .executableTarget(name: "FuzzRTP", dependencies: ["RTP"], path: "fuzz/FuzzRTP", swiftSettings: unchecked),
+        .executableTarget(name: "FuzzRTCP", dependencies: ["RTP"], path: "fuzz/FuzzRTCP", swiftSettings: unchecked),
     ]
 }
