@@ -42,7 +42,7 @@ public struct NTPTimestamp: Hashable, Comparable, Sendable {
         let d = Int64(bitPattern: raw &- other.raw)   // 32.32 fixed point
         // Split to keep the multiplication in range.
         let whole = d >> 32
-        let frac = Int64(UInt64(d & 0xFFFF_FFFF) * 1_000_000 >> 32)
+        let frac = Int64((UInt64(d & 0xFFFF_FFFF) * 1_000_000) >> 32)
         return whole * 1_000_000 + frac
     }
 
@@ -64,14 +64,29 @@ public struct RTPTimeMapping: Hashable, Sendable {
     /// (`ts` within ±2^31 ticks of the mapping's).
     @inlinable public func ntp(forRTP ts: UInt32, clockRate: UInt32) -> NTPTimestamp {
         let ticks = Int64(Int32(bitPattern: ts &- rtpTimestamp))
-        let delta = (ticks << 32) / Int64(clockRate)            // 32.32 seconds
+        let rate = Int64(clockRate)
+        let scaled = ticks << 32                                 // fits: |ticks| < 2^31
+        let delta = (scaled + (scaled >= 0 ? rate / 2 : -rate / 2)) / rate   // 32.32 seconds, rounded
         return NTPTimestamp(raw: ntp.raw &+ UInt64(bitPattern: delta))
     }
 
     /// The RTP timestamp sampled at `time`, per this mapping.
     @inlinable public func rtp(at time: NTPTimestamp, clockRate: UInt32) -> UInt32 {
-        let us = time.microseconds(since: ntp)
-        let ticks = us * Int64(clockRate) / 1_000_000
-        return rtpTimestamp &+ UInt32(truncatingIfNeeded: ticks)
+        let d = Int64(bitPattern: time.raw &- ntp.raw)           // 32.32 seconds
+        let rate = Int64(clockRate)
+        // Wrapping arithmetic: only the low 32 bits of the tick count matter.
+        let whole = (d >> 32) &* rate
+        let frac = Int64(bitPattern: (UInt64(d & 0xFFFF_FFFF) &* UInt64(clockRate) &+ (1 << 31)) >> 32)   // rounded
+        return rtpTimestamp &+ UInt32(truncatingIfNeeded: whole &+ frac)
     }
+}
+
+/// `us` microseconds in ticks of a `clockRate` Hz RTP clock, with wrapping
+/// arithmetic (only the low 32 bits ever matter to an RTP timestamp), so
+/// that any clock value — monotonic or wall-clock microseconds — is safe.
+@inlinable @inline(__always)
+func rtpTicks(microseconds us: Int64, clockRate: UInt32) -> Int64 {
+    let rate = Int64(clockRate)
+    let seconds = us / 1_000_000, rest = us % 1_000_000
+    return (seconds &* rate) &+ (rest &* rate) / 1_000_000
 }

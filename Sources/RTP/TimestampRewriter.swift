@@ -114,8 +114,8 @@ public struct TimestampRewriter: Sendable {
     /// lastOutput + elapsed × rate, at least one tick later.
     @usableFromInline
     func elapsedPlacement(now: Int64) -> UInt32 {
-        let elapsed = max(now - lastOutputTime, 0)
-        let ticks = elapsed * Int64(clockRate) / 1_000_000
+        let elapsed = max(now &- lastOutputTime, 0)
+        let ticks = rtpTicks(microseconds: elapsed, clockRate: clockRate)
         return lastOutput &+ UInt32(truncatingIfNeeded: max(ticks, 1))
     }
 }

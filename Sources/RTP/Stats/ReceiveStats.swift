@@ -138,7 +138,7 @@ public struct ReceiveStats: Sendable {
 
     /// A.8: J += (|D| − J) / 16, in timestamp units.
     mutating func updateJitter(rtpTimestamp: UInt32, arrival: Int64) {
-        let arrivalTicks = UInt32(truncatingIfNeeded: arrival * Int64(clockRate) / 1_000_000)
+        let arrivalTicks = UInt32(truncatingIfNeeded: rtpTicks(microseconds: arrival, clockRate: clockRate))
         let t = Int32(bitPattern: arrivalTicks &- rtpTimestamp)
         if hasTransit {
             let d = UInt32(truncatingIfNeeded: abs(Int64(t) - Int64(transit)))
@@ -169,7 +169,8 @@ public struct ReceiveStats: Sendable {
         let lost = Int32(min(max(cumulativeLost, -0x80_0000), 0x7F_FFFF))
         var dlsr: UInt32 = 0
         if hasSenderReport {
-            let elapsed = max(now - lastSenderReportArrival, 0)
+            // DLSR saturates at 2^32 / 65536 s.
+            let elapsed = min(max(now &- lastSenderReportArrival, 0), 65_536_000_000)
             dlsr = UInt32(truncatingIfNeeded: min(elapsed * 65536 / 1_000_000, Int64(UInt32.max)))
         }
         return ReceptionReport(ssrc: ssrc, fractionLost: fraction, cumulativeLost: lost,

@@ -44,8 +44,8 @@ public struct SenderStats: Sendable {
     /// timestamps) when known.
     public func rtpTimestamp(now: Int64, ntp: NTPTimestamp, mapping: RTPTimeMapping? = nil) -> UInt32 {
         if let mapping { return mapping.rtp(at: ntp, clockRate: clockRate) }
-        let elapsed = max(now - lastSendTime, 0)
-        return lastRTPTimestamp &+ UInt32(truncatingIfNeeded: elapsed * Int64(clockRate) / 1_000_000)
+        let elapsed = max(now &- lastSendTime, 0)
+        return lastRTPTimestamp &+ UInt32(truncatingIfNeeded: rtpTicks(microseconds: elapsed, clockRate: clockRate))
     }
 
     /// A sender report for `ssrc`, or nil before anything was sent
