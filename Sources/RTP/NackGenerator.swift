@@ -47,7 +47,7 @@ public final class NackGenerator {
     public let configuration: Configuration
     let capacity: Int
     let seqs: UnsafeMutablePointer<Int64>        // extended sequence numbers, ascending
-    let sentAt: UnsafeMutablePointer<Int64>      // 0: never sent
+    let sentAt: UnsafeMutablePointer<Int64>      // Int64.min: never sent
     let retries: UnsafeMutablePointer<UInt8>     // 0xFF: removed (tombstone)
     var head = 0
     var used = 0                                 // slots in use, tombstones included
@@ -111,7 +111,7 @@ public final class NackGenerator {
         while s < ext {
             if used == capacity { overflowed = popOldest() || overflowed }
             let j = slot(used)
-            seqs[j] = s; sentAt[j] = 0; retries[j] = 0
+            seqs[j] = s; sentAt[j] = Int64.min; retries[j] = 0
             used += 1; count += 1
             s += 1
         }
@@ -130,7 +130,7 @@ public final class NackGenerator {
             i += 1
             let r = retries[j]
             if r == NackGenerator.tombstone { continue }
-            guard sentAt[j] == 0 || now - sentAt[j] >= interval else { continue }
+            guard sentAt[j] == Int64.min || now &- sentAt[j] >= interval else { continue }
             if Int(r) >= configuration.maxRetries {
                 retries[j] = NackGenerator.tombstone
                 count -= 1
