@@ -17,6 +17,8 @@ var package = Package(
         .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
         .target(name: "CSystem"),
         .target(name: "CDTLSShim", dependencies: ["COpenSSL"]),
+        // Test support: counts malloc calls of the calling thread (interposes malloc).
+        .target(name: "CAllocCounter"),
 
         // Pure wire formats and protocol modules
         .target(name: "JSON"),
@@ -25,7 +27,8 @@ var package = Package(
         .target(name: "ICE", dependencies: ["COpenSSL"]),
         .target(name: "ICETestSupport", dependencies: ["ICE"]),
         .target(name: "DTLS", dependencies: ["COpenSSL", "CSRTP", "CDTLSShim"]),
-        .target(name: "RTPRouter", dependencies: ["ICE", "DTLS", "SDP", "CSystem"], swiftSettings: unchecked),
+        .target(name: "RTP", swiftSettings: unchecked),
+        .target(name: "RTPRouter", dependencies: ["ICE", "DTLS", "SDP", "RTP", "CSystem"], swiftSettings: unchecked),
         .target(name: "Recorder", dependencies: ["RTPRouter"]),
         .target(name: "Signaling", dependencies: ["HTTP", "JSON", "SDP", "ICE", "DTLS", "RTPRouter", "Recorder", "COpenSSL"],
                 exclude: ["Web/index.html", "Web/client.js", "Web/embed.py"]),
@@ -36,6 +39,7 @@ var package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "RTPRouterTests", dependencies: ["RTPRouter"]),
+        .testTarget(name: "RTPTests", dependencies: ["RTP", "CAllocCounter"]),
         .testTarget(name: "SignalingTests", dependencies: ["Signaling", "JSON", "HTTP"]),
         // Fixtures are read through #filePath, so they are not resources.
         .testTarget(name: "SDPTests", dependencies: ["SDP"], exclude: ["Fixtures", "Capture"]),
@@ -53,5 +57,7 @@ if ProcessInfo.processInfo.environment["SFU_FUZZ"] != nil {
         .executableTarget(name: "FuzzSDP", dependencies: ["SDP"], path: "fuzz/FuzzSDP"),
         .executableTarget(name: "FuzzSTUN", dependencies: ["ICE"], path: "fuzz/FuzzSTUN"),
         .executableTarget(name: "FuzzDTLS", dependencies: ["DTLS"], path: "fuzz/FuzzDTLS"),
+        .executableTarget(name: "FuzzRTP", dependencies: ["RTP"], path: "fuzz/FuzzRTP", swiftSettings: unchecked),
+        .executableTarget(name: "FuzzRTCP", dependencies: ["RTP"], path: "fuzz/FuzzRTCP", swiftSettings: unchecked),
     ]
 }
