@@ -1,3 +1,4 @@
+import RTP
 import SDP
 
 /// Big-endian loads and stores on packet memory: the only way the media
@@ -37,6 +38,8 @@ final class ProducerTrack {
     var packets: UInt64 = 0
     /// The last sender report: NTP time, RTP time, arrival (monotonic ns).
     var lastSR: (ntp: UInt64, rtp: UInt32, at: UInt64)?
+    /// RFC 3550 reception statistics for the receiver reports we send.
+    var receive: ReceiveStats
 
     init(kind: MediaKind, codecs: [NegotiatedCodec], extensions: [ExtensionMap]) {
         self.kind = kind
@@ -45,6 +48,7 @@ final class ProducerTrack {
         payloadTypes = Set(codecs.map(\.payloadType))
         rtxPayloadTypes = Set(codecs.compactMap(\.rtxPayloadType))
         clockRate = codecs.first.map { UInt32($0.clockRate) } ?? 90000
+        receive = ReceiveStats(clockRate: clockRate)
     }
 }
 
@@ -54,10 +58,13 @@ final class Producer {
     var tracks: [ProducerTrack]
     /// Payload type → track, for the 128 possible values.
     var trackByPayloadType = [Int8](repeating: -1, count: 128)
+    /// The bandwidth cap announced to the publisher with REMB, bit/s.
+    var maxBitrate: UInt64
 
-    init(transport: PeerTransport, tracks: [ProducerTrack]) {
+    init(transport: PeerTransport, tracks: [ProducerTrack], maxBitrate: UInt64) {
         self.transport = transport
         self.tracks = tracks
+        self.maxBitrate = maxBitrate
         for (i, t) in tracks.enumerated() {
             for pt in t.payloadTypes where pt < 128 { trackByPayloadType[Int(pt)] = Int8(i) }
         }

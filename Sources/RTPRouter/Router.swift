@@ -1,6 +1,7 @@
 import DTLS
 import Foundation
 import ICE
+import RTP
 import SDP
 
 /// What the media path reports to signaling (off the worker thread).
@@ -17,6 +18,9 @@ public struct PublisherSpec: Sendable {
     public var localICE: IceCredentials
     public var remoteUfrag: String?
     public var remoteFingerprints: [DTLSFingerprint]
+    /// Bandwidth cap for the publisher's video (REMB), bit/s.
+    public var maxBitrate: UInt64 = PublisherSpec.defaultMaxBitrate
+    public static let defaultMaxBitrate: UInt64 = 2_500_000
     /// Accepted m-lines in order: kind and the codecs negotiated.
     public var tracks: [(kind: MediaKind, codecs: [NegotiatedCodec], extensions: [ExtensionMap])]
 
@@ -130,10 +134,15 @@ public final class WorkerRouter: DatagramHandler {
                                     spec.localICE, spec.remoteUfrag, spec.remoteFingerprints, now) else {
             return "cannot create the DTLS transport"
         }
-        let p = Producer(transport: t, tracks: spec.tracks.map { ProducerTrack(kind: $0.kind, codecs: $0.codecs, extensions: $0.extensions) })
+        let p = Producer(transport: t, tracks: spec.tracks.map { ProducerTrack(kind: $0.kind, codecs: $0.codecs, extensions: $0.extensions) },
+                         maxBitrate: spec.maxBitrate)
         producers[key] = p
         producerByTransport[t.id] = p
         return nil
+    }
+
+    public func setMaxBitrate(conferenceId: String, streamId: String, bitsPerSecond: UInt64) {
+        producers[Self.key(conferenceId, streamId)]?.maxBitrate = bitsPerSecond
     }
 
     public func publishedTracks(conferenceId: String, streamId: String) -> PublishedTracks? {
@@ -337,8 +346,13 @@ public final class WorkerRouter: DatagramHandler {
         guard ti >= 0 else { stats.dropped &+= 1; return } // RTX, FEC or unknown: not forwarded
         let track = p.tracks[Int(ti)]
         let ssrc = Wire.u32(packet, 8)
-        track.ssrc = ssrc
+        if track.ssrc != ssrc {
+            if track.ssrc != nil { track.receive = ReceiveStats(clockRate: track.clockRate) }
+            track.ssrc = ssrc
+        }
         track.packets &+= 1
+        _ = track.receive.received(sequenceNumber: Wire.u16(packet, 2), rtpTimestamp: Wire.u32(packet, 4),
+                                   arrival: Int64(now / 1000), bytes: n)
         // Header length: fixed 12, CSRCs, extension.
         let b0 = Wire.u8(packet, 0)
         var headerLength = 12 + 4 * Int(b0 & 0x0f)
@@ -461,6 +475,7 @@ public final class WorkerRouter: DatagramHandler {
                     if let track = p.tracks.first(where: { $0.ssrc == ssrc }) {
                         let ntp = UInt64(Wire.u32(packet, o + 8)) << 32 | UInt64(Wire.u32(packet, o + 12))
                         track.lastSR = (ntp, Wire.u32(packet, o + 16), now)
+                        track.receive.senderReportReceived(ntp: NTPTimestamp(raw: ntp), arrival: Int64(now / 1000))
                     }
                 }
             case 206 where (fmt == 1 || fmt == 4) && size >= 12: // PLI / FIR from a viewer
@@ -488,6 +503,40 @@ public final class WorkerRouter: DatagramHandler {
         Wire.set32(slot, 8, media)
         guard let len = try? srtp.protectRTCP(slot, length: 12, capacity: PacketPool.slotSize) else { return }
         out.commit(length: len, to: path)
+    }
+
+    /// Receiver reports and a REMB to every publisher (every 500 ms): the
+    /// reports let the browser's loss-based estimate grow, the REMB caps it
+    /// at the stream's bitrate (`videoBitrate`).
+    func sendPublisherFeedback(_ out: Outbox, _ now: UInt64) {
+        var ssrcs = [UInt32](repeating: 0, count: 8)
+        for p in producers.values {
+            let t = p.transport
+            guard t.isConnected, let srtp = t.srtpOut, let path = t.path else { continue }
+            let slot = out.reserve()
+            let buffer = UnsafeMutableRawBufferPointer(start: slot, count: PacketPool.slotSize - SRTPSession.rtcpHeadroom)
+            var length = 0
+            var videoCount = 0
+            for track in p.tracks {
+                guard let ssrc = track.ssrc, length + 32 <= buffer.count - 64 else { continue }
+                let block = track.receive.makeReport(ssrc: ssrc, now: Int64(now / 1000))
+                guard let n = try? ReceiverReport.serialize(ssrc: feedbackSSRC, report: block,
+                                                            into: UnsafeMutableRawBufferPointer(rebasing: buffer[length...])) else { continue }
+                length += n
+                if track.kind == .video && videoCount < ssrcs.count { ssrcs[videoCount] = ssrc; videoCount += 1 }
+            }
+            if length == 0 { continue } // nothing received yet
+            if videoCount > 0 {
+                let n = ssrcs.withUnsafeBufferPointer { list in
+                    try? REMB.serialize(senderSSRC: feedbackSSRC, bitrate: p.maxBitrate,
+                                        ssrcs: UnsafeBufferPointer(rebasing: list[0..<videoCount]),
+                                        into: UnsafeMutableRawBufferPointer(rebasing: buffer[length...]))
+                }
+                length += n ?? 0
+            }
+            guard let protected = try? srtp.protectRTCP(slot, length: length, capacity: PacketPool.slotSize) else { continue }
+            out.commit(length: protected, to: path)
+        }
     }
 
     /// RTCP BYE for a consumer's SSRC.
@@ -541,9 +590,10 @@ public final class WorkerRouter: DatagramHandler {
                 handleDTLSActions(t, t.dtls.handleTimeout(now: now), out, now)
             }
         }
-        if now &- lastReports >= 1_000_000_000 {
+        if now &- lastReports >= 500_000_000 {
             lastReports = now
             sendSenderReports(out, now)
+            sendPublisherFeedback(out, now)
         }
     }
 }

@@ -28,6 +28,17 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
     private let lock = NSLock()
     private var conferenceWorker: [String: Int] = [:]
     private var workerLoad: [Int]
+    /// What we negotiate: the SDP module's default without transport-cc
+    /// (we send REMB and receiver reports; transport-wide feedback is not
+    /// generated yet, and negotiating it without sending it starves the
+    /// browser's bandwidth estimate).
+    static let policy: CodecPolicy = {
+        var p = CodecPolicy.default
+        p.rtcpFeedback.remove("transport-cc")
+        p.headerExtensions.remove("http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01")
+        return p
+    }()
+
     /// Header extensions forwarded to viewers (with the ids they negotiated); others are removed.
     static let forwardedExtensions: Set<String> = [
         "urn:ietf:params:rtp-hdrext:ssrc-audio-level",
@@ -69,7 +80,7 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
             var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
             let len = socklen_t(family == AF_INET ? MemoryLayout<sockaddr_in>.size : MemoryLayout<sockaddr_in6>.size)
             guard getnameinfo(sa, len, &host, socklen_t(host.count), nil, 0, NI_NUMERICHOST) == 0 else { continue }
-            let ip = String(cString: host)
+            let ip = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             if ip.hasPrefix("fe80") || ip.contains("%") { continue }
             if ifa.pointee.ifa_flags & UInt32(IFF_LOOPBACK) != 0 {
                 if family == AF_INET { loopback.append(ip) }
@@ -135,16 +146,18 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
         let sdp = try parseOffer(offer)
         let creds = IceCredentials.random()
         let w = worker(for: conferenceId)
-        var builder = AnswerBuilder(transport: localTransport(creds, port: w.port))
+        var builder = AnswerBuilder(transport: localTransport(creds, port: w.port), policy: RouterMedia.policy)
         if let videoBitrate, videoBitrate > 0 { builder.maxVideoBitrate = UInt64(videoBitrate) }
         let answer: Answer
         do { answer = try builder.publishAnswer(to: sdp) } catch { throw HTTPError(400, "INVALID_SDP", "cannot answer the offer: \(error.description)") }
         let (ufrag, fps) = try remoteTransport(sdp, answer)
         let tracks = answer.media.filter { $0.accepted && ($0.kind == .audio || $0.kind == .video) }.map { ($0.kind, $0.codecs, $0.headerExtensions) }
         if tracks.isEmpty { throw HTTPError(400, "INVALID_SDP", "the offer sends no audio or video we can receive") }
-        let spec = PublisherSpec(conferenceId: conferenceId, endpointId: endpointId, streamId: streamId, localICE: creds,
+        var spec = PublisherSpec(conferenceId: conferenceId, endpointId: endpointId, streamId: streamId, localICE: creds,
                                  remoteUfrag: ufrag, remoteFingerprints: fps, tracks: tracks)
-        let error = await w.call { ($0 as! WorkerRouter).addPublisher(spec, now: monotonicNow()) }
+        if let videoBitrate, videoBitrate > 0 { spec.maxBitrate = UInt64(videoBitrate) }
+        let publisher = spec
+        let error = await w.call { ($0 as! WorkerRouter).addPublisher(publisher, now: monotonicNow()) }
         if let error { throw HTTPError(409, "STREAM_EXISTS", error) }
         return answer.sdp
     }
@@ -156,7 +169,7 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
             throw HTTPError(404, "STREAM_NOT_FOUND", "stream '\(streamId)' has no media on this server")
         }
         let creds = IceCredentials.random()
-        let builder = AnswerBuilder(transport: localTransport(creds, port: w.port))
+        let builder = AnswerBuilder(transport: localTransport(creds, port: w.port), policy: RouterMedia.policy)
         var outgoing: [OutgoingTrack] = []
         for (i, t) in published.tracks.enumerated() {
             outgoing.append(OutgoingTrack(kind: t.kind, codecs: t.codecs, ssrc: UInt32.random(in: 1...UInt32.max), rtxSSRC: nil,
@@ -196,7 +209,11 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
         existingWorker(for: conferenceId)?.submit { ($0 as! WorkerRouter).removeViewer(conferenceId: conferenceId, streamId: streamId, viewerId: viewerId) }
     }
 
-    public func setBitrate(conferenceId: String, streamId: String, bitsPerSecond: Int64) async {}
+    /// Caps the publisher's video with REMB (`updatePublishedStreamBitrate`); 0 restores the default cap.
+    public func setBitrate(conferenceId: String, streamId: String, bitsPerSecond: Int64) async {
+        let bps = bitsPerSecond > 0 ? UInt64(bitsPerSecond) : PublisherSpec.defaultMaxBitrate
+        existingWorker(for: conferenceId)?.submit { ($0 as! WorkerRouter).setMaxBitrate(conferenceId: conferenceId, streamId: streamId, bitsPerSecond: bps) }
+    }
 
     public func endConference(_ conferenceId: String) async {
         guard let i = releaseWorker(conferenceId) else { return }
