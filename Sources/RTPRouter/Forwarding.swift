@@ -40,6 +40,10 @@ final class ProducerTrack {
     var lastSR: (ntp: UInt64, rtp: UInt32, at: UInt64)?
     /// RFC 3550 reception statistics for the receiver reports we send.
     var receive: ReceiveStats
+    /// Recent packets of a video track, to answer viewers' NACKs.
+    let cache: PacketCache?
+    /// The codec of each payload type, resolved once (no string work per packet).
+    var codecByPayloadType = [VideoCodec](repeating: .other, count: 128)
 
     init(kind: MediaKind, codecs: [NegotiatedCodec], extensions: [ExtensionMap]) {
         self.kind = kind
@@ -49,6 +53,8 @@ final class ProducerTrack {
         rtxPayloadTypes = Set(codecs.compactMap(\.rtxPayloadType))
         clockRate = codecs.first.map { UInt32($0.clockRate) } ?? 90000
         receive = ReceiveStats(clockRate: clockRate)
+        cache = kind == .video ? PacketCache(slotCount: 1024, slotSize: 1500) : nil
+        for c in codecs where c.payloadType < 128 { codecByPayloadType[Int(c.payloadType)] = VideoCodec(name: c.name) }
     }
 }
 
@@ -119,16 +125,32 @@ final class Consumer {
     }
 }
 
+/// The video codecs whose keyframes the router recognises.
+enum VideoCodec {
+    case vp8, vp9, h264, av1, other
+
+    init(name: String) {
+        switch name.lowercased() {
+        case "vp8": self = .vp8
+        case "vp9": self = .vp9
+        case "h264": self = .h264
+        case "av1": self = .av1
+        default: self = .other
+        }
+    }
+}
+
 /// RTP payload inspection needed by the router (keyframes).
 enum Payload {
     /// Whether an RTP payload starts a keyframe, for the codecs we forward.
-    static func isKeyframe(codec: String, _ p: UnsafeRawPointer, _ length: Int) -> Bool {
-        switch codec.lowercased() {
-        case "vp8": return vp8Keyframe(p, length)
-        case "vp9": return vp9Keyframe(p, length)
-        case "h264": return h264Keyframe(p, length)
-        case "av1": return length >= 1 && Wire.u8(p, 0) & 0x08 != 0 // N bit: new coded video sequence
-        default: return true
+    @inline(__always)
+    static func isKeyframe(codec: VideoCodec, _ p: UnsafeRawPointer, _ length: Int) -> Bool {
+        switch codec {
+        case .vp8: return vp8Keyframe(p, length)
+        case .vp9: return vp9Keyframe(p, length)
+        case .h264: return h264Keyframe(p, length)
+        case .av1: return length >= 1 && Wire.u8(p, 0) & 0x08 != 0 // N bit: new coded video sequence
+        case .other: return true
         }
     }
 

@@ -90,6 +90,8 @@ public struct RouterStats: Sendable {
     public var rtpOut: UInt64 = 0
     public var srtpErrors: UInt64 = 0
     public var dropped: UInt64 = 0
+    public var nackResent: UInt64 = 0
+    public var nackMissed: UInt64 = 0
 }
 
 /// The router of one media worker: finds the transport of each datagram
@@ -347,35 +349,26 @@ public final class WorkerRouter: DatagramHandler {
         let track = p.tracks[Int(ti)]
         let ssrc = Wire.u32(packet, 8)
         if track.ssrc != ssrc {
-            if track.ssrc != nil { track.receive = ReceiveStats(clockRate: track.clockRate) }
+            if track.ssrc != nil {
+                track.receive = ReceiveStats(clockRate: track.clockRate)
+                track.cache?.removeAll()
+            }
             track.ssrc = ssrc
         }
         track.packets &+= 1
         _ = track.receive.received(sequenceNumber: Wire.u16(packet, 2), rtpTimestamp: Wire.u32(packet, 4),
                                    arrival: Int64(now / 1000), bytes: n)
-        // Header length: fixed 12, CSRCs, extension.
-        let b0 = Wire.u8(packet, 0)
-        var headerLength = 12 + 4 * Int(b0 & 0x0f)
-        var extStart = -1
-        if b0 & 0x10 != 0 {
-            guard headerLength + 4 <= n else { return }
-            extStart = headerLength
-            headerLength += 4 + 4 * Int(Wire.u16(packet, headerLength + 2))
+        guard let layout = RTPLayout(packet, n) else { stats.dropped &+= 1; return }
+        if layout.payloadLength <= 0 { return } // padding-only (bandwidth probes): nothing to forward
+        if let cache = track.cache, let view = try? RTPPacketView(validating: packet, length: n) {
+            cache.store(view, now: Int64(now / 1000))
         }
-        guard headerLength <= n else { return }
-        var payloadLength = n - headerLength
-        if b0 & 0x20 != 0 { payloadLength -= Int(Wire.u8(packet, n - 1)) }
-        if payloadLength <= 0 { return } // padding-only (bandwidth probes): nothing to forward
-        let seq = Wire.u16(packet, 2)
-        let ts = Wire.u32(packet, 4)
         var keyframe = true
         if track.kind == .video {
-            let codec = track.codecs.first { $0.payloadType == pt }?.name ?? ""
-            keyframe = Payload.isKeyframe(codec: codec, packet + headerLength, payloadLength)
+            keyframe = Payload.isKeyframe(codec: track.codecByPayloadType[Int(pt)], packet + layout.headerLength, layout.payloadLength)
         }
         for c in track.consumers {
-            let vt = c.transport
-            guard vt.isConnected, let out2 = vt.srtpOut, let path = vt.path else { continue }
+            guard c.transport.isConnected else { continue }
             if c.waitingForKeyframe {
                 if !keyframe {
                     if now &- c.lastKeyframeAsk > 1_000_000_000 {
@@ -386,30 +379,74 @@ public final class WorkerRouter: DatagramHandler {
                 }
                 c.waitingForKeyframe = false
             }
-            let vpt = c.payloadTypeMap[Int(pt)]
-            guard vpt != 0xff else { continue }
-            if c.lastSourceSSRC != ssrc { c.resync(toSeq: seq, ts: ts, ssrc: ssrc, now: now, clockRate: track.clockRate) }
-            let slot = out.reserve()
-            slot.copyMemory(from: packet, byteCount: n)
-            Wire.set8(slot, 1, (b1 & 0x80) | vpt)
-            let oseq = seq &+ c.seqDelta
-            let ots = ts &+ c.tsDelta
-            Wire.set16(slot, 2, oseq)
-            Wire.set32(slot, 4, ots)
-            Wire.set32(slot, 8, c.ssrc)
-            if extStart >= 0 { rewriteExtensions(slot, extStart, c.extensionMap) }
-            let protected: Int
-            do { protected = try out2.protectRTP(slot, length: n, capacity: PacketPool.slotSize) } catch { vt.srtpErrors &+= 1; continue }
-            out.commit(length: protected, to: path)
-            if Int16(bitPattern: oseq &- c.lastOutSeq) > 0 || c.packetsSent == 0 {
-                c.lastOutSeq = oseq
-                c.lastOutTs = ots
+            if c.lastSourceSSRC != ssrc {
+                c.resync(toSeq: layout.sequenceNumber, ts: layout.timestamp, ssrc: ssrc, now: now, clockRate: track.clockRate)
             }
-            c.lastForwardAt = now
-            c.packetsSent &+= 1
-            c.octetsSent &+= UInt64(payloadLength)
-            vt.packetsOut &+= 1
-            stats.rtpOut &+= 1
+            if send(packet, layout, to: c, out) {
+                c.lastForwardAt = now
+                c.packetsSent &+= 1
+                c.octetsSent &+= UInt64(layout.payloadLength)
+                stats.rtpOut &+= 1
+            }
+        }
+    }
+
+    /// Copies a publisher packet into a send slot, rewrites it for consumer
+    /// `c` (payload type, sequence number, timestamp, SSRC, extension ids),
+    /// protects it with the viewer's session and queues it.
+    @inline(__always)
+    func send(_ packet: UnsafeRawPointer, _ layout: RTPLayout, to c: Consumer, _ out: Outbox) -> Bool {
+        let vt = c.transport
+        guard let srtp = vt.srtpOut, let path = vt.path else { return false }
+        let vpt = c.payloadTypeMap[Int(layout.payloadType)]
+        guard vpt != 0xff else { return false }
+        let n = layout.length
+        let slot = out.reserve()
+        // NACK answers are built in the reserved slot itself: no copy then.
+        if UnsafeRawPointer(slot) != packet { slot.copyMemory(from: packet, byteCount: n) }
+        Wire.set8(slot, 1, (Wire.u8(packet, 1) & 0x80) | vpt)
+        let oseq = layout.sequenceNumber &+ c.seqDelta
+        let ots = layout.timestamp &+ c.tsDelta
+        Wire.set16(slot, 2, oseq)
+        Wire.set32(slot, 4, ots)
+        Wire.set32(slot, 8, c.ssrc)
+        if layout.extensionStart >= 0 { rewriteExtensions(slot, layout.extensionStart, c.extensionMap) }
+        let protected: Int
+        do { protected = try srtp.protectRTP(slot, length: n, capacity: PacketPool.slotSize) } catch { vt.srtpErrors &+= 1; return false }
+        out.commit(length: protected, to: path)
+        if Int16(bitPattern: oseq &- c.lastOutSeq) > 0 || c.packetsSent == 0 {
+            c.lastOutSeq = oseq
+            c.lastOutTs = ots
+        }
+        vt.packetsOut &+= 1
+        return true
+    }
+
+    /// Answers a viewer's NACK from the producer track's packet cache: each
+    /// lost packet is re-sent as it was (same sequence number; the outbound
+    /// SRTP session allows repeated protection).
+    func answerNACK(_ c: Consumer, _ track: ProducerTrack, _ fci: UnsafeRawPointer, _ items: Int, _ out: Outbox, _ now: UInt64) {
+        guard let cache = track.cache else { return }
+        for i in 0..<items {
+            let pid = Wire.u16(fci, 4 * i)
+            var blp = Wire.u16(fci, 4 * i + 2)
+            var k: UInt16 = 0
+            var seq = pid
+            while true {
+                let sourceSeq = seq &- c.seqDelta
+                let slot = out.reserve()
+                if let n = cache.copy(sequenceNumber: sourceSeq, now: Int64(now / 1000), into: slot, capacity: 1500),
+                   let layout = RTPLayout(slot, n) {
+                    if send(slot, layout, to: c, out) { stats.nackResent &+= 1 }
+                } else {
+                    stats.nackMissed &+= 1
+                }
+                if blp == 0 { break }
+                while blp & 1 == 0 { blp >>= 1; k += 1 }
+                blp >>= 1
+                k += 1
+                seq = pid &+ k
+            }
         }
     }
 
@@ -477,6 +514,11 @@ public final class WorkerRouter: DatagramHandler {
                         track.lastSR = (ntp, Wire.u32(packet, o + 16), now)
                         track.receive.senderReportReceived(ntp: NTPTimestamp(raw: ntp), arrival: Int64(now / 1000))
                     }
+                }
+            case 205 where fmt == 1 && size >= 16: // Generic NACK from a viewer (RFC 4585 §6.2.1)
+                let mediaSSRC = Wire.u32(packet, o + 8)
+                if let list = consumersByTransport[t.id], let (c, track, _) = list.first(where: { $0.0.ssrc == mediaSSRC }) {
+                    answerNACK(c, track, packet + o + 12, (size - 12) / 4, out, now)
                 }
             case 206 where (fmt == 1 || fmt == 4) && size >= 12: // PLI / FIR from a viewer
                 if let list = consumersByTransport[t.id] {
@@ -595,5 +637,40 @@ public final class WorkerRouter: DatagramHandler {
             sendSenderReports(out, now)
             sendPublisherFeedback(out, now)
         }
+    }
+}
+
+/// Where the parts of an RTP packet are (RFC 3550 §5.1), found once per packet.
+struct RTPLayout {
+    let length: Int
+    let headerLength: Int
+    let payloadLength: Int
+    /// Offset of the header extension, or -1.
+    let extensionStart: Int
+    let payloadType: UInt8
+    let sequenceNumber: UInt16
+    let timestamp: UInt32
+
+    @inline(__always)
+    init?(_ p: UnsafeRawPointer, _ n: Int) {
+        guard n >= 12 else { return nil }
+        let b0 = Wire.u8(p, 0)
+        var h = 12 + 4 * Int(b0 & 0x0f)
+        var ext = -1
+        if b0 & 0x10 != 0 {
+            guard h + 4 <= n else { return nil }
+            ext = h
+            h += 4 + 4 * Int(Wire.u16(p, h + 2))
+        }
+        guard h <= n else { return nil }
+        var payload = n - h
+        if b0 & 0x20 != 0 { payload -= Int(Wire.u8(p, n - 1)) }
+        length = n
+        headerLength = h
+        payloadLength = payload
+        extensionStart = ext
+        payloadType = Wire.u8(p, 1) & 0x7f
+        sequenceNumber = Wire.u16(p, 2)
+        timestamp = Wire.u32(p, 4)
     }
 }

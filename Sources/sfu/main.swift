@@ -114,6 +114,27 @@ do {
     Metrics.shared.gauge("sfu_conferences_active") { [([:], Double(counts.conferences))] }
     Metrics.shared.gauge("sfu_endpoints_joined") { [([:], Double(counts.endpoints))] }
     let mediaForCleanup = media
+    if let rm = routerMedia {
+        // Media counters, gathered from the workers' mailboxes every 2 s (never from the media threads' hot path).
+        Task.detached {
+            while true {
+                let all = await rm.stats()
+                for (i, s) in all.enumerated() {
+                    let l = ["worker": String(i)]
+                    Metrics.shared.set("sfu_media_transports", Double(s.transports), labels: l)
+                    Metrics.shared.set("sfu_media_producers", Double(s.producers), labels: l)
+                    Metrics.shared.set("sfu_media_consumers", Double(s.consumers), labels: l)
+                    Metrics.shared.set("sfu_media_rtp_received_total", Double(s.rtpIn), labels: l)
+                    Metrics.shared.set("sfu_media_rtp_forwarded_total", Double(s.rtpOut), labels: l)
+                    Metrics.shared.set("sfu_media_srtp_errors_total", Double(s.srtpErrors), labels: l)
+                    Metrics.shared.set("sfu_media_dropped_total", Double(s.dropped), labels: l)
+                    Metrics.shared.set("sfu_media_nack_resent_total", Double(s.nackResent), labels: l)
+                    Metrics.shared.set("sfu_media_nack_missed_total", Double(s.nackMissed), labels: l)
+                }
+                try? await Task.sleep(nanoseconds: 2_000_000_000)
+            }
+        }
+    }
     Task.detached {
         await conferences.addEndedObserver { id in await mediaForCleanup.endConference(id) }
         await conferences.addEndpointRemovedObserver { id, freed in
