@@ -26,8 +26,11 @@ public final class PeerTransport {
     let dtls: DTLSTransport
     var srtpIn: SRTPSession?
     var srtpOut: SRTPSession?
-    /// The nominated path; media goes only there and is accepted only from there.
+    /// Where media is sent: the nominated path, or the validated address
+    /// media last came from (latching, e.g. after an ICE restart).
     var path: UDPAddress?
+    /// Addresses nominated through ICE (at most 4): media is accepted from them only.
+    var validated: [UDPAddress] = []
     var dtlsStarted = false
     var failure: Failure?
     let localUfrag: String

@@ -129,9 +129,24 @@ public final class WorkerRouter: DatagramHandler {
 
     // MARK: - Commands (from the mailbox)
 
+    /// ICE restart (RFC 8445 §9) on an existing PeerConnection: new local
+    /// credentials and the peer's new ufrag; DTLS and SRTP are kept (the
+    /// browser keeps them across an ICE restart). The old credentials are
+    /// still answered until the peer uses the new ones.
+    func restartICE(_ t: PeerTransport, _ local: IceCredentials, _ remoteUfrag: String?, now: UInt64) {
+        let actions = t.ice.restart(local: local, remoteUfrag: remoteUfrag, now: Self.duration(now))
+        _ = ufrags.insert(local.ufrag, session: t.id)
+        for case .credentialsRetired(let old) in actions { ufrags.remove(old) }
+        t.failure = t.failure == .consentExpired || t.failure == .iceFailed ? nil : t.failure
+    }
+
     public func addPublisher(_ spec: PublisherSpec, now: UInt64) -> String? {
         let key = Self.key(spec.conferenceId, spec.streamId)
-        if producers[key] != nil { return "stream \(spec.streamId) is already published on this worker" }
+        if let existing = producers[key] {
+            guard existing.transport.endpointId == spec.endpointId else { return "stream \(spec.streamId) is already published" }
+            restartICE(existing.transport, spec.localICE, spec.remoteUfrag, now: now)
+            return nil
+        }
         guard let t = makeTransport(spec.conferenceId, spec.endpointId, .publisher(streamId: spec.streamId),
                                     spec.localICE, spec.remoteUfrag, spec.remoteFingerprints, now) else {
             return "cannot create the DTLS transport"
@@ -154,6 +169,13 @@ public final class WorkerRouter: DatagramHandler {
 
     public func addViewer(_ spec: ViewerSpec, now: UInt64) -> String? {
         guard let p = producers[Self.key(spec.conferenceId, spec.streamId)] else { return "stream \(spec.streamId) is not published" }
+        if let existing = transports.values.first(where: {
+            $0.conferenceId == spec.conferenceId && $0.role == .viewer(streamId: spec.streamId, viewerId: spec.viewerId)
+        }) {
+            guard existing.endpointId == spec.endpointId else { return "viewer \(spec.viewerId) belongs to another endpoint" }
+            restartICE(existing, spec.localICE, spec.remoteUfrag, now: now)
+            return nil
+        }
         guard let t = makeTransport(spec.conferenceId, spec.endpointId, .viewer(streamId: spec.streamId, viewerId: spec.viewerId),
                                     spec.localICE, spec.remoteUfrag, spec.remoteFingerprints, now) else {
             return "cannot create the DTLS transport"
@@ -222,7 +244,7 @@ public final class WorkerRouter: DatagramHandler {
 
     func remove(_ t: PeerTransport) {
         guard transports.removeValue(forKey: t.id) != nil else { return }
-        if let path = t.path, byAddress[path] == t.id { byAddress[path] = nil }
+        for a in t.validated where byAddress[a] == t.id { byAddress[a] = nil }
         ufrags.removeSession(t.id)
         _ = t.dtls.close() // close_notify is best effort; the socket path may be gone
         if let list = consumersByTransport.removeValue(forKey: t.id) {
@@ -246,6 +268,7 @@ public final class WorkerRouter: DatagramHandler {
             handleDTLSActions(t, t.dtls.handleDatagram(UnsafeRawBufferPointer(start: packet, count: length), now: now), out, now)
         case 128...191:
             guard length >= 12, let id = byAddress[from], let t = transports[id], t.isConnected else { stats.dropped &+= 1; return }
+            if t.path != from { t.path = from } // latch onto the validated address media comes from
             t.packetsIn &+= 1
             t.bytesIn &+= UInt64(length)
             let pt = Wire.u8(packet, 1)
@@ -281,8 +304,14 @@ public final class WorkerRouter: DatagramHandler {
                 out.send(bytes, to: udpAddress(to))
             case .selectPath(let to):
                 let addr = udpAddress(to)
-                if let old = t.path, byAddress[old] == t.id { byAddress[old] = nil }
                 t.path = addr
+                if !t.validated.contains(addr) {
+                    if t.validated.count == 4 {
+                        let old = t.validated.removeFirst()
+                        if byAddress[old] == t.id { byAddress[old] = nil }
+                    }
+                    t.validated.append(addr)
+                }
                 byAddress[addr] = t.id
                 if !t.dtlsStarted {
                     t.dtlsStarted = true
@@ -359,7 +388,9 @@ public final class WorkerRouter: DatagramHandler {
         _ = track.receive.received(sequenceNumber: Wire.u16(packet, 2), rtpTimestamp: Wire.u32(packet, 4),
                                    arrival: Int64(now / 1000), bytes: n)
         guard let layout = RTPLayout(packet, n) else { stats.dropped &+= 1; return }
-        if layout.payloadLength <= 0 { return } // padding-only (bandwidth probes): nothing to forward
+        // Padding-only packets (bandwidth probes) are forwarded too: dropping
+        // them would leave holes in the viewer's sequence numbers, which it
+        // would NACK and wait for.
         if let cache = track.cache, let view = try? RTPPacketView(validating: packet, length: n) {
             cache.store(view, now: Int64(now / 1000))
         }

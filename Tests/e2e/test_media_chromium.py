@@ -81,3 +81,65 @@ def test_chromium_publishes_and_chromium_views(server, browser):
     states = {p["id"]: p["state"] for p in conf["participants"]}
     assert states == {"publisher": "HEALTHY", "viewer": "HEALTHY"}, conf
     pub.eval("(async () => { await window.sub?.stop?.(); await window.pub.stop(); return true; })()")
+
+
+def test_ice_restart_through_a_new_offer_keeps_media_flowing(server, browser):
+    """A new offer (iceRestart) for the same streamId is an ICE restart:
+    new credentials in the answer, the same DTLS/SRTP, and the viewer keeps
+    decoding without a new viewStream."""
+    cid = "restart-" + uuid.uuid4().hex[:8]
+    url = page_with_client(server)
+    pub = browser.open(url)
+    view = browser.open(url)
+    stream_id = pub.eval(f"""(async () => {{
+        window.client = {client_expr(server)};
+        await client.create({{conferenceId: {js(cid)}}});
+        await client.join({{conferenceId: {js(cid)}, userEndpointId: 'publisher'}});
+        const stream = await navigator.mediaDevices.getUserMedia({{audio: true, video: true}});
+        window.pub = await client.publish({{conferenceId: {js(cid)}, userEndpointId: 'publisher', stream, type: 'MIC_AND_CAM'}});
+        return window.pub.streamId;
+    }})()""", timeout=30)
+    view.eval(f"""(async () => {{
+        window.client = {client_expr(server)};
+        await client.join({{conferenceId: {js(cid)}, userEndpointId: 'viewer'}});
+        window.sub = await client.view({{conferenceId: {js(cid)}, userEndpointId: 'viewer', streamId: {js(stream_id)}}});
+        return true;
+    }})()""", timeout=30)
+
+    def frames():
+        return view.eval("(async () => (await window.sub.stats()).video.framesDecoded)()", timeout=10)
+
+    deadline = time.monotonic() + 15
+    while frames() == 0 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    before_restart = frames()
+    assert before_restart > 0
+    result = pub.eval(f"""(async () => {{
+        const pc = window.pub.pc;
+        const ufrag = sdp => /a=ice-ufrag:(\\S+)/.exec(sdp)[1];
+        const oldRemote = ufrag(pc.remoteDescription.sdp), oldLocal = ufrag(pc.localDescription.sdp);
+        const offer = await pc.createOffer({{iceRestart: true}});
+        await pc.setLocalDescription(offer);
+        const r = await client.publishStream({{conferenceId: {js(cid)}, userEndpointId: 'publisher',
+            conferenceStreamType: 'MIC_AND_CAM', sdpOffer: offer.sdp, streamId: {{id: {js(stream_id)}}}}});
+        await pc.setRemoteDescription({{type: 'answer', sdp: r.sdpAnswer}});
+        const t0 = Date.now();
+        while (pc.iceConnectionState !== 'connected' && pc.iceConnectionState !== 'completed' && Date.now() - t0 < 10000)
+            await new Promise(res => setTimeout(res, 100));
+        return {{oldRemote, newRemote: ufrag(pc.remoteDescription.sdp), oldLocal, newLocal: ufrag(pc.localDescription.sdp),
+                state: pc.iceConnectionState, sameStream: r.streamId.id}};
+    }})()""", timeout=30)
+    assert result["newLocal"] != result["oldLocal"] and result["newRemote"] != result["oldRemote"], result
+    assert result["state"] in ("connected", "completed"), result
+    assert result["sameStream"] == stream_id
+    time.sleep(3)
+    after = frames()
+    if after <= before_restart + 20:
+        import requests
+        metrics = [l for l in requests.get(server.base + "/metrics", timeout=5).text.splitlines() if l.startswith("sfu_media")]
+        pstats = pub.eval("""(async () => { const out = []; (await window.pub.pc.getStats()).forEach(r => {
+            if (r.type === 'candidate-pair' && r.nominated) out.push(['pair', r.state, r.bytesSent, r.bytesReceived, r.localCandidateId]);
+            if (r.type === 'outbound-rtp') out.push(['out', r.kind, r.packetsSent]); }); return out; })()""")
+        raise AssertionError(f"frames {before_restart} -> {after}; publisher {pstats}; metrics {metrics}")
+    conf = pub.eval(f"(async () => await client.getConference({js(cid)}))()")
+    assert len(conf["participants"][0]["streams"]) == 1, conf  # still one stream: no republish

@@ -54,9 +54,14 @@ extension APIHandler {
             let streamId = try cmd.streamID() ?? UUID().uuidString.lowercased()
             let metadata = try cmd.object("metadata", maxBytes: metaLimit) ?? .object([:])
             let bitrate = try cmd.int("videoBitrate", range: 0...100_000_000)
-            try await svc.checkPublish(id, endpoint: endpoint, streamId: streamId, who: who)
+            let restart = try await svc.isOwnStream(id, endpoint: endpoint, streamId: streamId, who: who)
+            if !restart { try await svc.checkPublish(id, endpoint: endpoint, streamId: streamId, who: who) }
             try media.validateOffer(offer)
             let answer = try await media.publish(conferenceId: id, endpointId: endpoint, streamId: streamId, offer: offer, videoBitrate: bitrate)
+            if restart {
+                // A new offer for a stream this endpoint already publishes: an ICE restart, no state change.
+                return json(200, ["sdpAnswer": .string(answer), "streamId": ["id": .string(streamId)]])
+            }
             do {
                 try await svc.commitPublish(id, endpoint: endpoint, streamId: streamId, type: type, metadata: metadata, videoBitrate: bitrate, who: who)
             } catch {
@@ -80,9 +85,11 @@ extension APIHandler {
             let offer = try cmd.requiredString("sdpOffer", maxLength: 64 * 1024)
             let viewerId = try cmd.id("viewerId") ?? UUID().uuidString.lowercased()
             let metadata = try cmd.stringMap("metadata", maxBytes: metaLimit).map { JSON.object($0.mapValues { .string($0) }) } ?? .object([:])
-            try await svc.checkView(id, endpoint: endpoint, streamId: streamId, viewerId: viewerId, who: who)
+            let restart = try await svc.isOwnViewer(id, endpoint: endpoint, streamId: streamId, viewerId: viewerId, who: who)
+            if !restart { try await svc.checkView(id, endpoint: endpoint, streamId: streamId, viewerId: viewerId, who: who) }
             try media.validateOffer(offer)
             let answer = try await media.view(conferenceId: id, endpointId: endpoint, streamId: streamId, viewerId: viewerId, offer: offer)
+            if restart { return json(200, ["sdpAnswer": .string(answer), "viewerId": .string(viewerId)]) }
             do {
                 try await svc.commitView(id, endpoint: endpoint, streamId: streamId, viewerId: viewerId, metadata: metadata, who: who)
             } catch {

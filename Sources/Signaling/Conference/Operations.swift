@@ -105,6 +105,21 @@ extension ConferenceService {
         }
     }
 
+    /// Whether `streamId` is already published by this caller's `endpoint` (a new offer is then an ICE restart).
+    public func isOwnStream(_ id: String, endpoint: String, streamId: String, who: Principal) throws(HTTPError) -> Bool {
+        let c = try live(id)
+        let i = try ownedEndpoint(c, endpoint, who)
+        return c.endpoints[i].streamIndex(streamId) != nil
+    }
+
+    /// Whether `viewerId` already views `streamId` for this caller's `endpoint`.
+    public func isOwnViewer(_ id: String, endpoint: String, streamId: String, viewerId: String, who: Principal) throws(HTTPError) -> Bool {
+        let c = try live(id)
+        _ = try ownedEndpoint(c, endpoint, who)
+        guard let (ei, si) = c.locateStream(streamId) else { return false }
+        return c.endpoints[ei].streams[si].viewers[viewerId]?.endpointId == endpoint
+    }
+
     public func commitPublish(_ id: String, endpoint: String, streamId: String, type: StreamTypeName, metadata: JSON, videoBitrate: Int64?, who: Principal) throws(HTTPError) {
         try checkPublish(id, endpoint: endpoint, streamId: streamId, who: who)
         let c = try live(id)
