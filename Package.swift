@@ -24,11 +24,13 @@ var package = Package(
         .target(name: "DTLS", dependencies: ["COpenSSL"]),
         .target(name: "RTPRouter", dependencies: ["ICE", "DTLS", "SDP"], swiftSettings: unchecked),
         .target(name: "Recorder", dependencies: ["RTPRouter"]),
+        .target(name: "RecordStore", dependencies: ["HTTP", "JSON", "CSystem"]),
         .target(name: "Signaling", dependencies: ["HTTP", "JSON", "SDP", "RTPRouter", "Recorder", "COpenSSL"]),
-        .executableTarget(name: "sfu", dependencies: ["Signaling", "HTTP"]),
+        .executableTarget(name: "sfu", dependencies: ["Signaling", "RecordStore", "HTTP"]),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "RecordStoreTests", dependencies: ["RecordStore", "HTTP", "JSON"]),
         .testTarget(name: "SignalingTests", dependencies: ["Signaling", "JSON", "HTTP"]),
     ]
 )
