@@ -117,16 +117,17 @@ enum Disk {
 
     /// Records the first-creation time on a file; silently skipped where
     /// the file system has no user extended attributes.
-    static func setCreated(_ path: String, millis: Int64) {
+    @discardableResult
+    static func setCreated(_ path: String, millis: Int64) -> Bool {
         let s = String(millis)
-        _ = s.withCString { setxattr(path, createdAttribute, $0, strlen($0), 0) }
+        return s.withCString { setxattr(path, createdAttribute, $0, strlen($0), 0) } == 0
     }
 
     static func created(_ path: String) -> Int64? {
-        var buf = [CChar](repeating: 0, count: 32)
+        var buf = [UInt8](repeating: 0, count: 32)
         let n = getxattr(path, createdAttribute, &buf, 31)
         guard n > 0 else { return nil }
-        return Int64(String(cString: buf))
+        return Int64(String(decoding: buf[..<n], as: UTF8.self))
     }
 
     static func randomHex(_ bytes: Int) -> String {

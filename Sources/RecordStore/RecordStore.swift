@@ -175,7 +175,7 @@ public final class RecordStore: @unchecked Sendable {
                 do {
                     if let n = declaredLength, n != written, ftruncate(fd, off_t(written)) != 0 { throw DiskError("ftruncate", tmp) }
                     try Disk.fsync(fd, path: tmp)
-                    return try commit(temp: tmp, key: key, precondition: precondition)
+                    return try commit(temp: tmp, fd: fd, key: key, precondition: precondition)
                 } catch let e as DiskError {
                     throw e.httpError
                 }
@@ -189,7 +189,7 @@ public final class RecordStore: @unchecked Sendable {
     }
 
     /// Renames a complete, fsynced temporary file into place as `key`.
-    private func commit(temp: String, key: ItemKey, precondition: (@Sendable (Validators?) -> Conditional.Outcome)?) throws -> StoreResult {
+    private func commit(temp: String, fd: Int32, key: ItemKey, precondition: (@Sendable (Validators?) -> Conditional.Outcome)?) throws -> StoreResult {
         commitLock.lock()
         defer { commitLock.unlock() }
         let target = path(key)
@@ -199,7 +199,10 @@ public final class RecordStore: @unchecked Sendable {
         }
         let dir = eventDirectory(key.event)
         if try Disk.makeDirectory(dir) { try Disk.fsyncDirectory(root) }
-        Disk.setCreated(temp, millis: previous?.createdMillis ?? Int64(Date().timeIntervalSince1970 * 1000))
+        // The key's creation time survives replacements; a new key was created when its bytes were written.
+        if Disk.setCreated(temp, millis: try previous?.createdMillis ?? Disk.status(fd: fd, path: temp).modifiedMillis) {
+            try Disk.fsync(fd, path: temp)
+        }
         if rename(temp, target) != 0 { throw DiskError("rename", target) }
         try Disk.fsyncDirectory(dir)
         try? Disk.fsyncDirectory(tmpDir)
