@@ -43,7 +43,9 @@ class StoreServer(SfuServer):
         return f"http://127.0.0.1:{self.store_port(kind)}"
 
     def wait_ready(self, timeout: float) -> None:
-        kinds = KINDS if self.mode == "serve" else (self.mode,)
+        args = self.extra_args
+        off = {args[i][2:] for i in range(len(args) - 1) if args[i] in ("--records", "--prerecordings") and args[i + 1] == "off"}
+        kinds = [k for k in KINDS if k not in off] if self.mode == "serve" else [self.mode]
         deadline = time.monotonic() + timeout
         pending = list(kinds)
         while time.monotonic() < deadline:
