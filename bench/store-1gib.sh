@@ -49,7 +49,8 @@ sync "$src"
 "$BIN" store records --auth off --host 127.0.0.1 --records-port "$PORT" --data-dir "$tmp/data" --log-level warn 2>"$tmp/server.log" &
 pid=$!
 for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/ping" && break; sleep 0.1; done
-url="http://127.0.0.1:$PORT/records/0f339cb0-7ab4-43fe-852d-75708232f76c/2024-01-01T00:00:00Z"
+items="http://127.0.0.1:$PORT/records/0f339cb0-7ab4-43fe-852d-75708232f76c"
+url="$items/2024-01-01T00:00:00Z"
 rss() { awk '/VmRSS/{print $2}' /proc/$pid/status; }
 start_rss=$(rss)
 
@@ -60,9 +61,14 @@ rm -f "$tmp/copy1" "$tmp/copy2"
 timed "cat>/dev/null" bash -c "cat '$src' > /dev/null"
 
 # Uploads (each is written, fsynced and renamed before the answer).
-put() { code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: audio/ogg' "$@" --upload-file "$src" "$url"); [ "$code" = 201 ] || [ "$code" = 204 ] || { echo "upload failed: $code" >&2; exit 1; }; }
-timed "upload content-length" put
-timed "upload chunked" put -H 'Transfer-Encoding: chunked'
+put() { # expected-status url curl-args...
+  local want=$1 to=$2; shift 2
+  code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: audio/ogg' "$@" --upload-file "$src" "$to")
+  [ "$code" = "$want" ] || { echo "upload failed: $code (expected $want)" >&2; exit 1; }
+}
+timed "upload content-length" put 201 "$url"
+timed "upload chunked" put 201 "$items/2024-01-01T01:00:00Z" -H 'Transfer-Encoding: chunked'
+timed "upload replacing" put 204 "$url"
 
 # Downloads (sendfile): to /dev/null (like cat) and to a file on the same disk (like cp).
 get() { code=$(curl -s -w '%{http_code}' -o "$1" "$url"); [ "$code" = 200 ] || { echo "download failed: $code" >&2; exit 1; }; }

@@ -156,6 +156,20 @@ public final class RecordStore: @unchecked Sendable {
             }
             var sniffer = OggOpusSniffer()
             var total: Int64 = 0
+            // Small pieces (a chunked upload's chunks) are gathered up to
+            // `batch` bytes so that each trip to an I/O thread writes a lot.
+            let batch = 1 << 20
+            var pending: [UInt8] = []
+            func flush() async throws {
+                if pending.isEmpty { return }
+                let bytes = pending
+                pending = []
+                do {
+                    try await BlockingIO.run { try Disk.writeAll(fd, bytes, path: tmp) }
+                } catch let e as DiskError {
+                    throw e.httpError
+                }
+            }
             while let piece = try await next() {
                 if piece.isEmpty { continue }
                 if case .rejected(let why) = sniffer.feed(piece) { throw RecordStore.notOggOpus(why) }
@@ -163,13 +177,16 @@ public final class RecordStore: @unchecked Sendable {
                 if total > limits.maxItemSize {
                     throw HTTPError(413, "PAYLOAD_TOO_LARGE", "an item may have at most \(limits.maxItemSize) bytes")
                 }
-                do {
-                    try await BlockingIO.run { try Disk.writeAll(fd, piece, path: tmp) }
-                } catch let e as DiskError {
-                    throw e.httpError
+                if pending.isEmpty && piece.count >= batch {
+                    pending = piece
+                } else {
+                    if pending.isEmpty { pending.reserveCapacity(batch) }
+                    pending.append(contentsOf: piece)
                 }
+                if pending.count >= batch { try await flush() }
             }
             if case .rejected(let why) = sniffer.finish() { throw RecordStore.notOggOpus(why) }
+            try await flush()
             let written = total
             let result: StoreResult = try await BlockingIO.run { [self] in
                 do {
