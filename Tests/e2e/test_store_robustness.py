@@ -113,7 +113,7 @@ def test_kill_9_during_uploads_then_restart_lists_exactly_the_complete_items(ogg
     assert [(i["start"], i["size"]) for i in listing["items"]] == [(k, len(v)) for k, v in sorted(done.items())]
     for start, body in done.items():
         assert requests.get(item_url(s, "records", ev, start), timeout=10).content == body
-    assert "removed 3 unfinished upload(s)" in s.log_text()
+    assert "removed 3 temporary file(s) left by an earlier process" in s.log_text()
     s.kill()
 
 
