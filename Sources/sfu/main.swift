@@ -80,6 +80,16 @@ do {
     let grace = try settings.seconds("--shutdown-grace")
     let shown = http.host == "0.0.0.0" || http.host == "::" ? "localhost" : http.host
 
+    // Store settings are checked before anything starts listening.
+    var storeLimits = RecordStore.Limits()
+    storeLimits.maxItemSize = try settings.byteSize("--store-max-item-size")
+    storeLimits.maxConcurrentUploads = try settings.int("--store-max-uploads", min: 1)
+    storeLimits.sseHeartbeat = try settings.seconds("--store-sse-heartbeat")
+    let storeEnabled = try Dictionary(uniqueKeysWithValues: StoreKind.allCases.map { kind in
+        (kind, try storeOnly.map { $0 == kind } ?? settings.onOff("--\(kind.rawValue)"))
+    })
+    let storePorts = try Dictionary(uniqueKeysWithValues: StoreKind.allCases.map { ($0, try settings.int("--\($0.rawValue)-port")) })
+
     // Conferences and the API face (not in `sfu store ...`).
     var conferences: ConferenceService?
     var apiServer: HTTPServer?
@@ -114,19 +124,14 @@ do {
     }
 
     // Record stores.
-    var storeLimits = RecordStore.Limits()
-    storeLimits.maxItemSize = try settings.byteSize("--store-max-item-size")
-    storeLimits.maxConcurrentUploads = try settings.int("--store-max-uploads", min: 1)
-    storeLimits.sseHeartbeat = try settings.seconds("--store-sse-heartbeat")
     let authorizer: StoreAuthorizer = authOn ? TokenStoreAuthorizer(auth: auth, conferences: conferences) : OpenAccess()
     var stores: [(store: RecordStore, server: HTTPServer)] = []
     for kind in StoreKind.allCases {
-        let enabled = try storeOnly.map { $0 == kind } ?? settings.onOff("--\(kind.rawValue)")
-        if !enabled { continue }
+        if storeEnabled[kind] != true { continue }
         let store = try RecordStore(kind: kind, dataDirectory: dataDir, limits: storeLimits)
         var storeConfig = http
         storeConfig.name = kind.rawValue
-        storeConfig.port = try settings.int("--\(kind.rawValue)-port")
+        storeConfig.port = storePorts[kind]!
         let server: HTTPServer
         do {
             server = try HTTPServer(configuration: storeConfig, handler: RecordStoreHandler(store: store, authorizer: authorizer))
