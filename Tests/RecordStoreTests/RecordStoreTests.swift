@@ -137,6 +137,30 @@ final class RecordStoreTests: XCTestCase {
         XCTAssertEqual(stored.map { Array($0) } == bytes, true)
     }
 
+    func testRecorderEntryPointTakesAStreamOfChunks() async throws {
+        let store = try RecordStore(kind: .records, dataDirectory: dir)
+        let bytes = ogg(5000)
+        let chunks = AsyncStream<[UInt8]> { c in
+            var rest = bytes[...]
+            while !rest.isEmpty { c.yield(Array(rest.prefix(333))); rest = rest.dropFirst(333) }
+            c.finish()
+        }
+        let sub = store.events.subscribe(after: nil, filter: event)
+        let r = try await store.store(event: event, startMillis: 1_704_067_200_000, chunks: chunks)
+        XCTAssertEqual(r.item.size, Int64(bytes.count))
+        XCTAssertEqual(r.item.key.start, "2024-01-01T00:00:00Z")
+        var it = sub.stream.makeAsyncIterator()
+        guard case .event(let e)? = await it.next() else { return XCTFail("no SSE event") }
+        XCTAssertEqual(e.type, "created")
+        XCTAssertTrue(e.data.contains("\"size\":\(bytes.count)"))
+        do {
+            _ = try await store.store(event: "not-a-uuid", startMillis: 0, chunks: AsyncStream<[UInt8]> { $0.finish() })
+            XCTFail("accepted a bad event id")
+        } catch let e as KeyError {
+            XCTAssertEqual(e.code, "INVALID_EVENT")
+        }
+    }
+
     func testStartupRemovesLeftoversAndIgnoresStrayFiles() throws {
         let store = try RecordStore(kind: .records, dataDirectory: dir)
         let tmp = store.root + "/.tmp"
