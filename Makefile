@@ -23,6 +23,7 @@ bench:
 	scripts/install-deps.sh test
 	swift build -c release
 	bench/http-api.sh
+	bench/store-1gib.sh
 
 fuzz:
 	scripts/fuzz.sh

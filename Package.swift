@@ -30,14 +30,16 @@ var package = Package(
         .target(name: "RTP", swiftSettings: unchecked),
         .target(name: "RTPRouter", dependencies: ["ICE", "DTLS", "SDP", "RTP", "CSystem"], swiftSettings: unchecked),
         .target(name: "Recorder", dependencies: ["RTPRouter"]),
+        .target(name: "RecordStore", dependencies: ["HTTP", "JSON", "CSystem"]),
         .target(name: "Signaling", dependencies: ["HTTP", "JSON", "SDP", "ICE", "DTLS", "RTPRouter", "Recorder", "COpenSSL"],
                 exclude: ["Web/index.html", "Web/client.js", "Web/embed.py"]),
-        .executableTarget(name: "sfu", dependencies: ["Signaling", "HTTP", "RTPRouter"]),
+        .executableTarget(name: "sfu", dependencies: ["Signaling", "RecordStore", "HTTP", "RTPRouter"]),
         // swift run -c release srtp-bench: SRTP cost per packet and DTLS handshake time, as JSON.
         .executableTarget(name: "srtp-bench", dependencies: ["DTLS"], path: "bench/srtp-bench"),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "RecordStoreTests", dependencies: ["RecordStore", "HTTP", "JSON"]),
         .testTarget(name: "RTPRouterTests", dependencies: ["RTPRouter"]),
         .testTarget(name: "RTPTests", dependencies: ["RTP", "CAllocCounter"]),
         .testTarget(name: "SignalingTests", dependencies: ["Signaling", "JSON", "HTTP"]),

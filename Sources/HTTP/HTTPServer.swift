@@ -535,8 +535,19 @@ public final class HTTPServer: @unchecked Sendable {
         case .bytes(let b):
             c.output.append(contentsOf: serializeHead(c, ex, r, contentLength: Int64(b.count)))
             if !ex.headRequest && r.status != 204 && r.status != 304 { c.output.append(contentsOf: b) }
-        case .file(let path, let offset, let length):
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
+        case .file, .openFile:
+            let fd: Int32, offset: Int64, length: Int64
+            if case .file(let path, let o, let l) = r.body {
+                fd = open(path, O_RDONLY | O_CLOEXEC)
+                offset = o
+                length = l
+            } else if case .openFile(let f, let o, let l) = r.body {
+                fd = f.take()
+                offset = o
+                length = l
+            } else {
+                fd = -1; offset = 0; length = 0
+            }
             if fd < 0 {
                 let e = HTTPError(404, "NOT_FOUND", "file vanished")
                 c.output.append(contentsOf: serializeHead(c, ex, .error(e), contentLength: Int64(errorJSON(code: e.code, message: e.message).utf8.count)))

@@ -32,6 +32,11 @@ public struct HTTPResponse: Sendable {
         /// A region of a file; the server opens it, so a rename after the
         /// response started cannot change what is sent.
         case file(path: String, offset: Int64, length: Int64)
+        /// A region of a file the handler has already opened. The server
+        /// takes the descriptor over and closes it, so what is sent is exactly
+        /// the file the handler looked at (its size, its validators) even if
+        /// the path is renamed or replaced in between.
+        case openFile(OpenFile, offset: Int64, length: Int64)
         /// Written by the closure; framed with chunked encoding unless the
         /// handler set `Content-Length`.
         case stream(@Sendable (ResponseBodyWriter) async throws -> Void)
@@ -162,6 +167,29 @@ public final class ResponseBodyWriter: Sendable {
 
     /// True once the client has closed the connection.
     public var isClosed: Bool { server.isClosed(connection: connection, serial: serial) }
+}
+
+/// An open file descriptor handed to the server with `.openFile`. It is
+/// closed by whoever holds it last: the server once it has sent the region,
+/// or this box's `deinit` if the response is never sent.
+public final class OpenFile: @unchecked Sendable {
+    private let lock = NSLock()
+    private var fd: Int32
+
+    /// Takes ownership of `descriptor`.
+    public init(descriptor: Int32) { fd = descriptor }
+
+    /// Hands the descriptor over once; -1 afterwards.
+    func take() -> Int32 {
+        lock.lock(); defer { lock.unlock() }
+        let f = fd
+        fd = -1
+        return f
+    }
+
+    deinit {
+        if fd >= 0 { close(fd) }
+    }
 }
 
 /// A tiny lock-protected flag.

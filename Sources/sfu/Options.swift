@@ -36,6 +36,13 @@ let allOptions: [Option] = [
     Option(flag: "--media-port", env: "SFU_MEDIA_PORT", value: "PORT", defaultValue: "40000", help: "UDP port of the first media worker; worker i uses PORT+i (0: any free ports)."),
     Option(flag: "--announce-ip", env: "SFU_ANNOUNCE_IPS", value: "ADDR", defaultValue: "this host's addresses", help: "Address put into ICE candidates, e.g. the public IP behind NAT or on a cloud host. Repeatable (IPv4 and IPv6); the variable takes a comma-separated list."),
     Option(flag: "--cors-origin", env: "SFU_CORS_ORIGINS", value: "ORIGIN", defaultValue: "*", help: "Origins whose web pages may call the API from a browser (CORS): '*' for any, a comma-separated list of exact origins, or 'none'."),
+    Option(flag: "--records", env: "SFU_RECORDS", value: "on|off", defaultValue: "on", help: "Run the records store (recordings of live calls) alongside the Conference API."),
+    Option(flag: "--records-port", env: "SFU_RECORDS_PORT", value: "N", defaultValue: "10700", help: "Port of the records store: /records/:event/:start (alias /record), /ping, /sse, /openapi."),
+    Option(flag: "--prerecordings", env: "SFU_PRERECORDINGS", value: "on|off", defaultValue: "on", help: "Run the prerecordings store (audio uploaded ahead of an event) alongside the Conference API."),
+    Option(flag: "--prerecordings-port", env: "SFU_PRERECORDINGS_PORT", value: "N", defaultValue: "10600", help: "Port of the prerecordings store: /prerecordings/:event/:start (alias /prerecording), /ping, /sse, /openapi."),
+    Option(flag: "--store-max-item-size", env: "SFU_STORE_MAX_ITEM_SIZE", value: "SIZE", defaultValue: "2GiB", help: "Largest item a store accepts (413 beyond); bytes, or with a suffix K, M, G, KiB, MiB, GiB (all powers of 1024)."),
+    Option(flag: "--store-max-uploads", env: "SFU_STORE_MAX_UPLOADS", value: "N", defaultValue: "16", help: "Uploads in progress at once per store (503 beyond)."),
+    Option(flag: "--store-sse-heartbeat", env: "SFU_STORE_SSE_HEARTBEAT", value: "SECONDS", defaultValue: "15", help: "Interval of the heartbeat comments on a store's /sse stream."),
     Option(flag: "--log-level", env: "SFU_LOG_LEVEL", value: "LEVEL", defaultValue: "info", help: "debug, info, warn or error."),
     Option(flag: "--access-log", env: "SFU_ACCESS_LOG", value: nil, defaultValue: nil, help: "Log one line per HTTP request."),
     Option(flag: "--help", env: "", value: nil, defaultValue: nil, help: "Print this help and exit."),
@@ -45,7 +52,8 @@ func usage() -> String {
     var s = """
     sfu — WebRTC SFU media router: Conference API, recording and record stores.
 
-    Usage: sfu [serve] [options]
+    Usage: sfu [serve] [options]                      Conference API and both record stores
+           sfu store records|prerecordings [options]  one record store alone (no Conference API)
 
     Every option can also be set by its environment variable; the command line wins.
 
@@ -145,9 +153,46 @@ struct Settings {
         return n
     }
 
+    /// "on"/"off" (and the usual synonyms).
+    func onOff(_ flag: String) throws -> Bool {
+        switch string(flag).lowercased() {
+        case "on", "true", "1", "yes": return true
+        case "off", "false", "0", "no": return false
+        default: throw ConfigError("\(flag) must be on or off, not '\(string(flag))'")
+        }
+    }
+
+    /// A byte size: digits with an optional K/M/G (or KiB/MiB/GiB, KB/MB/GB) suffix, powers of 1024.
+    func byteSize(_ flag: String, min: Int64 = 1) throws -> Int64 {
+        let v = string(flag)
+        guard let n = parseByteSize(v), n >= min else {
+            throw ConfigError("\(flag) must be a size of at least \(min) bytes such as 1048576, 512MiB or 2G, not '\(v)'")
+        }
+        return n
+    }
+
     func seconds(_ flag: String) throws -> Double {
         let v = string(flag)
         guard let n = Double(v), n > 0, n.isFinite else { throw ConfigError("\(flag) must be a positive number of seconds, not '\(v)'") }
         return n
     }
+}
+
+/// Parses `2147483648`, `2G`, `2GiB`, `512M`, `64k` (powers of 1024); nil if malformed or too large.
+func parseByteSize(_ text: String) -> Int64? {
+    let t = text.trimmingCharacters(in: .whitespaces)
+    let digits = t.prefix { $0.isASCII && $0.isNumber }
+    guard !digits.isEmpty, let n = Int64(digits) else { return nil }
+    let unit = t.dropFirst(digits.count).trimmingCharacters(in: .whitespaces).lowercased()
+    let shift: Int64
+    switch unit {
+    case "", "b": shift = 0
+    case "k", "kb", "kib": shift = 10
+    case "m", "mb", "mib": shift = 20
+    case "g", "gb", "gib": shift = 30
+    case "t", "tb", "tib": shift = 40
+    default: return nil
+    }
+    let (v, overflow) = n.multipliedReportingOverflow(by: Int64(1) << shift)
+    return overflow ? nil : v
 }

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import HTTP
 import JSON
+import RecordStore
 import Signaling
 import RTPRouter
 
@@ -22,9 +23,20 @@ func fail(_ message: String) -> Never {
     exit(2)
 }
 
+// `sfu store records|prerecordings [options]` runs one record store alone.
+var optionArguments = arguments
+var storeOnly: StoreKind?
+if optionArguments.first == "store" {
+    guard optionArguments.count >= 2, let kind = StoreKind(name: optionArguments[1]) else {
+        fail("usage: sfu store records|prerecordings [options] (see --help)")
+    }
+    storeOnly = kind
+    optionArguments.removeFirst(2)
+}
+
 let settings: Settings
 do {
-    settings = try Settings.parse(arguments, env: ProcessInfo.processInfo.environment)
+    settings = try Settings.parse(optionArguments, env: ProcessInfo.processInfo.environment)
 } catch {
     fail("\(error)")
 }
@@ -59,95 +71,114 @@ do {
     }
     let auth = Authenticator(enabled: authOn, secret: secret, clients: clients, tokenTTL: Int64(try settings.int("--token-ttl", min: 1)))
 
-    // Conferences
-    var confConfig = ConferenceService.Configuration()
-    confConfig.idleTimeout = try settings.seconds("--conference-idle-timeout")
-    confConfig.endedRetention = try settings.seconds("--ended-retention")
-    confConfig.maxConferences = try settings.int("--max-conferences", min: 1)
-    confConfig.maxEndpointsPerConference = try settings.int("--max-participants", min: 1)
-    confConfig.sickGrace = try settings.seconds("--sick-grace")
-    let conferences = ConferenceService(configuration: confConfig)
-    let media: MediaController
-    var routerMedia: RouterMedia?
-    switch settings.string("--media").lowercased() {
-    case "on", "true", "1", "yes":
-        var mc = RouterMedia.Configuration()
-        if let w = settings.optional("--media-workers") {
-            guard let n = Int(w), n >= 1, n <= 256 else { throw ConfigError("--media-workers must be 1-256") }
-            mc.workers = n
-        }
-        let port = try settings.int("--media-port")
-        guard port <= 65535 - mc.workers else { throw ConfigError("--media-port leaves no room for \(mc.workers) workers") }
-        mc.basePort = UInt16(port)
-        for ip in settings.announce {
-            guard UDPAddress(ip: ip, port: 9) != nil else { throw ConfigError("--announce-ip '\(ip)' is not an IPv4 or IPv6 address") }
-        }
-        mc.announcedAddresses = settings.announce
-        let events = MediaEvents()
-        let rm = try RouterMedia(configuration: mc) { e in events.forward(e) }
-        events.conferences = conferences
-        routerMedia = rm
-        media = rm
-    case "off", "false", "0", "no":
-        media = UnavailableMedia(validate: OfferCheck.validate)
-    default:
-        throw ConfigError("--media must be on or off")
-    }
-        let corsSetting = settings.string("--cors-origin")
-    let cors = CORSPolicy(allowedOrigins: corsSetting == "none" ? [] : corsSetting.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
-    let api = APIHandler(conferences: conferences, auth: auth, media: media, cors: cors)
-
     var http = HTTPServer.Configuration()
-    http.name = "api"
     http.host = settings.string("--host")
-    http.port = try settings.int("--port")
     http.maxConnections = try settings.int("--max-connections", min: 1)
     http.headerTimeout = try settings.seconds("--header-timeout")
     http.keepAliveTimeout = try settings.seconds("--keepalive-timeout")
     http.bodyTimeout = try settings.seconds("--body-timeout")
     http.accessLog = settings.switches.contains("--access-log")
     let grace = try settings.seconds("--shutdown-grace")
+    let shown = http.host == "0.0.0.0" || http.host == "::" ? "localhost" : http.host
 
-    let server = try HTTPServer(configuration: http, handler: api)
-    Metrics.shared.gauge("sfu_http_open_connections") { [(["face": "api"], Double(server.openConnections))] }
-    let counts = ConferenceCounts()
-    Metrics.shared.gauge("sfu_conferences_active") { [([:], Double(counts.conferences))] }
-    Metrics.shared.gauge("sfu_endpoints_joined") { [([:], Double(counts.endpoints))] }
-    let mediaForCleanup = media
-    if let rm = routerMedia {
-        // Media counters, gathered from the workers' mailboxes every 2 s (never from the media threads' hot path).
+    // Store settings are checked before anything starts listening.
+    var storeLimits = RecordStore.Limits()
+    storeLimits.maxItemSize = try settings.byteSize("--store-max-item-size")
+    storeLimits.maxConcurrentUploads = try settings.int("--store-max-uploads", min: 1)
+    storeLimits.sseHeartbeat = try settings.seconds("--store-sse-heartbeat")
+    let storeEnabled = try Dictionary(uniqueKeysWithValues: StoreKind.allCases.map { kind in
+        (kind, try storeOnly.map { $0 == kind } ?? settings.onOff("--\(kind.rawValue)"))
+    })
+    let storePorts = try Dictionary(uniqueKeysWithValues: StoreKind.allCases.map { ($0, try settings.int("--\($0.rawValue)-port")) })
+
+    // Conferences and the API face (not in `sfu store ...`).
+    var conferences: ConferenceService?
+    var apiServer: HTTPServer?
+    var routerMedia: RouterMedia?
+    if storeOnly == nil {
+        var confConfig = ConferenceService.Configuration()
+        confConfig.idleTimeout = try settings.seconds("--conference-idle-timeout")
+        confConfig.endedRetention = try settings.seconds("--ended-retention")
+        confConfig.maxConferences = try settings.int("--max-conferences", min: 1)
+        confConfig.maxEndpointsPerConference = try settings.int("--max-participants", min: 1)
+        confConfig.sickGrace = try settings.seconds("--sick-grace")
+        let service = ConferenceService(configuration: confConfig)
+        conferences = service
+        let media: MediaController
+        switch settings.string("--media").lowercased() {
+        case "on", "true", "1", "yes":
+            var mc = RouterMedia.Configuration()
+            if let w = settings.optional("--media-workers") {
+                guard let n = Int(w), n >= 1, n <= 256 else { throw ConfigError("--media-workers must be 1-256") }
+                mc.workers = n
+            }
+            let port = try settings.int("--media-port")
+            guard port <= 65535 - mc.workers else { throw ConfigError("--media-port leaves no room for \(mc.workers) workers") }
+            mc.basePort = UInt16(port)
+            for ip in settings.announce {
+                guard UDPAddress(ip: ip, port: 9) != nil else { throw ConfigError("--announce-ip '\(ip)' is not an IPv4 or IPv6 address") }
+            }
+            mc.announcedAddresses = settings.announce
+            let events = MediaEvents()
+            let rm = try RouterMedia(configuration: mc) { e in events.forward(e) }
+            events.conferences = service
+            routerMedia = rm
+            media = rm
+            startMediaMetrics(rm)
+        case "off", "false", "0", "no":
+            media = UnavailableMedia(validate: OfferCheck.validate)
+        default:
+            throw ConfigError("--media must be on or off")
+        }
+        let corsSetting = settings.string("--cors-origin")
+        let cors = CORSPolicy(allowedOrigins: corsSetting == "none" ? [] : corsSetting.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
+        let api = APIHandler(conferences: service, auth: auth, media: media, cors: cors)
+        var apiConfig = http
+        apiConfig.name = "api"
+        apiConfig.port = try settings.int("--port")
+        let server = try HTTPServer(configuration: apiConfig, handler: api)
+        apiServer = server
+        Metrics.shared.gauge("sfu_http_open_connections") { [(["face": "api"], Double(server.openConnections))] }
+        let counts = ConferenceCounts()
+        Metrics.shared.gauge("sfu_conferences_active") { [([:], Double(counts.conferences))] }
+        Metrics.shared.gauge("sfu_endpoints_joined") { [([:], Double(counts.endpoints))] }
         Task.detached {
+            await service.addEndedObserver { id in await media.endConference(id) }
+            await service.addEndpointRemovedObserver { id, freed in
+                for s in freed.streams { await media.unpublish(conferenceId: id, streamId: s) }
+                for v in freed.views { await media.stopView(conferenceId: id, streamId: v.streamId, viewerId: v.viewerId) }
+            }
+            await service.startSweeper()
             while true {
-                let all = await rm.stats()
-                for (i, s) in all.enumerated() {
-                    let l = ["worker": String(i)]
-                    Metrics.shared.set("sfu_media_transports", Double(s.transports), labels: l)
-                    Metrics.shared.set("sfu_media_producers", Double(s.producers), labels: l)
-                    Metrics.shared.set("sfu_media_consumers", Double(s.consumers), labels: l)
-                    Metrics.shared.set("sfu_media_rtp_received_total", Double(s.rtpIn), labels: l)
-                    Metrics.shared.set("sfu_media_rtp_forwarded_total", Double(s.rtpOut), labels: l)
-                    Metrics.shared.set("sfu_media_srtp_errors_total", Double(s.srtpErrors), labels: l)
-                    Metrics.shared.set("sfu_media_dropped_total", Double(s.dropped), labels: l)
-                    Metrics.shared.set("sfu_media_nack_resent_total", Double(s.nackResent), labels: l)
-                    Metrics.shared.set("sfu_media_nack_missed_total", Double(s.nackMissed), labels: l)
-                }
-                try? await Task.sleep(nanoseconds: 2_000_000_000)
+                counts.update(await service.activeConferenceCount, await service.endpointCount)
+                try? await Task.sleep(nanoseconds: 1_000_000_000)
             }
         }
+        server.start()
+        Log.info("sfu listening on http://\(http.host):\(server.port) (Conference API; OpenAPI at http://\(shown):\(server.port)/rtc-api/openapi)")
     }
-    Task.detached {
-        await conferences.addEndedObserver { id in await mediaForCleanup.endConference(id) }
-        await conferences.addEndpointRemovedObserver { id, freed in
-            for s in freed.streams { await mediaForCleanup.unpublish(conferenceId: id, streamId: s) }
-            for v in freed.views { await mediaForCleanup.stopView(conferenceId: id, streamId: v.streamId, viewerId: v.viewerId) }
+
+    // Record stores.
+    let authorizer: StoreAuthorizer = authOn ? TokenStoreAuthorizer(auth: auth, conferences: conferences) : OpenAccess()
+    var stores: [(store: RecordStore, server: HTTPServer)] = []
+    for kind in StoreKind.allCases {
+        if storeEnabled[kind] != true { continue }
+        let store = try RecordStore(kind: kind, dataDirectory: dataDir, limits: storeLimits)
+        var storeConfig = http
+        storeConfig.name = kind.rawValue
+        storeConfig.port = storePorts[kind]!
+        let server: HTTPServer
+        do {
+            server = try HTTPServer(configuration: storeConfig, handler: RecordStoreHandler(store: store, authorizer: authorizer))
+        } catch {
+            throw ConfigError("\(kind.title): cannot listen on \(storeConfig.host):\(storeConfig.port): \(error)")
         }
-        await conferences.startSweeper()
-        while true {
-            counts.update(await conferences.activeConferenceCount, await conferences.endpointCount)
-            try? await Task.sleep(nanoseconds: 1_000_000_000)
-        }
+        Metrics.shared.gauge("sfu_http_open_connections") { [(["face": kind.rawValue], Double(server.openConnections))] }
+        server.start()
+        stores.append((store, server))
+        Log.info("\(kind.title) listening on http://\(http.host):\(server.port) (\(kind.prefix)/:event/:start, data in \(store.root); OpenAPI at http://\(shown):\(server.port)/openapi)")
     }
-    server.start()
+    if apiServer == nil && stores.isEmpty { throw ConfigError("nothing to run: the Conference API is off and both stores are off") }
 
     if let rm = routerMedia {
         Log.info("media: \(rm.workers.count) worker(s) on UDP \(rm.ports.map(String.init).joined(separator: ", ")), announcing \(rm.announcedAddresses.joined(separator: ", "))")
@@ -155,17 +186,17 @@ do {
     if !authOn {
         Log.warn("!!! AUTH IS OFF: every caller may do anything. Never run like this where others can reach the server. !!!")
     }
-    let shown = http.host == "0.0.0.0" || http.host == "::" ? "localhost" : http.host
-    Log.info("sfu listening on http://\(http.host):\(server.port) (Conference API; OpenAPI at http://\(shown):\(server.port)/rtc-api/openapi)")
     if let dev = devClient {
         let (token, ttl) = auth.issueToken(subject: dev.id, roles: dev.roles, organizationId: nil)
+        let getToken = apiServer.map { "curl -s -u \(dev.id):\(dev.secret) -d grant_type=client_credentials http://\(shown):\($0.port)/security/oauth/token" }
+            ?? "(no Conference API in this process: use the ready token, or the token endpoint of an sfu sharing --jwt-secret)"
         let banner = """
 
         ------------------------------------------------------------------------
         Development client (no --client configured):
           client id:     \(dev.id)
           client secret: \(dev.secret)
-          get a token:   curl -s -u \(dev.id):\(dev.secret) -d grant_type=client_credentials http://\(shown):\(server.port)/security/oauth/token
+          get a token:   \(getToken)
           ready token (SERVICE, \(ttl / 60) min):
         \(token)
         ------------------------------------------------------------------------
@@ -173,6 +204,10 @@ do {
         """
         FileHandle.standardError.write(Data(banner.utf8))
     }
+
+    let servers: [HTTPServer] = (apiServer.map { [$0] } ?? []) + stores.map(\.server)
+    let hubs = stores.map(\.store.events)
+    let conferenceService = conferences
 
     // Graceful shutdown on SIGTERM / SIGINT; a second signal exits at once.
     signal(SIGTERM, SIG_IGN)
@@ -188,10 +223,14 @@ do {
             }
             Log.info("signal \(sig == SIGTERM ? "SIGTERM" : "SIGINT"): shutting down (grace \(grace) s)")
             Task.detached {
-                async let httpDone: Void = server.shutdown(deadline: grace)
-                try? await Task.sleep(nanoseconds: 50_000_000)
-                await conferences.shutdown()
-                await httpDone
+                for hub in hubs { hub.close() }
+                await withTaskGroup(of: Void.self) { group in
+                    for server in servers { group.addTask { await server.shutdown(deadline: grace) } }
+                    group.addTask {
+                        try? await Task.sleep(nanoseconds: 50_000_000)
+                        await conferenceService?.shutdown()
+                    }
+                }
                 Log.info("shutdown complete")
                 exit(0)
             }
@@ -255,6 +294,24 @@ final class LockedBool: @unchecked Sendable {
     func testAndSet() -> Bool { lock.lock(); defer { lock.unlock() }; let o = v; v = true; return o }
 }
 
+/// Store access with auth on: a valid bearer token (of the Conference API's
+/// signer); SERVICE may do everything; a PARTICIPANT may read the items of
+/// an event whose id is a conference it takes part in.
+struct TokenStoreAuthorizer: StoreAuthorizer {
+    let auth: Authenticator
+    let conferences: ConferenceService?
+
+    func authorize(_ request: HTTPRequest, event: String?, write: Bool) async throws(HTTPError) {
+        let principal = try auth.authenticate(request, allowQueryToken: request.method == "GET" || request.method == "HEAD")
+        if principal.isService { return }
+        if write { throw HTTPError(403, "FORBIDDEN", "changing a store needs a SERVICE token") }
+        guard let event else {
+            throw HTTPError(403, "FORBIDDEN", "a PARTICIPANT token may only follow one event: add ?event=<event id>")
+        }
+        if let conferences, await conferences.isMember(conferenceId: event, subject: principal.subject) { return }
+        throw HTTPError(403, "FORBIDDEN", "you are not a participant of conference '\(event)'")
+    }
+}
 
 /// Carries media events (transport connected/failed) to the conference service.
 final class MediaEvents: @unchecked Sendable {
@@ -268,6 +325,29 @@ final class MediaEvents: @unchecked Sendable {
         case .transportFailed(let conf, let endpoint, let stream, let viewer, let reason):
             Log.warn("media: \(viewer == nil ? "publisher" : "viewer \(viewer!)") of stream \(stream) (endpoint \(endpoint), conference \(conf)) failed: \(reason)")
             Task { await conferences.setEndpointState(conf, endpoint: endpoint, sick: true) }
+        }
+    }
+}
+
+/// Publishes the media workers' counters as gauges every 2 s (gathered
+/// through the workers' mailboxes, never from the media threads' hot path).
+func startMediaMetrics(_ rm: RouterMedia) {
+    Task.detached {
+        while true {
+            let all = await rm.stats()
+            for (i, s) in all.enumerated() {
+                let l = ["worker": String(i)]
+                Metrics.shared.set("sfu_media_transports", Double(s.transports), labels: l)
+                Metrics.shared.set("sfu_media_producers", Double(s.producers), labels: l)
+                Metrics.shared.set("sfu_media_consumers", Double(s.consumers), labels: l)
+                Metrics.shared.set("sfu_media_rtp_received_total", Double(s.rtpIn), labels: l)
+                Metrics.shared.set("sfu_media_rtp_forwarded_total", Double(s.rtpOut), labels: l)
+                Metrics.shared.set("sfu_media_srtp_errors_total", Double(s.srtpErrors), labels: l)
+                Metrics.shared.set("sfu_media_dropped_total", Double(s.dropped), labels: l)
+                Metrics.shared.set("sfu_media_nack_resent_total", Double(s.nackResent), labels: l)
+                Metrics.shared.set("sfu_media_nack_missed_total", Double(s.nackMissed), labels: l)
+            }
+            try? await Task.sleep(nanoseconds: 2_000_000_000)
         }
     }
 }

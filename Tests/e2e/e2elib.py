@@ -74,6 +74,10 @@ class SfuServer:
         self.extra_args = list(extra_args)
         self.clients = clients
         self.port = 0
+        # The record stores start with every `sfu serve`; each server gets
+        # its own free ports so that servers started side by side never clash.
+        self.records_port = 0
+        self.prerecordings_port = 0
         self.proc: subprocess.Popen | None = None
         self.tmp = tempfile.mkdtemp(prefix=f"sfu-e2e-{name}-")
         self.data_dir = os.path.join(self.tmp, "data")
@@ -92,7 +96,9 @@ class SfuServer:
              "--port", str(self.port),
              "--data-dir", self.data_dir,
              "--jwt-secret", JWT_SECRET,
-             "--media-port", "0", "--media-workers", "1", "--announce-ip", "127.0.0.1"]
+             "--media-port", "0", "--media-workers", "1", "--announce-ip", "127.0.0.1",
+             "--records-port", str(self.records_port),
+             "--prerecordings-port", str(self.prerecordings_port)]
         if self.clients:
             a += ["--client", f"{SVC_ID}:{SVC_SECRET}:SERVICE",
                   "--client", f"{ALICE_ID}:{ALICE_SECRET}:PARTICIPANT"]
@@ -106,6 +112,8 @@ class SfuServer:
         last_err = ""
         for _attempt in range(3):
             self.port = free_port()
+            self.records_port = free_port()
+            self.prerecordings_port = free_port()
             env = {k: v for k, v in os.environ.items() if not k.startswith("SFU_")}
             self._log = open(self.log_path, "ab")
             self.proc = subprocess.Popen(self.args(), stdout=self._log, stderr=self._log,

@@ -403,7 +403,14 @@ def test_publish_valid_offer(api, conf):
     streams = [s for p in c["participants"] for s in p["streams"]]
     assert [s["id"] for s in streams] == [{"id": "s1"}]
     assert streams[0]["type"] == "CAM"
-    assert_error(api.post("publishStream", body), 409, "STREAM_EXISTS")
+    # The same endpoint offering again for its stream is an ICE restart: 200, no new stream, no event.
+    version = c["version"]
+    again = api.post("publishStream", body)
+    assert again.status_code == 200, again.text
+    assert api.conference(conf)["version"] == version
+    # Another endpoint may not take the stream id.
+    api.join(conf, "ep2")
+    assert_error(api.post("publishStream", {**body, "userEndpointId": "ep2"}), 409, "STREAM_EXISTS")
 
 
 @pytest.mark.parametrize("rate", [-1, 100_000_001, "300000", 1.5], ids=["negative", "too-big", "string", "float"])

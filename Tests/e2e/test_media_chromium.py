@@ -109,11 +109,12 @@ def test_ice_restart_through_a_new_offer_keeps_media_flowing(server, browser):
     def frames():
         return view.eval("(async () => (await window.sub.stats()).video.framesDecoded)()", timeout=10)
 
-    deadline = time.monotonic() + 15
-    while frames() == 0 and time.monotonic() < deadline:
+    # Restart only once video flows steadily (the machine may be busy with other tests).
+    deadline = time.monotonic() + 20
+    while frames() < 30 and time.monotonic() < deadline:
         time.sleep(0.5)
     before_restart = frames()
-    assert before_restart > 0
+    assert before_restart >= 30, before_restart
     result = pub.eval(f"""(async () => {{
         const pc = window.pub.pc;
         const ufrag = sdp => /a=ice-ufrag:(\\S+)/.exec(sdp)[1];
@@ -132,8 +133,11 @@ def test_ice_restart_through_a_new_offer_keeps_media_flowing(server, browser):
     assert result["newLocal"] != result["oldLocal"] and result["newRemote"] != result["oldRemote"], result
     assert result["state"] in ("connected", "completed"), result
     assert result["sameStream"] == stream_id
-    time.sleep(3)
+    deadline = time.monotonic() + 10
     after = frames()
+    while after <= before_restart + 20 and time.monotonic() < deadline:
+        time.sleep(0.5)
+        after = frames()
     if after <= before_restart + 20:
         import requests
         metrics = [l for l in requests.get(server.base + "/metrics", timeout=5).text.splitlines() if l.startswith("sfu_media")]

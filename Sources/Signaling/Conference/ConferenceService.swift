@@ -234,6 +234,17 @@ public actor ConferenceService {
         return (eventsAfter(c, v), c.ended, stream, token)
     }
 
+    /// Whether `subject` takes part in conference `conferenceId` (a joined
+    /// endpoint, its creator, or a past member of an ended conference that is
+    /// still retained). The record stores ask this to let participants read
+    /// the items of the event whose id is the conference id; an id given in
+    /// lower case also finds a conference created with an upper-case UUID.
+    public func isMember(conferenceId: String, subject: String) -> Bool {
+        guard let c = conferences[conferenceId] ?? conferences[conferenceId.uppercased()] else { return false }
+        if c.endpoints.contains(where: { $0.userId == subject }) || c.creator == subject { return true }
+        return c.ended && pastMembers[c.id]?.contains(subject) == true
+    }
+
     public func unsubscribe(_ conferenceId: String, _ token: UUID) {
         subscribers[conferenceId]?[token] = nil
         if subscribers[conferenceId]?.isEmpty == true { subscribers[conferenceId] = nil }
