@@ -22,7 +22,8 @@ def ogg(tmp_path_factory) -> bytes:
 
 @pytest.fixture(scope="module")
 def srv():
-    return start_store_server("store-robust", "--auth", "off")
+    # 20 parallel uploads must all be admitted: raise the concurrent-upload limit above 20.
+    return start_store_server("store-robust", "--auth", "off", "--store-max-uploads", "32")
 
 
 def item_url(s, kind, event, start):
