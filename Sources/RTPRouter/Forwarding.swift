@@ -42,6 +42,10 @@ final class ProducerTrack {
     var receive: ReceiveStats
     /// Recent packets of a video track, to answer viewers' NACKs.
     let cache: PacketCache?
+    /// Loss on the publisher's leg, NACKed toward the publisher (video only).
+    let nack: NackGenerator?
+    /// RTX payload type → the payload type it repairs (-1: not RTX of this track).
+    var aptByRTX = [Int16](repeating: -1, count: 128)
     /// The codec of each payload type, resolved once (no string work per packet).
     var codecByPayloadType = [VideoCodec](repeating: .other, count: 128)
 
@@ -54,7 +58,11 @@ final class ProducerTrack {
         clockRate = codecs.first.map { UInt32($0.clockRate) } ?? 90000
         receive = ReceiveStats(clockRate: clockRate)
         cache = kind == .video ? PacketCache(slotCount: 1024, slotSize: 1500) : nil
-        for c in codecs where c.payloadType < 128 { codecByPayloadType[Int(c.payloadType)] = VideoCodec(name: c.name) }
+        nack = kind == .video ? NackGenerator() : nil
+        for c in codecs where c.payloadType < 128 {
+            codecByPayloadType[Int(c.payloadType)] = VideoCodec(name: c.name)
+            if let rtx = c.rtxPayloadType, rtx < 128 { aptByRTX[Int(rtx)] = Int16(c.payloadType) }
+        }
     }
 }
 
@@ -64,6 +72,8 @@ final class Producer {
     var tracks: [ProducerTrack]
     /// Payload type → track, for the 128 possible values.
     var trackByPayloadType = [Int8](repeating: -1, count: 128)
+    /// RTX payload type → track.
+    var trackByRTXPayloadType = [Int8](repeating: -1, count: 128)
     /// The bandwidth cap announced to the publisher with REMB, bit/s.
     var maxBitrate: UInt64
 
@@ -73,6 +83,7 @@ final class Producer {
         self.maxBitrate = maxBitrate
         for (i, t) in tracks.enumerated() {
             for pt in t.payloadTypes where pt < 128 { trackByPayloadType[Int(pt)] = Int8(i) }
+            for pt in t.rtxPayloadTypes where pt < 128 { trackByRTXPayloadType[Int(pt)] = Int8(i) }
         }
     }
 }
@@ -88,6 +99,11 @@ final class Consumer {
     var payloadTypeMap = [UInt8](repeating: 0xff, count: 128)
     /// Publisher extension id → viewer extension id (0: remove the element).
     var extensionMap = [UInt8](repeating: 0, count: 16)
+    /// Publisher payload type → the viewer's RTX payload type for it (0xff: no RTX).
+    var rtxPayloadTypeMap = [UInt8](repeating: 0xff, count: 128)
+    /// Our RTX SSRC toward this viewer (RFC 4588), when it negotiated RTX.
+    var rtxSSRC: UInt32?
+    var rtxSeq = UInt16.random(in: 0...UInt16.max)
     var waitingForKeyframe: Bool
     var started = false
     var seqDelta: UInt16 = 0

@@ -40,6 +40,9 @@ public struct PublisherSpec: Sendable {
 public struct ConsumerSpec: Sendable {
     public var trackIndex: Int
     public var ssrc: UInt32
+    /// Our RTX SSRC and, per publisher payload type, the viewer's RTX payload type.
+    public var rtxSSRC: UInt32? = nil
+    public var rtxPayloadTypes: [(UInt8, UInt8)] = []
     /// Publisher payload type → viewer payload type.
     public var payloadTypes: [(UInt8, UInt8)]
     /// Publisher extension id → viewer extension id (extensions not listed are removed).
@@ -92,6 +95,9 @@ public struct RouterStats: Sendable {
     public var dropped: UInt64 = 0
     public var nackResent: UInt64 = 0
     public var nackMissed: UInt64 = 0
+    public var nackSent: UInt64 = 0
+    public var nackRecovered: UInt64 = 0
+    public var rtxReceived: UInt64 = 0
 }
 
 /// The router of one media worker: finds the transport of each datagram
@@ -115,6 +121,9 @@ public final class WorkerRouter: DatagramHandler {
     /// Our SSRC in RTCP feedback sent to publishers.
     let feedbackSSRC: UInt32 = UInt32.random(in: 1...UInt32.max)
     var lastReports: UInt64 = 0
+    var lastNACKTick: UInt64 = 0
+    /// Scratch for the sequence numbers of one NACK (worker-owned, never reallocated).
+    let nackScratch = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: 128)
 
     public init(dtlsContext: DTLSContext, events: @escaping @Sendable (MediaEvent) -> Void) {
         self.dtlsContext = dtlsContext
@@ -186,6 +195,8 @@ public final class WorkerRouter: DatagramHandler {
             let c = Consumer(transport: t, kind: track.kind, ssrc: cs.ssrc)
             for (from, to) in cs.payloadTypes where from < 128 { c.payloadTypeMap[Int(from)] = to }
             for (from, to) in cs.extensions where from < 16 && to < 15 { c.extensionMap[Int(from)] = to }
+            for (from, to) in cs.rtxPayloadTypes where from < 128 { c.rtxPayloadTypeMap[Int(from)] = to }
+            c.rtxSSRC = cs.rtxSSRC
             track.consumers.append(c)
             list.append((c, track, p))
         }
@@ -368,13 +379,28 @@ public final class WorkerRouter: DatagramHandler {
 
     func handleRTP(_ t: PeerTransport, _ packet: UnsafeMutableRawPointer, _ length: Int, _ out: Outbox, _ now: UInt64) {
         guard let p = producerByTransport[t.id], let srtp = t.srtpIn else { stats.dropped &+= 1; return }
-        let n: Int
-        do { n = try srtp.unprotectRTP(packet, length: length) } catch { t.srtpErrors &+= 1; stats.srtpErrors &+= 1; return }
+        let unprotected: Int
+        do { unprotected = try srtp.unprotectRTP(packet, length: length) } catch { t.srtpErrors &+= 1; stats.srtpErrors &+= 1; return }
         stats.rtpIn &+= 1
-        let b1 = Wire.u8(packet, 1)
-        let pt = b1 & 0x7f
-        let ti = p.trackByPayloadType[Int(pt)]
-        guard ti >= 0 else { stats.dropped &+= 1; return } // RTX, FEC or unknown: not forwarded
+        var packet = packet
+        var n = unprotected
+        var pt = Wire.u8(packet, 1) & 0x7f
+        var ti = p.trackByPayloadType[Int(pt)]
+        if ti < 0 {
+            // RFC 4588: a retransmission we asked for (or a padding probe) on the RTX stream.
+            let ri = p.trackByRTXPayloadType[Int(pt)]
+            guard ri >= 0, let mediaSSRC = p.tracks[Int(ri)].ssrc, let view = try? RTPPacketView(validating: packet, length: n),
+                  view.payloadLength >= 2, let apt = Optional(p.tracks[Int(ri)].aptByRTX[Int(pt)]), apt >= 0,
+                  let (offset, length) = RTX.decapsulate(view, payloadType: UInt8(apt), ssrc: mediaSSRC) else {
+                stats.dropped &+= 1
+                return
+            }
+            packet += offset
+            n = length
+            pt = UInt8(apt)
+            ti = ri
+            stats.rtxReceived &+= 1
+        }
         let track = p.tracks[Int(ti)]
         let ssrc = Wire.u32(packet, 8)
         if track.ssrc != ssrc {
@@ -387,6 +413,7 @@ public final class WorkerRouter: DatagramHandler {
         track.packets &+= 1
         _ = track.receive.received(sequenceNumber: Wire.u16(packet, 2), rtpTimestamp: Wire.u32(packet, 4),
                                    arrival: Int64(now / 1000), bytes: n)
+        if let nack = track.nack, nack.received(Wire.u16(packet, 2)) == .recovered { stats.nackRecovered &+= 1 }
         guard let layout = RTPLayout(packet, n) else { stats.dropped &+= 1; return }
         // Padding-only packets (bandwidth probes) are forwarded too: dropping
         // them would leave holes in the viewer's sequence numbers, which it
@@ -453,9 +480,30 @@ public final class WorkerRouter: DatagramHandler {
         return true
     }
 
-    /// Answers a viewer's NACK from the producer track's packet cache: each
-    /// lost packet is re-sent as it was (same sequence number; the outbound
-    /// SRTP session allows repeated protection).
+    /// Re-sends a cached packet to viewer `c` on its RTX stream (RFC 4588):
+    /// RTX SSRC, RTX payload type and sequence number, the viewer-space
+    /// original sequence number (OSN) in front of the payload.
+    func sendRTX(_ original: RTPPacketView, to c: Consumer, rtxSSRC: UInt32, viewerSeq: UInt16, _ out: Outbox) -> Bool {
+        let vt = c.transport
+        guard let srtp = vt.srtpOut, let path = vt.path else { return false }
+        let rtxPT = c.rtxPayloadTypeMap[Int(original.payloadType)]
+        guard rtxPT != 0xff else { return false }
+        let slot = out.reserve()
+        guard let n = RTX.encapsulate(original, into: slot, capacity: 1500, ssrc: rtxSSRC, payloadType: rtxPT, sequenceNumber: c.rtxSeq) else { return false }
+        c.rtxSeq &+= 1
+        Wire.set16(slot, original.payloadOffset, viewerSeq) // OSN in the viewer's sequence space
+        Wire.set32(slot, 4, Wire.u32(slot, 4) &+ c.tsDelta)
+        if Wire.u8(slot, 0) & 0x10 != 0 {
+            rewriteExtensions(slot, 12 + 4 * Int(Wire.u8(slot, 0) & 0x0f), c.extensionMap)
+        }
+        guard let protected = try? srtp.protectRTP(slot, length: n, capacity: PacketPool.slotSize) else { return false }
+        out.commit(length: protected, to: path)
+        return true
+    }
+
+    /// Answers a viewer's NACK from the producer track's packet cache: as
+    /// RTX when the viewer negotiated it, otherwise re-sent as it was (same
+    /// sequence number; the outbound SRTP session allows repeated protection).
     func answerNACK(_ c: Consumer, _ track: ProducerTrack, _ fci: UnsafeRawPointer, _ items: Int, _ out: Outbox, _ now: UInt64) {
         guard let cache = track.cache else { return }
         for i in 0..<items {
@@ -465,12 +513,16 @@ public final class WorkerRouter: DatagramHandler {
             var seq = pid
             while true {
                 let sourceSeq = seq &- c.seqDelta
-                let slot = out.reserve()
-                if let n = cache.copy(sequenceNumber: sourceSeq, now: Int64(now / 1000), into: slot, capacity: 1500),
-                   let layout = RTPLayout(slot, n) {
-                    if send(slot, layout, to: c, out) { stats.nackResent &+= 1 }
+                if let rtxSSRC = c.rtxSSRC, let view = cache.packet(sequenceNumber: sourceSeq, now: Int64(now / 1000)) {
+                    if sendRTX(view, to: c, rtxSSRC: rtxSSRC, viewerSeq: seq, out) { stats.nackResent &+= 1 } else { stats.nackMissed &+= 1 }
                 } else {
-                    stats.nackMissed &+= 1
+                    let slot = out.reserve()
+                    if let n = cache.copy(sequenceNumber: sourceSeq, now: Int64(now / 1000), into: slot, capacity: 1500),
+                       let layout = RTPLayout(slot, n), send(slot, layout, to: c, out) {
+                        stats.nackResent &+= 1
+                    } else {
+                        stats.nackMissed &+= 1
+                    }
                 }
                 if blp == 0 { break }
                 while blp & 1 == 0 { blp >>= 1; k += 1 }
@@ -578,6 +630,27 @@ public final class WorkerRouter: DatagramHandler {
         out.commit(length: len, to: path)
     }
 
+    /// Generic NACKs (RFC 4585 §6.2.1) toward publishers for video packets
+    /// lost on their leg, as the NACK generator schedules them.
+    func sendPublisherNACKs(_ out: Outbox, _ now: UInt64) {
+        for p in producers.values {
+            let t = p.transport
+            guard t.isConnected, let srtp = t.srtpOut, let path = t.path else { continue }
+            for track in p.tracks {
+                guard let nack = track.nack, let media = track.ssrc, nack.count > 0 else { continue }
+                let n = nack.tick(now: Int64(now / 1000), rtt: nil, into: nackScratch)
+                if n == 0 { continue }
+                let slot = out.reserve()
+                let buffer = UnsafeMutableRawBufferPointer(start: slot, count: PacketPool.slotSize - SRTPSession.rtcpHeadroom)
+                guard let length = try? GenericNACK.serialize(senderSSRC: feedbackSSRC, mediaSSRC: media,
+                                                              lost: UnsafeBufferPointer(rebasing: nackScratch[0..<n]), into: buffer),
+                      let protected = try? srtp.protectRTCP(slot, length: length, capacity: PacketPool.slotSize) else { continue }
+                out.commit(length: protected, to: path)
+                stats.nackSent &+= UInt64(n)
+            }
+        }
+    }
+
     /// Receiver reports and a REMB to every publisher (every 500 ms): the
     /// reports let the browser's loss-based estimate grow, the REMB caps it
     /// at the stream's bitrate (`videoBitrate`).
@@ -662,6 +735,10 @@ public final class WorkerRouter: DatagramHandler {
             if t.dtlsStarted, let timeout = t.dtls.nextTimeout, timeout <= now {
                 handleDTLSActions(t, t.dtls.handleTimeout(now: now), out, now)
             }
+        }
+        if now &- lastNACKTick >= 20_000_000 {
+            lastNACKTick = now
+            sendPublisherNACKs(out, now)
         }
         if now &- lastReports >= 500_000_000 {
             lastReports = now

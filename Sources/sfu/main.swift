@@ -346,6 +346,9 @@ func startMediaMetrics(_ rm: RouterMedia) {
                 Metrics.shared.set("sfu_media_dropped_total", Double(s.dropped), labels: l)
                 Metrics.shared.set("sfu_media_nack_resent_total", Double(s.nackResent), labels: l)
                 Metrics.shared.set("sfu_media_nack_missed_total", Double(s.nackMissed), labels: l)
+                Metrics.shared.set("sfu_media_nack_sent_total", Double(s.nackSent), labels: l)
+                Metrics.shared.set("sfu_media_nack_recovered_total", Double(s.nackRecovered), labels: l)
+                Metrics.shared.set("sfu_media_rtx_received_total", Double(s.rtxReceived), labels: l)
             }
             try? await Task.sleep(nanoseconds: 2_000_000_000)
         }

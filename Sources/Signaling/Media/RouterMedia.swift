@@ -172,7 +172,9 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
         let builder = AnswerBuilder(transport: localTransport(creds, port: w.port), policy: RouterMedia.policy)
         var outgoing: [OutgoingTrack] = []
         for (i, t) in published.tracks.enumerated() {
-            outgoing.append(OutgoingTrack(kind: t.kind, codecs: t.codecs, ssrc: UInt32.random(in: 1...UInt32.max), rtxSSRC: nil,
+            let hasRTX = t.kind == .video && t.codecs.contains { $0.rtxPayloadType != nil }
+            outgoing.append(OutgoingTrack(kind: t.kind, codecs: t.codecs, ssrc: UInt32.random(in: 1...UInt32.max),
+                                          rtxSSRC: hasRTX ? UInt32.random(in: 1...UInt32.max) : nil,
                                           cname: "sfu-\(streamId)", streamID: streamId, trackID: "\(streamId)-\(i)"))
         }
         let answer: Answer
@@ -186,9 +188,15 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
             for e in m.headerExtensions where RouterMedia.forwardedExtensions.contains(e.uri) {
                 if let p = pubExt.first(where: { $0.uri == e.uri }), p.id < 15, e.id < 15 { extMap.append((UInt8(p.id), UInt8(e.id))) }
             }
-            consumers.append(ConsumerSpec(trackIndex: ti, ssrc: outgoing[ti].ssrc,
-                                          payloadTypes: m.codecMap.map { ($0.publisher.payloadType, $0.viewerPayloadType) },
-                                          extensions: extMap))
+            var spec = ConsumerSpec(trackIndex: ti, ssrc: outgoing[ti].ssrc,
+                                    payloadTypes: m.codecMap.map { ($0.publisher.payloadType, $0.viewerPayloadType) },
+                                    extensions: extMap)
+            let rtx = m.codecMap.compactMap { map in map.viewerRTXPayloadType.map { (map.publisher.payloadType, $0) } }
+            if !rtx.isEmpty, let rtxSSRC = outgoing[ti].rtxSSRC {
+                spec.rtxSSRC = rtxSSRC
+                spec.rtxPayloadTypes = rtx
+            }
+            consumers.append(spec)
         }
         let spec = ViewerSpec(conferenceId: conferenceId, endpointId: endpointId, streamId: streamId, viewerId: viewerId,
                               localICE: creds, remoteUfrag: ufrag, remoteFingerprints: fps, consumers: consumers)
