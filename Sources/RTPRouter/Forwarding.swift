@@ -34,6 +34,7 @@ final class ProducerTrack {
     let extensions: [ExtensionMap]
     var ssrc: UInt32?
     var consumers: [Consumer] = []
+    var lastPacketAt: UInt64 = 0
     var lastKeyframeRequest: UInt64 = 0
     var packets: UInt64 = 0
     /// The last sender report: NTP time, RTP time, arrival (monotonic ns).

@@ -404,6 +404,10 @@ public final class WorkerRouter: DatagramHandler {
         let track = p.tracks[Int(ti)]
         let ssrc = Wire.u32(packet, 8)
         if track.ssrc != ssrc {
+            // One source per track: another SSRC on the same payload type (a
+            // second simulcast encoding) is ignored while the current one is alive;
+            // after 1 s of silence the new SSRC takes over (a restarted source).
+            if track.ssrc != nil && now &- track.lastPacketAt < 1_000_000_000 { stats.dropped &+= 1; return }
             if track.ssrc != nil {
                 track.receive = ReceiveStats(clockRate: track.clockRate)
                 track.cache?.removeAll()
@@ -411,6 +415,7 @@ public final class WorkerRouter: DatagramHandler {
             track.ssrc = ssrc
         }
         track.packets &+= 1
+        track.lastPacketAt = now
         _ = track.receive.received(sequenceNumber: Wire.u16(packet, 2), rtpTimestamp: Wire.u32(packet, 4),
                                    arrival: Int64(now / 1000), bytes: n)
         if let nack = track.nack, nack.received(Wire.u16(packet, 2)) == .recovered { stats.nackRecovered &+= 1 }

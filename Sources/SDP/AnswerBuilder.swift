@@ -218,8 +218,27 @@ public struct AnswerBuilder: Sendable {
         var decisions: [AnsweredMedia] = []
         for (i, m) in offer.media.enumerated() {
             guard let (t, map) = placement[i] else {
-                lines.append(rejected(m))
-                decisions.append(rejectedDecision(i, m))
+                // JSEP §5.3.1: an m-line we support but have nothing to send on
+                // is accepted `inactive`, not rejected: rejecting the offerer's
+                // BUNDLE-tagged m-line would leave the others without transport.
+                let codecs = policy.negotiate(m)
+                if usable(m), !codecs.isEmpty {
+                    var a = transportAttributes(mid: m.mid!)
+                    a.append(MediaDirection.inactive.attribute)
+                    a += muxAttributes(m)
+                    for c in codecs {
+                        a.append(Attribute(RTPMap(payloadType: c.payloadType, encodingName: c.name, clockRate: c.clockRate, channels: c.channels)))
+                        if let p = c.parameters, !p.isEmpty { a.append(Attribute(FormatParameters(payloadType: c.payloadType, parameters: p))) }
+                    }
+                    lines.append(accepted(m, formats: codecs.map { String($0.payloadType) }, attributes: a))
+                    decisions.append(AnsweredMedia(index: i, mid: m.mid, kind: m.kind, accepted: true, direction: .inactive,
+                                                   codecs: codecs.map { var c = $0; c.rtxPayloadType = nil; c.feedback = []; return c },
+                                                   codecMap: [], headerExtensions: [], rids: [], remoteSSRCs: [], remoteSSRCGroups: [],
+                                                   remoteMSID: nil, trackIndex: nil))
+                } else {
+                    lines.append(rejected(m))
+                    decisions.append(rejectedDecision(i, m))
+                }
                 continue
             }
             let track = tracks[t]

@@ -147,3 +147,53 @@ def test_ice_restart_through_a_new_offer_keeps_media_flowing(server, browser):
         raise AssertionError(f"frames {before_restart} -> {after}; publisher {pstats}; metrics {metrics}")
     conf = pub.eval(f"(async () => await client.getConference({js(cid)}))()")
     assert len(conf["participants"][0]["streams"]) == 1, conf  # still one stream: no republish
+
+
+def test_simulcast_offer_is_answered_with_a_single_encoding(server, browser):
+    """A publisher offering three simulcast encodings (rid h/m/l) gets an
+    answer without `a=simulcast`, and a viewer decodes one full-size stream
+    smoothly (layers on one payload type must not be interleaved)."""
+    cid = "simulcast-" + uuid.uuid4().hex[:8]
+    url = page_with_client(server)
+    pub = browser.open(url)
+    view = browser.open(url)
+    res = pub.eval(f"""(async () => {{
+        window.client = {client_expr(server)};
+        await client.create({{conferenceId: {js(cid)}}});
+        await client.join({{conferenceId: {js(cid)}, userEndpointId: 'publisher'}});
+        const stream = await navigator.mediaDevices.getUserMedia({{video: true}});
+        const pc = new RTCPeerConnection({{iceServers: []}});
+        window.simPC = pc;
+        pc.addTransceiver(stream.getVideoTracks()[0], {{direction: 'sendonly', sendEncodings: [
+            {{rid: 'h'}}, {{rid: 'm', scaleResolutionDownBy: 2}}, {{rid: 'l', scaleResolutionDownBy: 4}}]}});
+        const offer = await pc.createOffer();
+        await pc.setLocalDescription(offer);
+        const r = await client.publishStream({{conferenceId: {js(cid)}, userEndpointId: 'publisher',
+            conferenceStreamType: 'CAM', sdpOffer: offer.sdp}});
+        await pc.setRemoteDescription({{type: 'answer', sdp: r.sdpAnswer}});
+        return {{streamId: r.streamId.id, offerHadSimulcast: offer.sdp.includes('a=simulcast'),
+                answerHasSimulcast: r.sdpAnswer.includes('a=simulcast')}};
+    }})()""", timeout=30)
+    assert res["offerHadSimulcast"] and not res["answerHasSimulcast"], res
+    view.eval(f"""(async () => {{
+        window.client = {client_expr(server)};
+        await client.join({{conferenceId: {js(cid)}, userEndpointId: 'viewer'}});
+        window.sub = await client.view({{conferenceId: {js(cid)}, userEndpointId: 'viewer', streamId: {js(res['streamId'])}}});
+        return true;
+    }})()""", timeout=30)
+
+    def frames():
+        return view.eval("(async () => (await window.sub.stats()).video.framesDecoded)()", timeout=10)
+
+    deadline = time.monotonic() + 15
+    while frames() < 10 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    first = frames()
+    assert first >= 10, first
+    time.sleep(4)
+    later = frames()
+    assert later > first + 30, (first, later)
+    # Whatever the browser still sends, the viewer gets one continuous stream at one size.
+    size = view.eval("(async () => { let s = null; (await window.sub.pc.getStats()).forEach(r => { if (r.type === 'inbound-rtp' && r.kind === 'video') s = [r.frameWidth, r.frameHeight]; }); return s; })()")
+    # (Chrome may adapt the resolution to its bandwidth estimate; the 'l' layer would be 160x120.)
+    assert size and size[0] >= 320, size

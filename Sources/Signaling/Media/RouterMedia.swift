@@ -143,7 +143,13 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
     }
 
     public func publish(conferenceId: String, endpointId: String, streamId: String, offer: String, videoBitrate: Int64?) async throws(HTTPError) -> String {
-        let sdp = try parseOffer(offer)
+        var sdp = try parseOffer(offer)
+        // Simulcast layers are not selected per viewer yet: declining
+        // `a=simulcast`/`a=rid` makes the browser send a single encoding
+        // (RFC 8853 §5.3) instead of three streams on one payload type.
+        for i in sdp.media.indices {
+            sdp.media[i].attributes.removeAll { $0.name == "simulcast" || $0.name == "rid" }
+        }
         let creds = IceCredentials.random()
         let w = worker(for: conferenceId)
         var builder = AnswerBuilder(transport: localTransport(creds, port: w.port), policy: RouterMedia.policy)
