@@ -191,33 +191,37 @@ class Peer:
         assert r.status_code == 200, f"{op}: {r.status_code} {r.text}"
         return r.json()
 
-    async def _negotiate(self, op: str, body: dict, mangle=None, before_answer=None) -> dict:
+    async def _negotiate(self, op: str, body: dict, mangle=None, before_answer=None, mangle_answer=None) -> dict:
         await self.pc.setLocalDescription(await self.pc.createOffer())   # gathers every candidate
         self.offer_sdp = self.pc.localDescription.sdp
         sent = mangle(self.offer_sdp) if mangle else self.offer_sdp
         res = await self._post(op, dict(body, sdpOffer=sent))
         self.answer_sdp = res["sdpAnswer"]
+        if mangle_answer:   # e.g. LossyRelay.rewrite_sdp: the peer then talks to a relay
+            self.answer_sdp = mangle_answer(self.answer_sdp)
         if before_answer:
             before_answer()
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=self.answer_sdp, type="answer"))
         return res
 
-    async def publish(self, video=None, audio=None, stream_type="MIC_AND_CAM", mangle=None, before_answer=None) -> str:
+    async def publish(self, video=None, audio=None, stream_type="MIC_AND_CAM", mangle=None, before_answer=None,
+                      mangle_answer=None) -> str:
         for track in (audio, video):
             if track is not None:
                 self.pc.addTrack(track)
         res = await self._negotiate("publishStream", {
             "conferenceId": self.cid, "userEndpointId": self.endpoint,
-            "conferenceStreamType": stream_type}, mangle, before_answer)
+            "conferenceStreamType": stream_type}, mangle, before_answer, mangle_answer)
         self.stream_id = res["streamId"]["id"]
         return self.stream_id
 
-    async def view(self, stream_id: str) -> str:
+    async def view(self, stream_id: str, mangle_answer=None) -> str:
         self.pc.addTransceiver("audio", direction="recvonly")
         self.pc.addTransceiver("video", direction="recvonly")
         self.pc.on("track", self._on_track)
         res = await self._negotiate("viewStream", {
-            "conferenceId": self.cid, "userEndpointId": self.endpoint, "streamId": {"id": stream_id}})
+            "conferenceId": self.cid, "userEndpointId": self.endpoint, "streamId": {"id": stream_id}},
+            mangle_answer=mangle_answer)
         self.viewer_id = res["viewerId"]
         return self.viewer_id
 
