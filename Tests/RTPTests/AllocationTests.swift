@@ -127,6 +127,48 @@ final class AllocationTests: XCTestCase {
         print("AllocationTests: 100000 iterations, \(allocations) allocations, \(elapsed / 100_000) ns/iteration (checksum \(checksum))")
     }
 
+    /// Only what a consumer does per forwarded packet (validate, keyframe
+    /// gate, rewrite seq/ts/SSRC/PT/extension ids), in place on one buffer.
+    /// Prints the cost; meaningful in release builds
+    /// (`swift test -c release -Xswiftc -enable-testing --filter AllocationTests`).
+    func testConsumerRewriteAllocatesNothing() throws {
+        let template = hex("""
+            90 60 00 01  00 00 0b b8  11 22 33 44
+            be de 00 03  22 aa bb cc  31 00 2a  10 7f  00 00 00
+            90 80 9a 2b  10 02 00  9d 01 2a  80 02 e0 01
+            """) + [UInt8](repeating: 0x42, count: 1100)
+        let pool = UnsafeMutableRawPointer.allocate(byteCount: 1500, alignment: 16)
+        defer { pool.deallocate() }
+        template.withUnsafeBytes { pool.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        let length = template.count
+        let forward = ExtensionIDMap([(from: 2, to: 3), (from: 3, to: 5), (from: 1, to: 1)])
+        let back = ExtensionIDMap([(from: 3, to: 2), (from: 5, to: 3), (from: 1, to: 1)])
+        var seq = SeqRewriter(initialOutput: 1000)
+        var ts = TimestampRewriter(clockRate: 90000, initialOutput: 5000)
+        var keyframes = 0
+
+        func iteration(_ i: Int) throws {
+            store16(pool, 2, UInt16(truncatingIfNeeded: i))
+            let p = try RTPPacketView(validating: pool, length: length)
+            if Keyframe.isKeyframe(.vp8, payload: UnsafeRawBufferPointer(p.payload)) { keyframes += 1 }
+            guard let out = seq.input(p.sequenceNumber) else { return }
+            p.sequenceNumber = out
+            p.timestamp = ts.output(p.timestamp, now: Int64(i) * 1000)
+            p.ssrc = 0xCAFE_BABE
+            p.payloadType = 100
+            p.rewriteExtensionIDs(i & 1 == 0 ? forward : back)       // alternate, so the ids stay valid
+        }
+        for i in 0..<1_000 { try iteration(i) }
+        alloc_counter_start()
+        let start = DispatchTime.now().uptimeNanoseconds
+        for i in 1_000..<1_001_000 { try iteration(i) }
+        let elapsed = DispatchTime.now().uptimeNanoseconds - start
+        let allocations = alloc_counter_stop()
+        XCTAssertEqual(allocations, 0)
+        XCTAssertEqual(keyframes, 1_001_000)
+        print("AllocationTests: consumer rewrite, 1000000 packets, \(allocations) allocations, \(Double(elapsed) / 1_000_000) ns/packet")
+    }
+
     private func load(_ p: RTPPacketView) -> UInt32 { p.timestamp ^ UInt32(p.sequenceNumber) }
 }
 
