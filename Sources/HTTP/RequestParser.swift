@@ -59,8 +59,9 @@ public struct RequestParser: Sendable {
             return .body(0..<n, consumed: n)
         case .chunkSize:
             guard let lineEnd = findCRLF(input, from: 0) else {
+                // Same order whole or in pieces: bare LF within the limit first, then the limit.
+                try rejectBareLF(input, upTo: min(input.count, limits.maxChunkLineBytes + 2))
                 if input.count > limits.maxChunkLineBytes { throw HTTPError(400, "BAD_CHUNK", "chunk-size line too long") }
-                try rejectBareLF(input, upTo: input.count)
                 return .needMore(consumed: 0)
             }
             if lineEnd > limits.maxChunkLineBytes { throw HTTPError(400, "BAD_CHUNK", "chunk-size line too long") }
@@ -88,8 +89,8 @@ public struct RequestParser: Sendable {
         case .trailers(let seen):
             // Trailer fields are read and discarded (RFC 9112 §7.1.2 allows it).
             guard let lineEnd = findCRLF(input, from: 0) else {
+                try rejectBareLF(input, upTo: min(input.count, max(0, limits.maxTrailerBytes - seen) + 2))
                 if seen + input.count > limits.maxTrailerBytes { throw HTTPError(431, "TRAILERS_TOO_LARGE", "trailer section too large") }
-                try rejectBareLF(input, upTo: input.count)
                 return .needMore(consumed: 0)
             }
             if seen + lineEnd + 2 > limits.maxTrailerBytes { throw HTTPError(431, "TRAILERS_TOO_LARGE", "trailer section too large") }

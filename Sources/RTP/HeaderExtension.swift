@@ -34,8 +34,10 @@ public struct HeaderExtensionElement {
 
 /// Walks the elements of an RFC 8285 extension block without allocating.
 ///
-/// Padding bytes (value 0, §4.1) are skipped one at a time in both forms, as
-/// libwebrtc does. In the one-byte form an id of 15 ends processing (§4.2).
+/// Padding bytes (value 0, §4.1) are skipped one at a time in both forms; in
+/// the one-byte form a byte with id 0 is padding whatever its length nibble
+/// (id 0 is reserved for padding, §4.2), as libwebrtc reads it. In the
+/// one-byte form an id of 15 ends processing (§4.2).
 /// An element whose length runs past the block ends the walk: what came
 /// before it is still returned, nothing after it is trusted.
 public struct HeaderExtensionIterator: IteratorProtocol {
@@ -60,7 +62,9 @@ public struct HeaderExtensionIterator: IteratorProtocol {
         guard let base else { return nil }
         while offset < end {
             let b = load8(base, offset)
-            if b == 0 { offset += 1; continue }           // padding
+            // Padding: a 0 byte; in the one-byte form any id-0 byte (its
+            // length nibble ignored), as libwebrtc reads it.
+            if b == 0 || (!twoByte && b >> 4 == 0) { offset += 1; continue }
             let id: UInt8, size: Int, header: Int
             if twoByte {
                 guard offset + 2 <= end else { offset = end; return nil }
@@ -146,8 +150,8 @@ extension RTPPacketView {
         case .oneByte:
             while offset < end {
                 let b = load8(p, offset)
-                if b == 0 { offset += 1; continue }
                 let id = b >> 4
+                if id == 0 { offset += 1; continue }          // padding (length nibble ignored)
                 if id == 15 { break }
                 let size = 1 + Int(b & 0x0F)
                 guard offset + 1 + size <= end else { break }

@@ -1,4 +1,5 @@
 import XCTest
+import Foundation
 @testable import HTTP
 
 /// Steps of the parser flattened for comparison: heads, body bytes, ends, errors.
@@ -100,6 +101,15 @@ final class RequestParserTests: XCTestCase {
                 XCTAssertEqual(feed(bytes(r), chunk: chunk), whole, "chunk size \(chunk) for \(r.debugDescription)")
             }
         }
+    }
+
+    /// Found by FuzzHTTPRequest: a bare LF inside an over-long chunk-size line gave
+    /// BAD_CHUNK whole and BAD_LINE_ENDING in pieces.
+    func testDripFeedRegressionChunkLine() {
+        let input = Array(Data(base64Encoded: "IyMjIyMjIyMjIyMjIyMjIyMjIyNVUCAvcmVjb3Jkcy9hL2IgSFRUUC8xLjENCkhvc3Q6IHgNClRSYW5zZmVyLUVuY29kaW5nOiBjaHVua2VkDQpFeHBlYyp0OiAxMDAtY29udGludWUNCg0KNDtleHQ9MQ0KAAAAAA0KMOUKVCMjIyMjIyMjIyMjIzJodHRUczpjIyNVUCAvcmVjb3Jkcy9hL2IgSFRUUC8xLjENCkhvc3Q6IHgNClRyYW5zZmVyLUVuY29kaW5nOiBjaCMjIyMjIyMjIyMjVVAgL3JlY29yZHMvYS9iIEhUVFANClQjIyMjIyMjIyMjIyMyaHR0VDZzOmMjI1VQIC9yZWNvcmRzL2EvYiBIVFRQLzEuMQ0KSG9zdDogeA0KVHJhbnNmZXItRW5jb2Rpbmc6IGNoIyMjIyMjUFVUIC9yZWNvcmRzL2EvYiBIVFRQLzEuMQ0KSG9zdDogeA0KVHJhbnNmZXItRW5jb2Rpbmc6IFBVY2h1bmtlZA0KRXhwZWMqdDogMSMjIyMjVVAgL3JlY29yZHMvYS9iIP//SFRUUC8xLjENCkhvc3Q6IHgNClRyYW5zZmVyLUVuY29kaW5nOiBjaCMjIyMjIyMjIyMjVVAgL3JlY29yZHMvYVQgLy9jIEhUVFAvMS4xDQpIb3N0OiB4DQpUcmFuc2Zlci1FbmNvZGluZzogY2j/////////////////UFVUIC8vYyBIVFRQLzEuMQ0KSG9zdDogeA0KVHJhbnNmZXItRW5jb2Rpbmc6IGNo//////////////////////////////////////////////////////8gICAgLHJlIP///////yBjaP////////////////////////////////////////////////////////////8gICAgLHJlIP///////yBjaP//////////////////////////////////////////////////////ICAgICxyZSD/////////////////////////////////////////////////////////////////////////////////////////////////////UOHfICAgICAgICAgjCwvYS+RcmVjb3JkRW50LnJkcy9hKp8gLHJlY29yZFNlcXVlbnggLCAgICAgLCAgICxyZUUlXiUnJycnJycnJycnJycnIP///254ICAgICAgICxyZWNvcmQg////////////////////////////////////////////////////////////////////////////////////////////////////////////////UOHfICAgICAgICAgjCwvYS+RcmVjb3JkRW50LnJkcy9hKp8gLHJlY29yZFNlcXVlbnggLCAgICAgLCAgICxyZUUlXiUnJycnJycnJycnJycnIP///254ICAg/////////2NvcmRFbnQucmRzL2EqnyAscmVjb3JkU2VxdWVueCAsICAgICAsICAgLHJlRSVeJScnJycnJycnJycnJycg////bnggICAgICAgLHJlY29yZCD///////////////////////////////////////////////////////////////////////////////////////////////////////////////9Q4d8gICAgICAgICCMLC9hL5FyZWNvcmRFbnQucmRzL2EqnyAscmVjb3JkU2VxdWVueCAsICAgICAsICAgLHJlRSVeJScnJycnJycn//////////////////////////8gICAgLHJlIP////////////////////////////////////////////////////////////////////////////////////////////////////9Q4d8gICAgICAgICCMLC9hL5FyZWNvcmRFbnQucmRzL2EqnyAscmVjb3JkU2VxdWVueCAsICAgICAsICAgLHJlRSVeJScnJycnJycnJycnJycg////bnggICAgICAgLHJlY29yZCD///////////////////////////////////////////////////////////////////////////////////////////////////////////////9Q4d8gICAgICAgICCMLC9hL5FyZWNvcmRFbnQucmRzL2EqnyAscmVjb3JkU2VxdWVueCAsICAgICAsICAgLHJlRSVeJScnJycnJycnJycn////////////////////////////////////////////////////////////////////////////////////UOHfICAgICAgIP//////////ICCM/w==")!)
+        let whole = feed(input)
+        XCTAssertEqual(feed(input, chunk: 3), whole)
+        XCTAssertEqual(feed(input, chunk: 1), whole)
     }
 
     func testErrorsTable() {

@@ -174,4 +174,34 @@ final class HeaderExtensionTests: XCTestCase {
             XCTAssertNil(it.next())
         }
     }
+
+    /// Fuzz regression (fuzz/corpus/rtp/regress-onebyte-id0-with-length): in
+    /// the one-byte form a byte with id 0 is one byte of padding whatever its
+    /// length nibble; it is never returned as an element with id 0.
+    func testOneByteID0WithLengthIsPadding() throws {
+        var bytes = hex("""
+            90 60 00 01  00 00 0b b8  11 22 33 44
+            be de 00 02
+            00 01 00 00   // padding, id-0 byte with length nibble 1, padding
+            0b b8 00 00   // id 0 again, then id 11 L=8 would run past: never read
+            """)
+        try bytes.withUnsafeMutableBytes { raw in
+            let p = try RTPPacketView(validating: raw.baseAddress!, length: raw.count)
+            var it = p.extensions
+            XCTAssertNil(it.next())
+            XCTAssertNil(p.extensionData(id: 0))
+            XCTAssertEqual(p.rewriteExtensionIDs(ExtensionIDMap()), 0)
+        }
+        var mixed = hex("""
+            90 60 00 01  00 00 0b b8  11 22 33 44
+            be de 00 01
+            05 20 aa 00   // id-0 byte with length 5 (padding), id=2 L=0 "aa", padding
+            """)
+        try mixed.withUnsafeMutableBytes { raw in
+            let p = try RTPPacketView(validating: raw.baseAddress!, length: raw.count)
+            XCTAssertEqual(p.extensionData(id: 2).map(Array.init), [0xaa])
+            p.rewriteExtensionIDs(ExtensionIDMap([(from: 2, to: 9)]))
+        }
+        XCTAssertEqual(Array(mixed[16...]), hex("05 90 aa 00"))
+    }
 }
