@@ -260,14 +260,20 @@ final class AnswerTests: XCTestCase {
         XCTAssertEqual(a.media[1].codecMap.map(\.viewerPayloadType), [108], "constrained baseline pm=1 is Chromium's 108")
         XCTAssertEqual(a.session.media[1].formatParameters.first { $0.payloadType == 108 }?.parameters, "packetization-mode=1;profile-level-id=42e01f")
         XCTAssertEqual(a.session.media[1].formatParameters.first { $0.payloadType == 109 }?.parameters, "apt=108")
-        XCTAssertFalse(a.media[0].accepted, "no audio track: audio m-line rejected")
+        // No audio track: the audio m-line is accepted `inactive` (JSEP §5.3.1), not rejected —
+        // rejecting the offerer's BUNDLE-tagged m-line breaks Chrome's transport.
+        XCTAssertTrue(a.media[0].accepted)
+        XCTAssertEqual(a.media[0].direction, .inactive)
+        XCTAssertNil(a.media[0].trackIndex)
+        XCTAssertNotEqual(a.session.media[0].port, 0)
 
         let high = track("packetization-mode=1;profile-level-id=640c1f")
         XCTAssertThrowsSDPError(try testBuilder.viewAnswer(to: offer, tracks: [high]), .noCommonCodec, "High profile is not offered by this viewer")
         let opus = OutgoingTrack(kind: .audio, codecs: [NegotiatedCodec(payloadType: 111, name: "opus", clockRate: 48000, channels: 2)],
                                  ssrc: 7, cname: "c", streamID: "s", trackID: "a")
         let b = try testBuilder.viewAnswer(to: offer, tracks: [high, opus])
-        XCTAssertEqual(b.media.map(\.accepted), [true, false])
+        XCTAssertEqual(b.media.map(\.direction), [.sendonly, .inactive])
+        XCTAssertNil(b.media[1].trackIndex)
         XCTAssertEqual(b.media[0].trackIndex, 1)
         XCTAssertEqual(b.unplacedTracks, [0])
         let pm0 = track("packetization-mode=0;profile-level-id=42e01f")
@@ -298,7 +304,8 @@ final class AnswerTests: XCTestCase {
         tracks[1].mid = "0"   // video track aimed at the audio m-line: cannot go there
         let answer = try testBuilder.viewAnswer(to: offer, tracks: tracks)
         XCTAssertEqual(answer.unplacedTracks, [1])
-        XCTAssertEqual(answer.media.map(\.accepted), [true, false])
+        XCTAssertEqual(answer.media.map(\.direction), [.sendonly, .inactive])
+        XCTAssertNil(answer.media[1].trackIndex)
     }
 
     func testViewTrackNamesAreChecked() throws {
