@@ -36,6 +36,10 @@ var package = Package(
         .executableTarget(name: "sfu", dependencies: ["Signaling", "RecordStore", "HTTP", "RTPRouter"]),
         // swift run -c release srtp-bench: SRTP cost per packet and DTLS handshake time, as JSON.
         .executableTarget(name: "srtp-bench", dependencies: ["DTLS"], path: "bench/srtp-bench"),
+        // swift run -c release floor-bench: this machine's forwarding floor (recvmmsg → unprotect →
+        // F × protect → sendmmsg, no SFU logic) in sent packets per CPU-second, as JSON.
+        .executableTarget(name: "floor-bench", dependencies: ["DTLS", "CSystem"], path: "bench/floor",
+                          exclude: ["README.md"]),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
