@@ -38,7 +38,7 @@ var package = Package(
         .executableTarget(name: "srtp-bench", dependencies: ["DTLS"], path: "bench/srtp-bench"),
         // swift run -c release floor-bench: this machine's forwarding floor (recvmmsg → unprotect →
         // F × protect → sendmmsg, no SFU logic) in sent packets per CPU-second, as JSON.
-        .executableTarget(name: "floor-bench", dependencies: ["DTLS", "CSystem"], path: "bench/floor",
+        .executableTarget(name: "floor-bench", dependencies: ["DTLS", "CSystem", "CAllocCounter"], path: "bench/floor",
                           exclude: ["README.md"]),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),

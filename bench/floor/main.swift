@@ -3,6 +3,7 @@
 // sendmmsg — over the same libsrtp2 sessions (SRTPSession) the server uses.
 // Three threads in one process: sender → forwarder → sink, over loopback UDP.
 // Prints one JSON line. See README.md.
+import CAllocCounter
 import CSystem
 import DTLS
 import Glibc
@@ -32,6 +33,7 @@ func usage() -> Never {
                   keeping at most --window (default 512) packets in flight
       --size      RTP packet size before SRTP (default 1200)
       --no-pin    do not pin threads (default: forwarder on CPU 0, sender and sink on CPU 1)
+      --alloc-probe  only print heap allocations per SRTP protect/unprotect, for both profiles
     Prints one JSON line; sent_packets_per_cpu_second is the floor figure.
     """)
     exit(2)
@@ -78,6 +80,8 @@ let fwdStartCPU = Atomic<Int>(-1), fwdEndCPU = Atomic<Int>(-1)
 let fwdStartRecv = Atomic<Int>(0), fwdEndRecv = Atomic<Int>(0)
 let fwdStartSent = Atomic<Int>(0), fwdEndSent = Atomic<Int>(0)
 let threadsDone = Atomic<Int>(0)
+/// Heap allocations the forwarder thread made during the measured interval (CAllocCounter).
+let fwdAllocations = Atomic<Int>(-1)
 
 // MARK: helpers
 
@@ -257,7 +261,9 @@ func runForwarder(_ o: Options, fd: Int32, sinks: [sockaddr_storage], _ sinkLen:
                 fwdStartRecv.store(received, ordering: .relaxed)
                 fwdStartSent.store(sentTotal, ordering: .relaxed)
                 fwdStartCPU.store(threadCPUNanos(), ordering: .releasing)
+                alloc_counter_start()
             } else {
+                fwdAllocations.store(seenPhase == 2 && fwdStartCPU.load(ordering: .relaxed) >= 0 ? Int(alloc_counter_stop()) : -1, ordering: .relaxed)
                 fwdEndRecv.store(received, ordering: .relaxed)
                 fwdEndSent.store(sentTotal, ordering: .relaxed)
                 fwdEndCPU.store(threadCPUNanos(), ordering: .releasing)
@@ -336,6 +342,32 @@ func spawn(_ body: @escaping @Sendable () -> Void) {
     pthread_detach(tid)
 }
 
+/// --alloc-probe: heap allocations per protect, per unprotect and per copy+rewrite, 10,000 each.
+func allocProbe(_ profile: SRTPProfile) {
+    let m = keyingMaterial(profile)
+    let tx = try! SRTPSession(outbound: SRTPKeys(profile: profile, keyingMaterial: m, isClient: true)!)
+    let rx = try! SRTPSession(inbound: SRTPKeys(profile: profile, keyingMaterial: m, isClient: false)!)
+    let n = 10_000
+    let buf = UnsafeMutableRawPointer.allocate(byteCount: n * 2048, alignment: 64)
+    buf.initializeMemory(as: UInt8.self, repeating: 0, count: n * 2048)
+    var lens = [Int](repeating: 0, count: n)
+    for i in 0..<n {
+        let p = buf + i * 2048
+        p.storeBytes(of: 0x80, as: UInt8.self)
+        store16(p, 2, UInt16(i)); store32(p, 8, 0xABCD)
+    }
+    alloc_counter_start()
+    for i in 0..<n { lens[i] = try! tx.protectRTP(buf + i * 2048, length: 1200, capacity: 2048) }
+    let protectAllocs = alloc_counter_stop()
+    alloc_counter_start()
+    for i in 0..<n { lens[i] = try! rx.unprotectRTP(buf + i * 2048, length: lens[i]) }
+    let unprotectAllocs = alloc_counter_stop()
+    print("{\"profile\":\"\(profile)\",\"allocations_per_protect\":\(Double(protectAllocs) / Double(n)),\"allocations_per_unprotect\":\(Double(unprotectAllocs) / Double(n))}")
+}
+if CommandLine.arguments.contains("--alloc-probe") {
+    allocProbe(.aeadAES128GCM); allocProbe(.aes128CMHmacSHA1_80); exit(0)
+}
+
 let o = parseOptions()
 let bufferBytes: Int32 = 8 << 20
 let fwd = udpSocket(bufferBytes: bufferBytes)
@@ -383,4 +415,5 @@ print("{\"profile\":\"\(o.profile == .aeadAES128GCM ? "gcm" : "cm80")\",\"fanout
     + "\"cpu_us_per_sent_packet\":\(r(cpu * 1e6 / Double(max(sentN, 1)), 3)),"
     + "\"sent_packets_per_cpu_second\":\(r(Double(sentN) / max(cpu, 1e-9), 0)),"
     + "\"loss\":\(r(loss, 5)),\"ingress_loss\":\(r(ingressLoss, 5)),"
-    + "\"send_refused\":\(forwarderRefused.load(ordering: .relaxed)),\"srtp_errors\":\(forwarderErrors.load(ordering: .relaxed))}")
+    + "\"send_refused\":\(forwarderRefused.load(ordering: .relaxed)),\"srtp_errors\":\(forwarderErrors.load(ordering: .relaxed)),"
+    + "\"forwarder_allocations\":\(fwdAllocations.load(ordering: .relaxed))}")
