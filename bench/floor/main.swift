@@ -20,6 +20,7 @@ struct Options: Sendable {
     var window = 512       // unpaced mode: max packets sent but not yet received by the forwarder
     var payload = 1200     // RTP packet length before protection
     var pin = true         // forwarder on CPU 0, sender and sink on CPU 1
+    var verify = false     // sink unprotects every packet with the output's keys (slower sink)
 }
 
 func usage() -> Never {
@@ -33,6 +34,8 @@ func usage() -> Never {
                   keeping at most --window (default 512) packets in flight
       --size      RTP packet size before SRTP (default 1200)
       --no-pin    do not pin threads (default: forwarder on CPU 0, sender and sink on CPU 1)
+      --verify    the sink SRTP-unprotects every forwarded packet and checks its SSRC
+                  (a correctness check; the slower sink may drop packets)
       --alloc-probe  only print heap allocations per SRTP protect/unprotect, for both profiles
     Prints one JSON line; sent_packets_per_cpu_second is the floor figure.
     """)
@@ -58,6 +61,7 @@ func parseOptions() -> Options {
         case "--window": guard let v = Int(value(a)), v >= 32 else { usage() }; o.window = v
         case "--size": guard let v = Int(value(a)), (12...1400).contains(v) else { usage() }; o.payload = v
         case "--no-pin": o.pin = false
+        case "--verify": o.verify = true
         case "-h", "--help": usage()
         default: usage()
         }
@@ -75,6 +79,7 @@ let forwarderSent = Atomic<Int>(0)
 let forwarderRefused = Atomic<Int>(0)
 let forwarderErrors = Atomic<Int>(0)
 let sinkReceived = Atomic<Int>(0)
+let sinkVerifyFailures = Atomic<Int>(0)
 /// Forwarder's counters and thread CPU time at the start and end of the measured interval.
 let fwdStartCPU = Atomic<Int>(-1), fwdEndCPU = Atomic<Int>(-1)
 let fwdStartRecv = Atomic<Int>(0), fwdEndRecv = Atomic<Int>(0)
@@ -176,6 +181,14 @@ func keyingMaterial(_ profile: SRTPProfile) -> [UInt8] {
     (0..<profile.keyingMaterialLength).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
 }
 
+/// Output i's keys: the fixed material with its first byte varied (server side
+/// protects, the viewer — client side — unprotects).
+func outputKeys(_ profile: SRTPProfile, _ i: Int, isClient: Bool) -> SRTPKeys {
+    var m = keyingMaterial(profile)
+    m[0] = UInt8(truncatingIfNeeded: i)
+    return SRTPKeys(profile: profile, keyingMaterial: m, isClient: isClient)!
+}
+
 func waitReadable(_ fd: Int32, timeoutMs: Int32) {
     var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
     _ = poll(&p, 1, timeoutMs)
@@ -235,11 +248,7 @@ func runForwarder(_ o: Options, fd: Int32, sinks: [sockaddr_storage], _ sinkLen:
     let keys = SRTPKeys(profile: o.profile, keyingMaterial: keyingMaterial(o.profile), isClient: false)!
     let rx = try! SRTPSession(inbound: keys)
     // One outbound session per output (a real SFU has one per viewer transport).
-    var outKeys = keyingMaterial(o.profile)
-    let outbound: [SRTPSession] = (0..<o.fanout).map { i in
-        outKeys[0] = UInt8(truncatingIfNeeded: i)
-        return try! SRTPSession(outbound: SRTPKeys(profile: o.profile, keyingMaterial: outKeys, isClient: false)!)
-    }
+    let outbound: [SRTPSession] = (0..<o.fanout).map { i in try! SRTPSession(outbound: outputKeys(o.profile, i, isClient: false)) }
     let F = o.fanout
     let recv = Batch(capacity: 32)
     let send = Batch(capacity: 64)
@@ -305,8 +314,10 @@ func runForwarder(_ o: Options, fd: Int32, sinks: [sockaddr_storage], _ sinkLen:
 /// buffers (the kernel truncates), counting and dropping.
 func runSink(_ o: Options, fds: [Int32]) {
     if o.pin { pinThisThread(to: 1) }
-    let batch = Batch(capacity: 64, slotSize: 320)
-    for i in 0..<batch.capacity { batch.messages[i].cap = 64 }
+    let batch = Batch(capacity: 64, slotSize: o.verify ? 2048 : 320)
+    if !o.verify { for i in 0..<batch.capacity { batch.messages[i].cap = 64 } }
+    let inbound: [SRTPSession] = o.verify ? (0..<fds.count).map { i in try! SRTPSession(inbound: outputKeys(o.profile, i, isClient: true), replayWindow: 0x7fff) } : []
+    var failures = 0
     let pfds = UnsafeMutablePointer<pollfd>.allocate(capacity: fds.count)
     for (i, fd) in fds.enumerated() { pfds[i] = pollfd(fd: fd, events: Int16(POLLIN), revents: 0) }
     var got = 0
@@ -318,6 +329,16 @@ func runSink(_ o: Options, fds: [Int32]) {
                 let n = Int(csys_recv_batch(pfds[i].fd, batch.messages, Int32(batch.capacity)))
                 if n <= 0 { break }
                 got += n
+                if o.verify {
+                    for j in 0..<n {
+                        let p = batch.slot(j)
+                        let len = try? inbound[i].unprotectRTP(p, length: Int(batch.messages[j].len))
+                        if len != o.payload || UInt32(bigEndian: p.load(fromByteOffset: 8, as: UInt32.self)) != 0x5000_0000 &+ UInt32(i) {
+                            failures += 1
+                        }
+                    }
+                    sinkVerifyFailures.store(failures, ordering: .relaxed)
+                }
                 if n < batch.capacity { break }
             }
         }
@@ -416,4 +437,5 @@ print("{\"profile\":\"\(o.profile == .aeadAES128GCM ? "gcm" : "cm80")\",\"fanout
     + "\"sent_packets_per_cpu_second\":\(r(Double(sentN) / max(cpu, 1e-9), 0)),"
     + "\"loss\":\(r(loss, 5)),\"ingress_loss\":\(r(ingressLoss, 5)),"
     + "\"send_refused\":\(forwarderRefused.load(ordering: .relaxed)),\"srtp_errors\":\(forwarderErrors.load(ordering: .relaxed)),"
+    + (o.verify ? "\"verify_failures\":\(sinkVerifyFailures.load(ordering: .relaxed))," : "")
     + "\"forwarder_allocations\":\(fwdAllocations.load(ordering: .relaxed))}")
