@@ -37,7 +37,7 @@ public final class RecordStoreHandler: HTTPHandler {
             return try await serverSentEvents(request)
         case "/openapi", "/openapi/":
             try only(request, "GET")
-            return .text(200, StoreScalarPage.html(title: "SFU \(store.kind.title) API", specURL: "/openapi/openapi.json"),
+            return .text(200, ScalarPage.html(title: "SFU \(store.kind.title) API", specURL: "/openapi/openapi.json"),
                          contentType: "text/html; charset=utf-8")
         case "/openapi/openapi.json":
             try only(request, "GET")

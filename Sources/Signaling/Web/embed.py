@@ -42,7 +42,7 @@ def render() -> str:
         "    /// `client.js`: the client library as a classic script (also importable for its side effect), served at `/client.js`.\n"
         f"    public static let clientJS: String = {literal('client.js', js)}\n\n"
         "    /// `client.js` with ES module exports (`import { SfuClient } from '/client.mjs'`).\n"
-        f"    public static let clientModuleJS: String = {literal('client.js', js + MODULE_TAIL)}\n"
+        f"    public static let clientModuleJS: String = clientJS + {literal('module tail', MODULE_TAIL)}\n"
         "}\n"
     )
 

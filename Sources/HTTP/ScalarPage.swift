@@ -1,10 +1,11 @@
-/// The Scalar API-reference page served at `/openapi`: it loads the store's
-/// own OpenAPI document, and links to it plainly while Scalar loads (or when
-/// the CDN is unreachable).
-enum StoreScalarPage {
-    static func html(title: String, specURL: String) -> String {
+/// The Scalar API-reference page for an OpenAPI document URL, shared by
+/// every HTTP face (Conference API, record stores).
+public enum ScalarPage {
+    public static func html(title: String, specURL: String) -> String {
         let t = escape(title)
         let u = escape(specURL)
+        // The fallback paragraph is visible until the Scalar script has loaded, so the
+        // plain link to the JSON also works with JavaScript off or the CDN unreachable.
         return """
         <!doctype html>
         <html lang="en">
@@ -23,7 +24,7 @@ enum StoreScalarPage {
         """
     }
 
-    /// Escapes `s` for HTML text and quoted attribute values.
+    /// Escapes `s` for an HTML attribute value (double- or single-quoted) or element text.
     static func escape(_ s: String) -> String {
         var out = ""
         out.reserveCapacity(s.utf8.count)
