@@ -667,12 +667,6 @@ public final class HTTPServer: @unchecked Sendable {
         }
     }
 
-    func isClosed(connection: UInt64, serial: UInt64) -> Bool {
-        // Racy read used only as a hint by stream producers.
-        mailboxLock.lock(); defer { mailboxLock.unlock() }
-        return closedHint.contains(connection)
-    }
-    private var closedHint = Set<UInt64>()
 
     // MARK: - Writing
 
@@ -737,7 +731,6 @@ public final class HTTPServer: @unchecked Sendable {
         connections[c.id] = nil
         byFD[c.fd] = nil
         openConnections = connections.count
-        mailboxLock.lock(); closedHint.insert(c.id); if closedHint.count > 100_000 { closedHint.removeAll() }; mailboxLock.unlock()
         if let ex = c.exchange {
             if let w = ex.bodyWaiter { ex.bodyWaiter = nil; w.resume(throwing: HTTPError.connectionClosed) }
             for w in ex.writeWaiters { w.resume(throwing: HTTPError.connectionClosed) }

@@ -165,8 +165,6 @@ public final class ResponseBodyWriter: Sendable {
 
     public func write(_ string: String) async throws { try await write(Array(string.utf8)) }
 
-    /// True once the client has closed the connection.
-    public var isClosed: Bool { server.isClosed(connection: connection, serial: serial) }
 }
 
 /// An open file descriptor handed to the server with `.openFile`. It is

@@ -48,7 +48,19 @@ final class ProducerTrack {
     /// RTX payload type → the payload type it repairs (-1: not RTX of this track).
     var aptByRTX = [Int16](repeating: -1, count: 128)
     /// The codec of each payload type, resolved once (no string work per packet).
-    var codecByPayloadType = [VideoCodec](repeating: .other, count: 128)
+    var codecByPayloadType = [VideoCodec?](repeating: nil, count: 128)
+
+    /// The RTP module's codec for an SDP encoding name; nil for codecs whose
+    /// keyframes the router does not look for (every packet counts as one).
+    static func videoCodec(named name: String) -> VideoCodec? {
+        switch name.lowercased() {
+        case "vp8": return .vp8
+        case "vp9": return .vp9
+        case "h264": return .h264
+        case "av1": return .av1
+        default: return nil
+        }
+    }
 
     init(kind: MediaKind, codecs: [NegotiatedCodec], extensions: [ExtensionMap]) {
         self.kind = kind
@@ -61,7 +73,7 @@ final class ProducerTrack {
         cache = kind == .video ? PacketCache(slotCount: 1024, slotSize: 1500) : nil
         nack = kind == .video ? NackGenerator() : nil
         for c in codecs where c.payloadType < 128 {
-            codecByPayloadType[Int(c.payloadType)] = VideoCodec(name: c.name)
+            codecByPayloadType[Int(c.payloadType)] = Self.videoCodec(named: c.name)
             if let rtx = c.rtxPayloadType, rtx < 128 { aptByRTX[Int(rtx)] = Int16(c.payloadType) }
         }
     }
@@ -99,7 +111,7 @@ final class Consumer {
     /// Publisher payload type → viewer payload type (0xff: not negotiated).
     var payloadTypeMap = [UInt8](repeating: 0xff, count: 128)
     /// Publisher extension id → viewer extension id (0: remove the element).
-    var extensionMap = [UInt8](repeating: 0, count: 16)
+    var extensionMap = ExtensionIDMap()
     /// Publisher payload type → the viewer's RTX payload type for it (0xff: no RTX).
     var rtxPayloadTypeMap = [UInt8](repeating: 0xff, count: 128)
     /// Our RTX SSRC toward this viewer (RFC 4588), when it negotiated RTX.
@@ -139,87 +151,5 @@ final class Consumer {
             started = true
         }
         lastSourceSSRC = ssrc
-    }
-}
-
-/// The video codecs whose keyframes the router recognises.
-enum VideoCodec {
-    case vp8, vp9, h264, av1, other
-
-    init(name: String) {
-        switch name.lowercased() {
-        case "vp8": self = .vp8
-        case "vp9": self = .vp9
-        case "h264": self = .h264
-        case "av1": self = .av1
-        default: self = .other
-        }
-    }
-}
-
-/// RTP payload inspection needed by the router (keyframes).
-enum Payload {
-    /// Whether an RTP payload starts a keyframe, for the codecs we forward.
-    @inline(__always)
-    static func isKeyframe(codec: VideoCodec, _ p: UnsafeRawPointer, _ length: Int) -> Bool {
-        switch codec {
-        case .vp8: return vp8Keyframe(p, length)
-        case .vp9: return vp9Keyframe(p, length)
-        case .h264: return h264Keyframe(p, length)
-        case .av1: return length >= 1 && Wire.u8(p, 0) & 0x08 != 0 // N bit: new coded video sequence
-        case .other: return true
-        }
-    }
-
-    /// RFC 7741 §4.2/§4.3: payload descriptor, then the VP8 payload header whose P bit is 0 for keyframes.
-    static func vp8Keyframe(_ p: UnsafeRawPointer, _ n: Int) -> Bool {
-        guard n >= 1 else { return false }
-        let b0 = Wire.u8(p, 0)
-        let start = b0 & 0x10 != 0
-        let pid = b0 & 0x07
-        guard start && pid == 0 else { return false }
-        var o = 1
-        if b0 & 0x80 != 0 { // X
-            guard n > o else { return false }
-            let x = Wire.u8(p, o)
-            o += 1
-            if x & 0x80 != 0 { // I
-                guard n > o else { return false }
-                o += Wire.u8(p, o) & 0x80 != 0 ? 2 : 1
-            }
-            if x & 0x40 != 0 { o += 1 } // L
-            if x & 0x30 != 0 { o += 1 } // T or K
-        }
-        guard n > o else { return false }
-        return Wire.u8(p, o) & 0x01 == 0
-    }
-
-    /// VP9 (RFC 9628 §4.2): start of a frame (B), not inter-predicted (P = 0), base spatial layer.
-    static func vp9Keyframe(_ p: UnsafeRawPointer, _ n: Int) -> Bool {
-        guard n >= 1 else { return false }
-        let b0 = Wire.u8(p, 0)
-        return b0 & 0x40 == 0 && b0 & 0x08 != 0 // P == 0, B == 1
-    }
-
-    /// H.264 (RFC 6184): an IDR or SPS NAL unit, alone, in STAP-A or starting an FU-A.
-    static func h264Keyframe(_ p: UnsafeRawPointer, _ n: Int) -> Bool {
-        guard n >= 2 else { return false }
-        let type = Wire.u8(p, 0) & 0x1f
-        switch type {
-        case 5, 7: return true
-        case 24: // STAP-A
-            var o = 1
-            while o + 3 <= n {
-                let size = Int(Wire.u16(p, o))
-                let t = Wire.u8(p, o + 2) & 0x1f
-                if t == 5 || t == 7 { return true }
-                o += 2 + size
-            }
-            return false
-        case 28: // FU-A
-            let fu = Wire.u8(p, 1)
-            return fu & 0x80 != 0 && (fu & 0x1f == 5 || fu & 0x1f == 7)
-        default: return false
-        }
     }
 }

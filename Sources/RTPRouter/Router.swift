@@ -194,7 +194,7 @@ public final class WorkerRouter: DatagramHandler {
             let track = p.tracks[cs.trackIndex]
             let c = Consumer(transport: t, kind: track.kind, ssrc: cs.ssrc)
             for (from, to) in cs.payloadTypes where from < 128 { c.payloadTypeMap[Int(from)] = to }
-            for (from, to) in cs.extensions where from < 16 && to < 15 { c.extensionMap[Int(from)] = to }
+            for (from, to) in cs.extensions where to < 15 { c.extensionMap[from] = to }
             for (from, to) in cs.rtxPayloadTypes where from < 128 { c.rtxPayloadTypeMap[Int(from)] = to }
             c.rtxSSRC = cs.rtxSSRC
             track.consumers.append(c)
@@ -428,7 +428,10 @@ public final class WorkerRouter: DatagramHandler {
         }
         var keyframe = true
         if track.kind == .video {
-            keyframe = Payload.isKeyframe(codec: track.codecByPayloadType[Int(pt)], packet + layout.headerLength, layout.payloadLength)
+            if let codec = track.codecByPayloadType[Int(pt)] {
+                keyframe = Keyframe.isKeyframe(codec, payload: UnsafeRawBufferPointer(start: packet + layout.headerLength,
+                                                                                      count: max(0, layout.payloadLength)))
+            }
         }
         for c in track.consumers {
             guard c.transport.isConnected else { continue }
@@ -473,7 +476,9 @@ public final class WorkerRouter: DatagramHandler {
         Wire.set16(slot, 2, oseq)
         Wire.set32(slot, 4, ots)
         Wire.set32(slot, 8, c.ssrc)
-        if layout.extensionStart >= 0 { rewriteExtensions(slot, layout.extensionStart, c.extensionMap) }
+        if layout.extensionStart >= 0, let view = try? RTPPacketView(validating: slot, length: n) {
+            view.rewriteExtensionIDs(c.extensionMap)
+        }
         let protected: Int
         do { protected = try srtp.protectRTP(slot, length: n, capacity: PacketPool.slotSize) } catch { vt.srtpErrors &+= 1; return false }
         out.commit(length: protected, to: path)
@@ -498,8 +503,8 @@ public final class WorkerRouter: DatagramHandler {
         c.rtxSeq &+= 1
         Wire.set16(slot, original.payloadOffset, viewerSeq) // OSN in the viewer's sequence space
         Wire.set32(slot, 4, Wire.u32(slot, 4) &+ c.tsDelta)
-        if Wire.u8(slot, 0) & 0x10 != 0 {
-            rewriteExtensions(slot, 12 + 4 * Int(Wire.u8(slot, 0) & 0x0f), c.extensionMap)
+        if Wire.u8(slot, 0) & 0x10 != 0, let view = try? RTPPacketView(validating: slot, length: n) {
+            view.rewriteExtensionIDs(c.extensionMap)
         }
         guard let protected = try? srtp.protectRTP(slot, length: n, capacity: PacketPool.slotSize) else { return false }
         out.commit(length: protected, to: path)
@@ -534,47 +539,6 @@ public final class WorkerRouter: DatagramHandler {
                 blp >>= 1
                 k += 1
                 seq = pid &+ k
-            }
-        }
-    }
-
-    /// Maps header-extension ids to the viewer's (RFC 8285); elements the
-    /// viewer did not negotiate become padding.
-    @inline(__always)
-    func rewriteExtensions(_ p: UnsafeMutableRawPointer, _ start: Int, _ map: [UInt8]) {
-        let profile = Wire.u16(p, start)
-        let words = Int(Wire.u16(p, start + 2))
-        var o = start + 4
-        let end = o + 4 * words
-        if profile == 0xBEDE {
-            while o < end {
-                let b = Wire.u8(p, o)
-                if b == 0 { o += 1; continue }
-                let id = b >> 4
-                if id == 15 { return }
-                let len = Int(b & 0x0f) + 1
-                guard o + 1 + len <= end else { return }
-                let to = map[Int(id)]
-                if to == 0 {
-                    (p + o).initializeMemory(as: UInt8.self, repeating: 0, count: 1 + len)
-                } else {
-                    Wire.set8(p, o, to << 4 | (b & 0x0f))
-                }
-                o += 1 + len
-            }
-        } else if profile & 0xfff0 == 0x1000 {
-            while o + 1 < end {
-                let id = Wire.u8(p, o)
-                if id == 0 { o += 1; continue }
-                let len = Int(Wire.u8(p, o + 1))
-                guard o + 2 + len <= end else { return }
-                let to = id < 16 ? map[Int(id)] : 0
-                if to == 0 {
-                    (p + o).initializeMemory(as: UInt8.self, repeating: 0, count: 2 + len)
-                } else {
-                    Wire.set8(p, o, to)
-                }
-                o += 2 + len
             }
         }
     }
