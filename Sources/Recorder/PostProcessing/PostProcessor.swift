@@ -133,3 +133,19 @@ struct PartFileOggSink: OggSink {
     let file: PartFile
     func write(_ bytes: UnsafeRawBufferPointer) throws { try file.write(bytes) }
 }
+
+extension PostProcessor {
+    /// Writes `manifest` as manifest.json and then every file into one
+    /// POSIX ustar archive at `path` (written as `path.part`, renamed at the
+    /// end). Member names are relative paths; duplicates, absolute or
+    /// `..` names and members over 8 GiB are rejected.
+    static func writeArchive(_ files: [(name: String, path: String)], manifest: [UInt8], to path: String) throws -> PostOutput {
+        let file = try PartFile(path)
+        var tar = TarWriter(file: file, mtime: Int64(time(nil)))
+        try tar.add(name: "manifest.json", bytes: manifest)
+        for f in files { try tar.add(name: f.name, path: f.path) }
+        try tar.finish()
+        let size = try file.commit()
+        return PostOutput(path: path, format: "tar", durationMs: 0, size: size)
+    }
+}
