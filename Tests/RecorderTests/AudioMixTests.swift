@@ -139,3 +139,73 @@ final class AudioMixTests: XCTestCase {
         XCTAssertEqual(PostProcessor.threadNice(), before)
     }
 }
+
+final class AudioGapTests: XCTestCase {
+    var dir: URL!
+    override func setUpWithError() throws { dir = try makeTempDirectory("gap") }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    /// A recorder-style Ogg file: 1 s of 440 Hz, a 1 s gap written with
+    /// OggOpusWriter.writeSilence (TOC-only packets), 1 s of 440 Hz. The mix
+    /// is digital silence in the gap and the second tone lands at 2 s.
+    func testRecorderGapStaysSilentAndOnTime() throws {
+        let path = dir.appendingPathComponent("gap.ogg").path
+        let sink = OggBufferSink()
+        let enc = try OpusEncoder(channels: 1, bitrate: 32_000)
+        var w = try OggOpusWriter(sink: sink, serial: 7, channels: 1, preSkip: enc.lookahead)
+        // Feed the encoder's look-ahead first so the tone is aligned after pre-skip.
+        let tone = sine(440, samples: 48_000 + enc.lookahead, channels: 1)
+        let padded = tone + [Float](repeating: 0, count: 960 - (tone.count % 960))
+        var packets = 0
+        for f in 0..<(padded.count / 960) where packets < 50 {
+            try w.write(opusPacket: try enc.encode(Array(padded[(f * 960)..<((f + 1) * 960)])))
+            packets += 1
+        }
+        try w.writeSilence(samples: 48_000)
+        let enc2 = try OpusEncoder(channels: 1, bitrate: 32_000)
+        for f in 0..<(padded.count / 960) where packets < 100 {
+            try w.write(opusPacket: try enc2.encode(Array(padded[(f * 960)..<((f + 1) * 960)])))
+            packets += 1
+        }
+        try w.finish()
+        try Data(sink.bytes).write(to: URL(fileURLWithPath: path))
+
+        let out = dir.appendingPathComponent("mix.ogg").path
+        let r = try AudioMixer.mix([MixInput(path: path, startOffsetMs: 0, label: "g")], to: out) { _ in }
+        XCTAssertEqual(r.durationMs, 3000)
+        let raw = try runToolData(["ffmpeg", "-v", "error", "-i", out, "-f", "f32le", "-ac", "2", "-ar", "48000", "-"])
+        let pcm = firstChannel(raw.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }, channels: 2)
+        XCTAssertEqual(Double(pcm.count) / 48_000, 3, accuracy: 0.02)
+        XCTAssertLessThan(pcm[Int(1.05 * 48_000)..<Int(1.95 * 48_000)].map { abs($0) }.max()!, 0.001, "silent gap")
+        XCTAssertEqual(dominantFrequency(pcm[Int(0.2 * 48_000)..<Int(0.8 * 48_000)], among: [220, 440, 880]), 440)
+        XCTAssertEqual(dominantFrequency(pcm[Int(2.2 * 48_000)..<Int(2.8 * 48_000)], among: [220, 440, 880]), 440)
+        // The second tone starts after 1 s of tone (of which the pre-skip was
+        // dropped) and 1 s of gap: at 2 s − pre-skip, to the sample.
+        let onset = (Int(1.9 * 48_000)..<Int(2.1 * 48_000)).first { abs(pcm[$0]) > 0.1 }!
+        XCTAssertEqual(onset, 96_000 - enc.lookahead, accuracy: 24)
+    }
+
+    /// WebM Opus blocks with a 1 s hole in their timestamps (as a recording
+    /// with a dropped stretch would have): silence in the hole, no drift.
+    func testWebMTimestampHoleIsSilence() throws {
+        // ffmpeg cuts a hole with aselect and keeps timestamps (no -af asetpts).
+        let webm = dir.appendingPathComponent("hole.webm").path
+        let r = try runTool(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=3",
+                             "-af", "aselect='not(between(t,1,2))'", "-c:a", "libopus", "-frame_duration", "20", "-y", webm])
+        XCTAssertEqual(r.status, 0, r.err)
+        let out = dir.appendingPathComponent("mix.ogg").path
+        let result = try AudioMixer.mix([MixInput(path: webm, startOffsetMs: 0, label: "h")], to: out) { _ in }
+        XCTAssertEqual(result.durationMs, 3000, accuracy: 30)
+        let raw = try runToolData(["ffmpeg", "-v", "error", "-i", out, "-f", "f32le", "-ac", "2", "-ar", "48000", "-"])
+        let pcm = firstChannel(raw.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }, channels: 2)
+        XCTAssertLessThan(pcm[Int(1.1 * 48_000)..<Int(1.9 * 48_000)].map { abs($0) }.max()!, 0.001, "silent hole")
+        XCTAssertEqual(dominantFrequency(pcm[Int(2.2 * 48_000)..<Int(2.8 * 48_000)], among: [220, 440, 880]), 440)
+        // ffmpeg timestamps the first packet after the hole itself (its
+        // encoder delay and 1024-sample source frames put it near 2.04 s);
+        // the mix plays it exactly there, as ffprobe reads the file.
+        let times = try probe(webm, "packet=pts_time", stream: "a").split(separator: "\n").compactMap { Double($0) }
+        let resume = try XCTUnwrap(times.first { $0 > 1.5 })
+        let onset = (Int(1.9 * 48_000)..<Int(2.2 * 48_000)).first { abs(pcm[$0]) > 0.05 }!
+        XCTAssertEqual(Double(onset) / 48_000, resume, accuracy: 0.003)
+    }
+}

@@ -68,11 +68,12 @@ struct VideoCompositor {
         var layout: [Int] = []   // indices of the tracks shown, in grid order
         var rects: [TileRect] = []
         let full = TileRect(x: 0, y: 0, width: width, height: height)
+        var present: [Int] = []
+        present.reserveCapacity(tracks.count)
         for k in 0..<frames {
             let t = Int64(k) * 1_000_000_000 / Int64(fps)
             var changed = false
-            var present: [Int] = []
-            present.reserveCapacity(tracks.count)
+            present.removeAll(keepingCapacity: true)
             for (i, track) in tracks.enumerated() where track.isPresent(at: t) { present.append(i) }
             if present != layout {
                 layout = present
