@@ -127,3 +127,34 @@ final class VideoCompositorTests: XCTestCase {
         XCTAssertEqual(tracks.map(\.undecodable), [0, 0])
     }
 }
+
+extension VideoCompositorTests {
+    /// A corrupt inter frame (as loss could leave) is counted and skipped:
+    /// the tile is black until the next keyframe, every output frame is
+    /// still produced, and the colour comes back.
+    func testCorruptFrameSkipsToNextKeyframe() throws {
+        let path = dir.appendingPathComponent("green.webm").path
+        let r = try runTool(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=green:s=160x90:d=3:r=10",
+                             "-c:v", "libvpx", "-g", "10", "-y", path])
+        XCTAssertEqual(r.status, 0, r.err)
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        let webm = try StandInWebM(bytes: bytes, path: path)
+        let inter = try XCTUnwrap(webm.blocks.first { !$0.keyframe && $0.timeNs >= 500_000_000 })
+        // An inter frame whose first partition claims 512 KiB: libvpx rejects it.
+        bytes[inter.range.lowerBound] = 0xF1
+        bytes[inter.range.lowerBound + 1] = 0xFF
+        bytes[inter.range.lowerBound + 2] = 0xFF
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+
+        let track = try VideoTimelineTrack(MixInput(path: path, startOffsetMs: 0, label: "g"))
+        let decoder = try VPXDecoder(codec: .vp8)
+        var lumas: [Double] = []
+        try VideoCompositor(width: 160, height: 90, fps: 10).compose([track], durationNs: 3_000_000_000, emit: { data, _, _ in
+            try decoder.decode(data)
+            while let img = decoder.nextFrame() { lumas.append(img.averageLuma()) }
+        }, progress: { _ in })
+        XCTAssertEqual(track.undecodable, 1)
+        XCTAssertEqual(lumas.count, 30)
+        XCTAssertEqual(lumas[29], 81, accuracy: 8)  // green ≈ Y 81 (BT.601 limited)
+    }
+}
