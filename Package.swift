@@ -15,6 +15,9 @@ var package = Package(
         // C libraries
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
+        // Post-processing of recordings: decode, mix, compose, encode.
+        .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
+        .systemLibrary(name: "CVPX", pkgConfig: "vpx", providers: [.apt(["libvpx-dev"])]),
         .target(name: "CSystem"),
         .target(name: "CDTLSShim", dependencies: ["COpenSSL"]),
         // Test support: counts malloc calls of the calling thread (interposes malloc).
@@ -29,7 +32,7 @@ var package = Package(
         .target(name: "DTLS", dependencies: ["COpenSSL", "CSRTP", "CDTLSShim"]),
         .target(name: "RTP", swiftSettings: unchecked),
         .target(name: "RTPRouter", dependencies: ["ICE", "DTLS", "SDP", "RTP", "CSystem"], swiftSettings: unchecked),
-        .target(name: "Recorder", dependencies: ["RTPRouter", "RTP"]),
+        .target(name: "Recorder", dependencies: ["RTPRouter", "RTP", "COpus", "CVPX"]),
         .target(name: "RecordStore", dependencies: ["HTTP", "JSON", "CSystem"]),
         .target(name: "Signaling", dependencies: ["HTTP", "JSON", "SDP", "ICE", "DTLS", "RTPRouter", "Recorder", "COpenSSL"],
                 exclude: ["Web/index.html", "Web/client.js", "Web/embed.py"]),
