@@ -44,7 +44,7 @@ var package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "RecordStoreTests", dependencies: ["RecordStore", "HTTP", "JSON"]),
-        .testTarget(name: "RTPRouterTests", dependencies: ["RTPRouter"]),
+        .testTarget(name: "RTPRouterTests", dependencies: ["RTPRouter", "CAllocCounter"]),
         // Interop/ holds the script that produced the aiortc reference bytes.
         .testTarget(name: "RTPTests", dependencies: ["RTP", "CAllocCounter"], exclude: ["Interop"]),
         .testTarget(name: "SignalingTests", dependencies: ["Signaling", "JSON", "HTTP"]),
