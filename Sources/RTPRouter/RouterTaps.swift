@@ -25,6 +25,13 @@ public struct TappedStream: Sendable {
     public var streamId: String
     public var endpointId: String
     public var tracks: [TappedTrack]
+
+    public init(conferenceId: String, streamId: String, endpointId: String, tracks: [TappedTrack]) {
+        self.conferenceId = conferenceId
+        self.streamId = streamId
+        self.endpointId = endpointId
+        self.tracks = tracks
+    }
 }
 
 /// The recorder's commands on a worker (run through `MediaWorker.submit`/`call`).
@@ -53,6 +60,11 @@ extension WorkerRouter {
         tap.close()
         guard let p = producers[Self.key(conferenceId, streamId)], p.recorderTap === tap else { return }
         p.recorderTap = nil
+    }
+
+    /// Detaches and closes every tap of a conference (the recording stops).
+    public func detachTaps(conferenceId: String) {
+        for p in producers.values where p.transport.conferenceId == conferenceId { closeTap(p) }
     }
 
     /// A PLI for the recorder (after loss or a new segment), if `tap` still
