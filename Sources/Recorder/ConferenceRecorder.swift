@@ -51,6 +51,7 @@ public final class ConferenceRecorder {
 
     /// Starts a file for a newly tapped stream.
     func add(stream: TappedStream, tap: RecorderTap, keyframe: @escaping @Sendable (Int) -> Void) {
+        drain(now: monotonicNow()) // a closed predecessor (republish) ends before this file starts
         let s = StreamSession(stream: stream, tap: tap, keyframe: keyframe)
         open(s)
         streams.append(s)

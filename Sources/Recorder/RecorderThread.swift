@@ -104,7 +104,8 @@ public final class RecorderThread: @unchecked Sendable {
         }
     }
 
-    static func wallClockMs() -> Int64 {
+    /// CLOCK_REALTIME in ms (recording start times and file offsets).
+    public static func wallClockMs() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000

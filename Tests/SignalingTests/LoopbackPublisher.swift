@@ -1,0 +1,138 @@
+// A minimal WebRTC publisher for in-process tests of the real media stack:
+// an SDP offer (one Opus m-line), an ICE binding request with USE-CANDIDATE
+// (controlling), a DTLS client handshake over a UDP socket on 127.0.0.1,
+// then SRTP-protected RTP. Just enough of a browser to publish audio.
+import DTLS
+import Foundation
+import Glibc
+import ICE
+import SDP
+
+final class LoopbackPublisher {
+    let fd: Int32
+    let ufrag = "pub" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
+    let pwd = (0..<24).map { _ in "abcdefghijklmnopqrstuvwxyz0123456789".randomElement()! }.map(String.init).joined()
+    let certificate: DTLSCertificate
+    let ssrc = UInt32.random(in: 1...UInt32.max)
+    var srtp: SRTPSession?
+    var seq = UInt16.random(in: 0...1000)
+    var timestamp = UInt32.random(in: 0...100_000)
+    private let buffer = UnsafeMutableRawPointer.allocate(byteCount: 2048, alignment: 16)
+
+    init() throws {
+        certificate = try DTLSCertificate(commonName: "publisher")
+        fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        var tv = timeval(tv_sec: 0, tv_usec: 50_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit {
+        close(fd)
+        buffer.deallocate()
+    }
+
+    var offer: String {
+        let fp = certificate.fingerprint
+        return """
+        v=0\r
+        o=- 4611731400430051336 2 IN IP4 127.0.0.1\r
+        s=-\r
+        t=0 0\r
+        a=group:BUNDLE 0\r
+        m=audio 9 UDP/TLS/RTP/SAVPF 111\r
+        c=IN IP4 0.0.0.0\r
+        a=rtcp:9 IN IP4 0.0.0.0\r
+        a=ice-ufrag:\(ufrag)\r
+        a=ice-pwd:\(pwd)\r
+        a=fingerprint:\(fp.algorithm.rawValue) \(fp.hex)\r
+        a=setup:actpass\r
+        a=mid:0\r
+        a=sendonly\r
+        a=msid:pub track0\r
+        a=rtcp-mux\r
+        a=rtpmap:111 opus/48000/2\r
+        a=fmtp:111 minptime=10;useinbandfec=1\r
+        a=ssrc:\(ssrc) cname:publisher\r
+
+        """
+    }
+
+    /// ICE (one nominating binding request) and DTLS (client) toward the
+    /// answer's port on 127.0.0.1; returns once SRTP keys are derived.
+    func connect(answer: String, port: UInt16) throws {
+        let sdp = try SessionDescription.parse(answer)
+        let t = sdp.transport(forMediaAt: 0)
+        guard let serverUfrag = t.iceUfrag, let serverPwd = t.icePwd,
+              let fp = t.fingerprints.first, let alg = DTLSFingerprint.Algorithm(rawValue: fp.hashFunction.lowercased()),
+              let expected = DTLSFingerprint(algorithm: alg, bytes: fp.bytes) else {
+            throw POSIXError(.EINVAL)
+        }
+        var sin = sockaddr_in()
+        sin.sin_family = sa_family_t(AF_INET)
+        sin.sin_port = port.bigEndian
+        sin.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard rc == 0 else { throw POSIXError(.ECONNREFUSED) }
+
+        // ICE: binding requests until a success response.
+        let request = StunMessage(type: .bindingRequest, transactionID: .random(), attributes: [
+            .username("\(serverUfrag):\(ufrag)"), .priority(0x6e00_1eff), .iceControlling(0x1234_5678), .useCandidate,
+        ]).serialized(integrityKey: Array(serverPwd.utf8), fingerprint: true)
+        var bound = false
+        for _ in 0..<40 where !bound {
+            send(request)
+            while let d = receive(), let b = d.first, b < 4 {
+                if let m = try? StunMessage.parse(d), m.type == StunMessageType.bindingSuccess { bound = true }
+            }
+        }
+        guard bound else { throw POSIXError(.ETIMEDOUT) }
+
+        // DTLS client.
+        let dtls = try DTLSTransport(context: try DTLSContext(certificate: certificate), role: .active,
+                                     expectedFingerprints: [expected], now: DTLSTransport.monotonicNow())
+        var keys: SRTPKeys?
+        func apply(_ actions: [DTLSAction]) throws {
+            for a in actions {
+                switch a {
+                case .send(let bytes): send(bytes)
+                case .connected(let k): keys = k
+                case .failed(let f): throw POSIXError(.EPROTO, userInfo: ["reason": f.description])
+                case .closed: throw POSIXError(.ECONNRESET)
+                }
+            }
+        }
+        try apply(dtls.start(now: DTLSTransport.monotonicNow()))
+        let deadline = DTLSTransport.monotonicNow() + 10_000_000_000
+        while keys == nil && DTLSTransport.monotonicNow() < deadline {
+            if let d = receive(), let b = d.first, b >= 20 && b <= 63 {
+                try apply(dtls.handleDatagram(d, now: DTLSTransport.monotonicNow()))
+            } else if let timeout = dtls.nextTimeout, timeout <= DTLSTransport.monotonicNow() {
+                try apply(dtls.handleTimeout(now: DTLSTransport.monotonicNow()))
+            }
+        }
+        guard let keys else { throw POSIXError(.ETIMEDOUT) }
+        srtp = try SRTPSession(outbound: keys)
+    }
+
+    /// Sends one Opus packet (20 ms) as SRTP.
+    func sendOpus(_ payload: [UInt8]) throws {
+        guard let srtp else { throw POSIXError(.ENOTCONN) }
+        let header: [UInt8] = [0x80, 111, UInt8(seq >> 8), UInt8(seq & 0xff),
+                               UInt8(timestamp >> 24), UInt8(timestamp >> 16 & 0xff), UInt8(timestamp >> 8 & 0xff), UInt8(timestamp & 0xff),
+                               UInt8(ssrc >> 24), UInt8(ssrc >> 16 & 0xff), UInt8(ssrc >> 8 & 0xff), UInt8(ssrc & 0xff)]
+        let packet = header + payload
+        packet.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        let n = try srtp.protectRTP(buffer, length: packet.count, capacity: 2048)
+        _ = Glibc.send(fd, buffer, n, 0)
+        seq &+= 1
+        timestamp &+= 960
+    }
+
+    func send(_ bytes: [UInt8]) { _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) } }
+
+    func receive() -> [UInt8]? {
+        var b = [UInt8](repeating: 0, count: 2048)
+        let n = recv(fd, &b, b.count, 0)
+        return n > 0 ? Array(b[0..<n]) : nil
+    }
+}

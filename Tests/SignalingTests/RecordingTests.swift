@@ -1,0 +1,111 @@
+// Contract C through the real media stack: a publisher connects (ICE, DTLS,
+// SRTP) to a RouterMedia worker, the conference is recorded through
+// `startRecording`, and the files ffprobe reads have the call's duration.
+// Covers a publisher present at the start, unpublish, a republish (a
+// future publisher) and stop.
+import Foundation
+import HTTP
+import RTPRouter
+import Recorder
+import XCTest
+@testable import Signaling
+
+final class RecordingTests: XCTestCase {
+    var dir: String!
+
+    override func setUpWithError() throws {
+        dir = NSTemporaryDirectory() + "recording-\(UUID().uuidString)"
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
+
+    func ffprobeDuration(_ path: String) throws -> Double {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["ffprobe", "-v", "error", "-show_entries", "format=duration:stream=codec_name", "-of", "default=nw=1", path]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        XCTAssertTrue(text.contains("codec_name=opus"), text)
+        let d = text.split(separator: "\n").first { $0.hasPrefix("duration=") }?.dropFirst("duration=".count)
+        return d.flatMap { Double($0) } ?? -1
+    }
+
+    /// 20 ms Opus frames carrying one zero-length CELT frame (TOC 0xFC: config 31, stereo, code 0):
+    /// valid packets a decoder conceals, so only the durations matter here.
+    func publishAudio(_ pub: LoopbackPublisher, packets: Int) async throws {
+        for _ in 0..<packets {
+            try pub.sendOpus([0xFC])
+            try await Task.sleep(nanoseconds: 5_000_000)
+        }
+    }
+
+    func testRecordingAPublisherThroughTheRealStack() async throws {
+        var config = RouterMedia.Configuration()
+        config.workers = 1
+        config.basePort = 0
+        config.announcedAddresses = ["127.0.0.1"]
+        let media = try RouterMedia(configuration: config) { _ in }
+        let port = media.ports[0]
+
+        let first = try LoopbackPublisher()
+        let answer1 = try await media.publish(conferenceId: "conf", endpointId: "alice", streamId: "mic", offer: first.offer, videoBitrate: nil)
+        try first.connect(answer: answer1, port: port)
+        let started = RecorderThread.wallClockMs()
+        // The publisher is present when the recording starts.
+        try await media.startRecording(conferenceId: "conf", directory: dir, startedAtMs: started)
+        do {
+            try await media.startRecording(conferenceId: "conf", directory: dir, startedAtMs: started)
+            XCTFail("a second start must be refused")
+        } catch {
+            XCTAssertEqual(error.status, 409)
+        }
+        try await publishAudio(first, packets: 100) // 2 s of media
+        let live = await media.recordingFiles(conferenceId: "conf")
+        XCTAssertEqual(live.map(\.path), [dir + "/mic-alice-1.ogg"])
+        XCTAssertNil(live.first?.endOffsetMs)
+
+        // Unpublish ends the file; a republish (a publisher that comes later) starts the next one.
+        await media.unpublish(conferenceId: "conf", streamId: "mic")
+        let second = try LoopbackPublisher()
+        let answer2 = try await media.publish(conferenceId: "conf", endpointId: "alice", streamId: "mic", offer: second.offer, videoBitrate: nil)
+        try second.connect(answer: answer2, port: port)
+        try await publishAudio(second, packets: 50) // 1 s
+        try await Task.sleep(nanoseconds: 100_000_000)
+        let files = await media.stopRecording(conferenceId: "conf")
+        XCTAssertEqual(files.map(\.path), [dir + "/mic-alice-1.ogg", dir + "/mic-alice-2.ogg"])
+        XCTAssertEqual(files.map(\.streamId), ["mic", "mic"])
+        XCTAssertEqual(files.map(\.endpointId), ["alice", "alice"])
+        XCTAssertEqual(files.map(\.kinds), [["audio"], ["audio"]])
+        XCTAssertEqual(files.map(\.codecs), [["opus"], ["opus"]])
+        XCTAssertTrue(files.allSatisfy { $0.endOffsetMs != nil && !$0.hasGaps && $0.droppedPackets == 0 && $0.error == nil })
+        XCTAssertLessThanOrEqual(files[0].endOffsetMs ?? .max, files[1].startOffsetMs)
+        let d1 = try ffprobeDuration(files[0].path), d2 = try ffprobeDuration(files[1].path)
+        print("recorded through the stack: \(d1) s and \(d2) s; offsets \(files.map { ($0.startOffsetMs, $0.endOffsetMs ?? -1) })")
+        XCTAssertEqual(d1, 2.0, accuracy: 0.05)
+        XCTAssertEqual(d2, 1.0, accuracy: 0.05)
+        let counters = try XCTUnwrap(media.recorderCounters)
+        XCTAssertEqual(counters.packets.load(ordering: .relaxed), 150)
+        XCTAssertEqual(counters.conferences.load(ordering: .relaxed), 0)
+        XCTAssertTrue(Metrics.shared.exposition().contains("sfu_recorder_packets_total 150"))
+        let again = await media.stopRecording(conferenceId: "conf")
+        XCTAssertEqual(again.count, 0, "a stopped recording has nothing more")
+        await media.endConference("conf")
+    }
+
+    func testUnavailableMediaCannotRecord() async {
+        let media = UnavailableMedia { _ throws(HTTPError) in }
+        do {
+            try await media.startRecording(conferenceId: "c", directory: "/tmp/x", startedAtMs: 0)
+            XCTFail("expected 503")
+        } catch {
+            XCTAssertEqual(error.status, 503)
+            XCTAssertEqual(error.code, "MEDIA_UNAVAILABLE")
+        }
+        let none = await media.recordingFiles(conferenceId: "c")
+        XCTAssertTrue(none.isEmpty)
+    }
+}
