@@ -1,7 +1,8 @@
-// A minimal WebRTC publisher for in-process tests of the real media stack:
-// an SDP offer (one Opus m-line), an ICE binding request with USE-CANDIDATE
-// (controlling), a DTLS client handshake over a UDP socket on 127.0.0.1,
-// then SRTP-protected RTP. Just enough of a browser to publish audio.
+// A minimal WebRTC peer for in-process tests of the real media stack:
+// an SDP offer (one Opus m-line, sendonly or recvonly), an ICE binding
+// request with USE-CANDIDATE (controlling), a DTLS client handshake over a
+// UDP socket on 127.0.0.1, then SRTP-protected RTP out or in. Just enough of
+// a browser to publish or view audio.
 import DTLS
 import Foundation
 import Glibc
@@ -14,12 +15,16 @@ final class LoopbackPublisher {
     let pwd = (0..<24).map { _ in "abcdefghijklmnopqrstuvwxyz0123456789".randomElement()! }.map(String.init).joined()
     let certificate: DTLSCertificate
     let ssrc = UInt32.random(in: 1...UInt32.max)
+    /// Publishes (sendonly) or views (recvonly).
+    let sending: Bool
     var srtp: SRTPSession?
+    var srtpIn: SRTPSession?
     var seq = UInt16.random(in: 0...1000)
     var timestamp = UInt32.random(in: 0...100_000)
     private let buffer = UnsafeMutableRawPointer.allocate(byteCount: 2048, alignment: 16)
 
-    init() throws {
+    init(sending: Bool = true) throws {
+        self.sending = sending
         certificate = try DTLSCertificate(commonName: "publisher")
         fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         var tv = timeval(tv_sec: 0, tv_usec: 50_000)
@@ -47,14 +52,11 @@ final class LoopbackPublisher {
         a=fingerprint:\(fp.algorithm.rawValue) \(fp.hex)\r
         a=setup:actpass\r
         a=mid:0\r
-        a=sendonly\r
-        a=msid:pub track0\r
+        a=\(sending ? "sendonly" : "recvonly")\r
         a=rtcp-mux\r
         a=rtpmap:111 opus/48000/2\r
         a=fmtp:111 minptime=10;useinbandfec=1\r
-        a=ssrc:\(ssrc) cname:publisher\r
-
-        """
+        """ + "\n" + (sending ? "a=msid:pub track0\r\na=ssrc:\(ssrc) cname:publisher\r\n" : "")
     }
 
     /// ICE (one nominating binding request) and DTLS (client) toward the
@@ -112,6 +114,22 @@ final class LoopbackPublisher {
         }
         guard let keys else { throw POSIXError(.ETIMEDOUT) }
         srtp = try SRTPSession(outbound: keys)
+        srtpIn = try SRTPSession(inbound: keys)
+    }
+
+    /// Receives RTP (RTCP ignored) until `count` packets arrived or `seconds`
+    /// passed; returns their arrival times (monotonic ns).
+    func receiveRTP(count: Int, seconds: Double) -> [UInt64] {
+        var arrivals: [UInt64] = []
+        let deadline = DTLSTransport.monotonicNow() + UInt64(seconds * 1e9)
+        while arrivals.count < count && DTLSTransport.monotonicNow() < deadline {
+            let n = recv(fd, buffer, 2048, 0)
+            guard n >= 12, let srtpIn else { continue }
+            let pt = buffer.load(fromByteOffset: 1, as: UInt8.self)
+            if pt >= 192 && pt <= 223 { continue } // RTCP
+            if (try? srtpIn.unprotectRTP(buffer, length: n)) != nil { arrivals.append(DTLSTransport.monotonicNow()) }
+        }
+        return arrivals
     }
 
     /// Sends one Opus packet (20 ms) as SRTP.

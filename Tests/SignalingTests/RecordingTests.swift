@@ -10,6 +10,21 @@ import Recorder
 import XCTest
 @testable import Signaling
 
+/// A writer whose every packet takes 50 ms (a stalled disk).
+final class StalledRecording: TapRecording {
+    let inner: TapRecording
+    init(_ inner: TapRecording) { self.inner = inner }
+    var path: String { inner.path }
+    func packet(track: Int, rtp: UnsafeRawBufferPointer, arrival: UInt64) -> [RecorderAction] {
+        usleep(50_000)
+        return inner.packet(track: track, rtp: rtp, arrival: arrival)
+    }
+    func senderReport(track: Int, ntp: UInt64, rtpTimestamp: UInt32, arrival: UInt64) {}
+    func noteDropped(track: Int, count: Int) { inner.noteDropped(track: track, count: count) }
+    func tick(now: UInt64) -> [RecorderAction] { inner.tick(now: now) }
+    func finish() throws -> RecordedFileSummary { try inner.finish() }
+}
+
 final class RecordingTests: XCTestCase {
     var dir: String!
 
@@ -94,6 +109,44 @@ final class RecordingTests: XCTestCase {
         let again = await media.stopRecording(conferenceId: "conf")
         XCTAssertEqual(again.count, 0, "a stopped recording has nothing more")
         await media.endConference("conf")
+    }
+
+    /// A recorder whose disk stalls 50 ms per packet: the viewer still gets
+    /// every packet at the publisher's pace, the recording drops and says so.
+    func testStalledRecorderDoesNotSlowForwarding() async throws {
+        var config = RouterMedia.Configuration()
+        config.workers = 1
+        config.basePort = 0
+        config.announcedAddresses = ["127.0.0.1"]
+        config.recorderTapSlots = 32
+        let media = try RouterMedia(configuration: config, recordingFactory: {
+            { base, tracks in StalledRecording(try OpusOnlyRecording(basePath: base, tracks: tracks)) }
+        }) { _ in }
+        let port = media.ports[0]
+        let pub = try LoopbackPublisher()
+        try pub.connect(answer: try await media.publish(conferenceId: "slow", endpointId: "alice", streamId: "mic", offer: pub.offer, videoBitrate: nil), port: port)
+        let viewer = try LoopbackPublisher(sending: false)
+        try viewer.connect(answer: try await media.view(conferenceId: "slow", endpointId: "bob", streamId: "mic", viewerId: "v1", offer: viewer.offer), port: port)
+        try await media.startRecording(conferenceId: "slow", directory: dir, startedAtMs: RecorderThread.wallClockMs())
+
+        let packets = 200
+        let receiving = Task.detached { viewer.receiveRTP(count: packets, seconds: 10) }
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        try await publishAudio(pub, packets: packets)
+        let arrivals = await receiving.value
+        let sendMs = (DispatchTime.now().uptimeNanoseconds - t0) / 1_000_000
+        let gaps = zip(arrivals.dropFirst(), arrivals).map { Double($0 - $1) / 1e6 }
+        let files = await media.stopRecording(conferenceId: "slow")
+        print("stalled recorder: viewer got \(arrivals.count)/\(packets) in \(sendMs) ms of sending, largest gap \(gaps.max() ?? 0) ms; "
+              + "recording dropped \(files.first?.droppedPackets ?? -1)")
+        XCTAssertEqual(arrivals.count, packets, "forwarding lost packets while the recorder was stalled")
+        XCTAssertLessThan(Double(arrivals.last! - arrivals.first!) / 1e6, Double(sendMs) + 200,
+                          "the viewer's packets arrived later than the publisher's pace")
+        let f = try XCTUnwrap(files.first)
+        XCTAssertGreaterThan(f.droppedPackets, 50)
+        XCTAssertTrue(f.hasGaps)
+        XCTAssertGreaterThan(media.recorderCounters?.dropped.load(ordering: .relaxed) ?? 0, 50)
+        await media.endConference("slow")
     }
 
     func testUnavailableMediaCannotRecord() async {

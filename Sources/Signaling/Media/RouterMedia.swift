@@ -19,6 +19,8 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
         public var basePort: UInt16 = 40000
         /// Addresses put in host candidates (NAT / cloud: the public ones).
         public var announcedAddresses: [String] = []
+        /// Packets queued per recorded stream between the worker and the recorder thread.
+        public var recorderTapSlots = RecorderTap.defaultSlotCount
         public init() {}
     }
 
@@ -53,7 +55,7 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
 
     public init(configuration: Configuration, recordingFactory: @escaping @Sendable () -> RecorderThread.RecordingFactory = RecorderThread.defaultFactory,
                 events: @escaping @Sendable (MediaEvent) -> Void) throws {
-        recording = RecordingRegistry(makeFactory: recordingFactory)
+        recording = RecordingRegistry(makeFactory: recordingFactory, tapSlots: configuration.recorderTapSlots)
         certificate = try DTLSCertificate()
         context = try DTLSContext(certificate: certificate)
         var ws: [MediaWorker] = []

@@ -10,9 +10,12 @@ final class RecordingRegistry: @unchecked Sendable {
     private var thread: RecorderThread?
     private var recorded: Set<String> = []
     let makeFactory: @Sendable () -> RecorderThread.RecordingFactory
+    let tapSlots: Int
 
-    init(makeFactory: @escaping @Sendable () -> RecorderThread.RecordingFactory = RecorderThread.defaultFactory) {
+    init(makeFactory: @escaping @Sendable () -> RecorderThread.RecordingFactory = RecorderThread.defaultFactory,
+         tapSlots: Int = RecorderTap.defaultSlotCount) {
         self.makeFactory = makeFactory
+        self.tapSlots = tapSlots
     }
 
     /// Marks the conference recorded and queues its start on the recorder
@@ -85,7 +88,7 @@ extension RouterMedia {
     }
 
     func tap(conferenceId: String, streamId: String, worker w: MediaWorker, recorder: RecorderThread) async {
-        let tap = recorder.makeTap()
+        let tap = recorder.makeTap(slotCount: recording.tapSlots)
         guard let stream = await w.call({ ($0 as! WorkerRouter).attachTap(tap, conferenceId: conferenceId, streamId: streamId) }) else { return }
         let keyframe: @Sendable (Int) -> Void = { [weak w] track in
             w?.submit { ($0 as! WorkerRouter).requestKeyframe(for: tap, conferenceId: conferenceId, streamId: streamId, track: track, now: monotonicNow()) }
