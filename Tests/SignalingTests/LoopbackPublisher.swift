@@ -23,8 +23,12 @@ final class LoopbackPublisher {
     var timestamp = UInt32.random(in: 0...100_000)
     private let buffer = UnsafeMutableRawPointer.allocate(byteCount: 2048, alignment: 16)
 
-    init(sending: Bool = true) throws {
+    /// One VP8 m-line (payload type 96) instead of Opus.
+    let video: Bool
+
+    init(sending: Bool = true, video: Bool = false) throws {
         self.sending = sending
+        self.video = video
         certificate = try DTLSCertificate(commonName: "publisher")
         fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         var tv = timeval(tv_sec: 0, tv_usec: 50_000)
@@ -44,7 +48,7 @@ final class LoopbackPublisher {
         s=-\r
         t=0 0\r
         a=group:BUNDLE 0\r
-        m=audio 9 UDP/TLS/RTP/SAVPF 111\r
+        \(video ? "m=video 9 UDP/TLS/RTP/SAVPF 96" : "m=audio 9 UDP/TLS/RTP/SAVPF 111")\r
         c=IN IP4 0.0.0.0\r
         a=rtcp:9 IN IP4 0.0.0.0\r
         a=ice-ufrag:\(ufrag)\r
@@ -54,8 +58,7 @@ final class LoopbackPublisher {
         a=mid:0\r
         a=\(sending ? "sendonly" : "recvonly")\r
         a=rtcp-mux\r
-        a=rtpmap:111 opus/48000/2\r
-        a=fmtp:111 minptime=10;useinbandfec=1\r
+        \(video ? "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli" : "a=rtpmap:111 opus/48000/2\r\na=fmtp:111 minptime=10;useinbandfec=1")\r
         """ + "\n" + (sending ? "a=msid:pub track0\r\na=ssrc:\(ssrc) cname:publisher\r\n" : "")
     }
 
@@ -133,9 +136,12 @@ final class LoopbackPublisher {
     }
 
     /// Sends one Opus packet (20 ms) as SRTP.
-    func sendOpus(_ payload: [UInt8]) throws {
+    func sendOpus(_ payload: [UInt8]) throws { try sendRTP(payloadType: 111, payload, timestampStep: 960) }
+
+    /// Sends one RTP packet as SRTP and advances seq and timestamp.
+    func sendRTP(payloadType: UInt8, _ payload: [UInt8], timestampStep: UInt32) throws {
         guard let srtp else { throw POSIXError(.ENOTCONN) }
-        let header: [UInt8] = [0x80, 111, UInt8(seq >> 8), UInt8(seq & 0xff),
+        let header: [UInt8] = [0x80, payloadType, UInt8(seq >> 8), UInt8(seq & 0xff),
                                UInt8(timestamp >> 24), UInt8(timestamp >> 16 & 0xff), UInt8(timestamp >> 8 & 0xff), UInt8(timestamp & 0xff),
                                UInt8(ssrc >> 24), UInt8(ssrc >> 16 & 0xff), UInt8(ssrc >> 8 & 0xff), UInt8(ssrc & 0xff)]
         let packet = header + payload
@@ -143,7 +149,27 @@ final class LoopbackPublisher {
         let n = try srtp.protectRTP(buffer, length: packet.count, capacity: 2048)
         _ = Glibc.send(fd, buffer, n, 0)
         seq &+= 1
-        timestamp &+= 960
+        timestamp &+= timestampStep
+    }
+
+    /// Reads RTCP for up to `seconds`; true once a PLI (RFC 4585 §6.3.1) for our SSRC arrived.
+    func receivePLI(seconds: Double) -> Bool {
+        let deadline = DTLSTransport.monotonicNow() + UInt64(seconds * 1e9)
+        while DTLSTransport.monotonicNow() < deadline {
+            let n = recv(fd, buffer, 2048, 0)
+            guard n >= 12, let srtpIn, buffer.load(fromByteOffset: 1, as: UInt8.self) >= 192,
+                  let m = try? srtpIn.unprotectRTCP(buffer, length: n) else { continue }
+            var o = 0
+            while o + 12 <= m {
+                let b0 = buffer.load(fromByteOffset: o, as: UInt8.self)
+                let pt = buffer.load(fromByteOffset: o + 1, as: UInt8.self)
+                let words = Int(buffer.load(fromByteOffset: o + 2, as: UInt8.self)) << 8 | Int(buffer.load(fromByteOffset: o + 3, as: UInt8.self))
+                let media = (8..<12).reduce(UInt32(0)) { $0 << 8 | UInt32(buffer.load(fromByteOffset: o + $1, as: UInt8.self)) }
+                if pt == 206 && b0 & 0x1f == 1 && media == ssrc { return true }
+                o += 4 * (words + 1)
+            }
+        }
+        return false
     }
 
     func send(_ bytes: [UInt8]) { _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) } }

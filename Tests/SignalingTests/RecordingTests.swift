@@ -25,6 +25,18 @@ final class StalledRecording: TapRecording {
     func finish() throws -> RecordedFileSummary { try inner.finish() }
 }
 
+/// A writer that writes nothing and only says which tracks are video (for the keyframe path).
+final class KeyframeAskingRecording: TapRecording {
+    let path: String
+    let video: [Bool]
+    init(path: String, video: [Bool]) { self.path = path; self.video = video }
+    func packet(track: Int, rtp: UnsafeRawBufferPointer, arrival: UInt64) -> [RecorderAction] { [] }
+    func senderReport(track: Int, ntp: UInt64, rtpTimestamp: UInt32, arrival: UInt64) {}
+    func noteDropped(track: Int, count: Int) {}
+    func tick(now: UInt64) -> [RecorderAction] { [] }
+    func finish() throws -> RecordedFileSummary { RecordedFileSummary(path: path, format: "test", durationMs: 0, size: 0, hasGaps: false) }
+}
+
 final class RecordingTests: XCTestCase {
     var dir: String!
 
@@ -147,6 +159,33 @@ final class RecordingTests: XCTestCase {
         XCTAssertTrue(f.hasGaps)
         XCTAssertGreaterThan(media.recorderCounters?.dropped.load(ordering: .relaxed) ?? 0, 50)
         await media.endConference("slow")
+    }
+
+    /// A recording's keyframe request reaches the publisher as a PLI
+    /// (recorder thread → `MediaWorker.submit` → `WorkerRouter.requestKeyframe`).
+    func testRecorderKeyframeRequestReachesThePublisherAsPLI() async throws {
+        var config = RouterMedia.Configuration()
+        config.workers = 1
+        config.basePort = 0
+        config.announcedAddresses = ["127.0.0.1"]
+        let media = try RouterMedia(configuration: config, recordingFactory: {
+            { base, tracks in KeyframeAskingRecording(path: base + ".test", video: tracks.map { $0.kind == .video }) }
+        }) { _ in }
+        let pub = try LoopbackPublisher(video: true)
+        try pub.connect(answer: try await media.publish(conferenceId: "kf", endpointId: "alice", streamId: "cam", offer: pub.offer, videoBitrate: nil),
+                        port: media.ports[0])
+        // The router knows the track's SSRC from its first packet; then the recording starts.
+        try pub.sendRTP(payloadType: 96, [0x90, 0x80, 0x01, 0x00, 0x9d, 0x01, 0x2a], timestampStep: 3000)
+        try await Task.sleep(nanoseconds: 50_000_000)
+        try await media.startRecording(conferenceId: "kf", directory: dir, startedAtMs: RecorderThread.wallClockMs())
+        let files = await media.recordingFiles(conferenceId: "kf")
+        XCTAssertEqual(files.map(\.kinds), [["video"]])
+        XCTAssertEqual(files.map(\.codecs), [["VP8"]])
+        // The new file asks for a keyframe at once (its first frame must be one).
+        let gotPLI = await Task.detached { pub.receivePLI(seconds: 3) }.value
+        XCTAssertTrue(gotPLI, "no PLI reached the publisher")
+        _ = await media.stopRecording(conferenceId: "kf")
+        await media.endConference("kf")
     }
 
     func testUnavailableMediaCannotRecord() async {
