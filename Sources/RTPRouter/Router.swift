@@ -568,9 +568,7 @@ public final class WorkerRouter: DatagramHandler {
                     if let track = p.tracks.first(where: { $0.ssrc == ssrc }) {
                         let ntp = UInt64(Wire.u32(packet, o + 8)) << 32 | UInt64(Wire.u32(packet, o + 12))
                         track.lastSR = (ntp, Wire.u32(packet, o + 16), now)
-                        if let tap = p.recorderTap, let ti = p.tracks.firstIndex(where: { $0 === track }) {
-                            tap.pushSenderReport(track: ti, ntp: ntp, rtpTimestamp: Wire.u32(packet, o + 16), arrival: now)
-                        }
+                        if let tap = p.recorderTap { tapSenderReport(tap, p, track, ntp: ntp, rtp: Wire.u32(packet, o + 16), now) }
                         track.receive.senderReportReceived(ntp: NTPTimestamp(raw: ntp), arrival: Int64(now / 1000))
                     }
                 }

@@ -75,6 +75,15 @@ extension WorkerRouter {
         requestKeyframe(p, p.tracks[track], out, now, force: false)
     }
 
+    /// Queues a publisher's sender report for the recorder (index loop: no closure, no iterator).
+    func tapSenderReport(_ tap: RecorderTap, _ p: Producer, _ track: ProducerTrack, ntp: UInt64, rtp: UInt32, _ now: UInt64) {
+        var i = 0
+        while i < p.tracks.count {
+            if p.tracks[i] === track { tap.pushSenderReport(track: i, ntp: ntp, rtpTimestamp: rtp, arrival: now); return }
+            i += 1
+        }
+    }
+
     /// Closes the tap of a producer that goes away, so the recorder finishes its file.
     func closeTap(_ p: Producer) {
         p.recorderTap?.close()
