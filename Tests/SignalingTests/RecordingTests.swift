@@ -1,8 +1,9 @@
 // Contract C through the real media stack: a publisher connects (ICE, DTLS,
 // SRTP) to a RouterMedia worker, the conference is recorded through
 // `startRecording`, and the files ffprobe reads have the call's duration.
-// Covers a publisher present at the start, unpublish, a republish (a
-// future publisher) and stop.
+// Covers a publisher present at the start, an ICE restart (same file),
+// unpublish, a republish (a future publisher: next file), stop, a stalled
+// recorder under a viewer, and the recorder's keyframe requests.
 import Foundation
 import HTTP
 import RTPRouter
@@ -91,6 +92,9 @@ final class RecordingTests: XCTestCase {
             XCTAssertEqual(error.status, 409)
         }
         try await publishAudio(first, packets: 100) // 2 s of media
+        // An ICE restart (the same endpoint publishes the stream again) keeps the producer, its tap and its file.
+        _ = try await media.publish(conferenceId: "conf", endpointId: "alice", streamId: "mic", offer: first.offer, videoBitrate: nil)
+        try await publishAudio(first, packets: 25) // 0.5 s more, same file
         let live = await media.recordingFiles(conferenceId: "conf")
         XCTAssertEqual(live.map(\.path), [dir + "/mic-alice-1.ogg"])
         XCTAssertNil(live.first?.endOffsetMs)
@@ -112,12 +116,12 @@ final class RecordingTests: XCTestCase {
         XCTAssertLessThanOrEqual(files[0].endOffsetMs ?? .max, files[1].startOffsetMs)
         let d1 = try ffprobeDuration(files[0].path), d2 = try ffprobeDuration(files[1].path)
         print("recorded through the stack: \(d1) s and \(d2) s; offsets \(files.map { ($0.startOffsetMs, $0.endOffsetMs ?? -1) })")
-        XCTAssertEqual(d1, 2.0, accuracy: 0.05)
+        XCTAssertEqual(d1, 2.5, accuracy: 0.05)
         XCTAssertEqual(d2, 1.0, accuracy: 0.05)
         let counters = try XCTUnwrap(media.recorderCounters)
-        XCTAssertEqual(counters.packets.load(ordering: .relaxed), 150)
+        XCTAssertEqual(counters.packets.load(ordering: .relaxed), 175)
         XCTAssertEqual(counters.conferences.load(ordering: .relaxed), 0)
-        XCTAssertTrue(Metrics.shared.exposition().contains("sfu_recorder_packets_total 150"))
+        XCTAssertTrue(Metrics.shared.exposition().contains("sfu_recorder_packets_total 175"))
         let again = await media.stopRecording(conferenceId: "conf")
         XCTAssertEqual(again.count, 0, "a stopped recording has nothing more")
         await media.endConference("conf")
