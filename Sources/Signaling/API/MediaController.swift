@@ -16,6 +16,46 @@ public protocol MediaController: Sendable {
     func stopView(conferenceId: String, streamId: String, viewerId: String) async
     func setBitrate(conferenceId: String, streamId: String, bitsPerSecond: Int64) async
     func endConference(_ conferenceId: String) async
+
+    // Recording (contract C of issue 5).
+    /// Taps every present and future publisher of the conference into files under `directory`.
+    func startRecording(conferenceId: String, directory: String, startedAtMs: Int64) async throws(HTTPError)
+    /// Segment cut: finishes the current files, continues into `directory`, returns the finished ones.
+    func rotateRecording(conferenceId: String, directory: String) async -> [RecordedFileInfo]
+    /// Finishes and returns every file of the current segment.
+    func stopRecording(conferenceId: String) async -> [RecordedFileInfo]
+    /// Live view, including in-progress files.
+    func recordingFiles(conferenceId: String) async -> [RecordedFileInfo]
+}
+
+/// One file the recorder wrote (or is writing) for one published stream.
+public struct RecordedFileInfo: Sendable {
+    public var streamId: String
+    public var endpointId: String
+    public var path: String
+    public var format: String
+    public var kinds: [String] /* "audio","video" */
+    public var codecs: [String]
+    public var startOffsetMs: Int64
+    public var endOffsetMs: Int64? /* nil while recording */
+    public var size: Int64
+    public var hasGaps: Bool
+    public var droppedPackets: Int64
+
+    public init(streamId: String, endpointId: String, path: String, format: String, kinds: [String], codecs: [String],
+                startOffsetMs: Int64, endOffsetMs: Int64?, size: Int64, hasGaps: Bool, droppedPackets: Int64) {
+        self.streamId = streamId
+        self.endpointId = endpointId
+        self.path = path
+        self.format = format
+        self.kinds = kinds
+        self.codecs = codecs
+        self.startOffsetMs = startOffsetMs
+        self.endOffsetMs = endOffsetMs
+        self.size = size
+        self.hasGaps = hasGaps
+        self.droppedPackets = droppedPackets
+    }
 }
 
 /// The media controller used until the media path is enabled: every offer is
@@ -42,4 +82,10 @@ public struct UnavailableMedia: MediaController {
     public func stopView(conferenceId: String, streamId: String, viewerId: String) async {}
     public func setBitrate(conferenceId: String, streamId: String, bitsPerSecond: Int64) async {}
     public func endConference(_ conferenceId: String) async {}
+    public func startRecording(conferenceId: String, directory: String, startedAtMs: Int64) async throws(HTTPError) {
+        throw UnavailableMedia.unavailable
+    }
+    public func rotateRecording(conferenceId: String, directory: String) async -> [RecordedFileInfo] { [] }
+    public func stopRecording(conferenceId: String) async -> [RecordedFileInfo] { [] }
+    public func recordingFiles(conferenceId: String) async -> [RecordedFileInfo] { [] }
 }
