@@ -82,6 +82,9 @@ public actor RecordingService {
     /// The records store the combined audio is also put into.
     public func attachRecordsStore(_ store: RecordStore?) { recordsStore = store }
 
+    /// Stops the periodic checks only (tests simulate a crash with it).
+    func shutdownTickerOnly() { ticker?.cancel() }
+
     /// Stops every running recording (graceful shutdown) so their files are finished.
     public func shutdown() async {
         ticker?.cancel()
