@@ -1828,7 +1828,7 @@ enum ConferenceOpenAPI {
         ],
         "operationId": "getRecordingDownloadUrl",
         "summary": "Download recording",
-        "description": "An absolute, time-limited URL (built from the request's `Host`) that downloads one asset with no other credential: `kind` `archive` (default), `combined_video` or `combined_audio`. 404 `ASSET_NOT_FOUND` if the recording has no such asset, 409 `ASSET_NOT_READY` while it is processing or if it failed.",
+        "description": "An absolute, time-limited URL (built from the request's `Host`) that downloads one asset with no other credential: `kind` `archive` (default), `combined_video` or `combined_audio`, or any asset by `assetId`. 404 `ASSET_NOT_FOUND` if the recording has no such asset, 409 `ASSET_NOT_READY` while it is processing or if it failed.",
         "parameters": [
           {
             "name": "channelId",
@@ -1880,6 +1880,17 @@ enum ConferenceOpenAPI {
                 "combined_audio"
               ],
               "default": "archive"
+            }
+          },
+          {
+            "name": "assetId",
+            "in": "query",
+            "required": false,
+            "description": "Instead of `kind`: any one asset by id (e.g. one participant's stream).",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 128
             }
           }
         ],

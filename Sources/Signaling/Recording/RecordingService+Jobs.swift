@@ -13,7 +13,11 @@ import RecordStore
 extension RecordingService {
     func enqueue(_ job: Job) {
         if !jobs.contains(job) { jobs.append(job) }
-        guard !jobsRunning else { return }
+        kickJobs()
+    }
+
+    func kickJobs() {
+        guard jobsEnabled, !jobsRunning, !jobs.isEmpty else { return }
         jobsRunning = true
         Task { await self.drainJobs() }
     }

@@ -10,15 +10,27 @@ import HTTP
 extension RecordingService {
     static let mediaExtensions: Set<String> = ["ogg", "webm", "mkv"]
 
-    func recover() async {
+    /// What start-up found: every recording (fixed up in memory), those whose
+    /// metadata must be rewritten, the post-processing jobs to run, and the
+    /// recordings to check for readiness.
+    struct Recovered {
+        var recordings: [String: Recording] = [:]
+        var changed: [String] = []
+        var jobs: [Job] = []
+        var unsettled: [String] = []
+    }
+
+    /// Loads and fixes up the recordings of a previous process (blocking; runs once, in `init`).
+    static func recover(_ catalog: RecordingCatalog) -> Recovered {
+        var out = Recovered()
         let loaded: [Recording]
-        do { loaded = try await catalog.io { [catalog] in try catalog.loadAll() } } catch {
+        do { loaded = try catalog.loadAll() } catch {
             Log.error("recordings: cannot read \(catalog.root): \(error)")
-            return
+            return out
         }
         for var rec in loaded {
             var changed = false
-            let recDir = recordingDirectory(rec)
+            let recDir = catalog.recordingDirectory(conferenceId: rec.channel, recordingId: rec.id)
             if rec.endTime == nil {
                 var last = rec.lastAliveTime
                 for seg in rec.segments {
@@ -66,21 +78,22 @@ extension RecordingService {
                 for i in rec.segments.indices where segments.contains(rec.segments[i].index) { rec.segments[i].processed = false }
                 changed = true
             }
-            removeTemporaries(recDir)
-            recordings[rec.id] = rec
-            if changed { await persist(rec.id) }
+            Self.removeTemporaries(recDir)
+            out.recordings[rec.id] = rec
+            if changed { out.changed.append(rec.id) }
             let pending = rec.segments.filter { !$0.processed && $0.endTime != nil }
-            if !pending.isEmpty || !unfinished.isEmpty || (rec.readyTime == nil && rec.endTime != nil) {
+            if !pending.isEmpty || (rec.readyTime == nil && rec.endTime != nil) {
                 Log.info("recordings: resuming post-processing of recording \(rec.id) (\(pending.count) segment(s))")
-                for s in pending { enqueue(.segment(recordingId: rec.id, index: s.index)) }
-                if pending.isEmpty { await settle(rec.id) }
+                out.jobs += pending.map { .segment(recordingId: rec.id, index: $0.index) }
+                if pending.isEmpty { out.unsettled.append(rec.id) }
             }
         }
         if !loaded.isEmpty { Log.info("recordings: \(loaded.count) recording(s) found in \(catalog.root)") }
+        return out
     }
 
     /// Deletes hidden `.part` outputs and metadata temporaries left by a crash.
-    func removeTemporaries(_ recDir: String) {
+    static func removeTemporaries(_ recDir: String) {
         let fm = FileManager.default
         guard let walker = fm.enumerator(atPath: recDir) else { return }
         while let rel = walker.nextObject() as? String {

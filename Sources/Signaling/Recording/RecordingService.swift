@@ -54,6 +54,9 @@ public actor RecordingService {
     var jobsRunning = false
     var ticker: Task<Void, Never>?
     var lastAliveSaved: Double = 0
+    var recovered: Recovered?
+    /// Jobs run only once `start()` was called (the records store is attached by then).
+    var jobsEnabled = false
 
     public init(configuration: Configuration, media: MediaController, conferences: ConferenceService,
                 processor: RecordingPostProcessing = UnavailablePostProcessing()) throws {
@@ -62,11 +65,23 @@ public actor RecordingService {
         self.media = media
         self.conferences = conferences
         self.processor = processor
+        let found = Self.recover(catalog)
+        recordings = found.recordings
+        recovered = found
     }
 
-    /// Recovers what a previous process left, then starts watching conferences.
+    /// Saves what start-up fixed, starts post-processing left over by a
+    /// previous process, and starts watching conferences.
     public func start() async {
-        await recover()
+        if let found = recovered {
+            recovered = nil
+            for id in found.changed { await persist(id) }
+            jobs += found.jobs
+            jobsEnabled = true
+            kickJobs()
+            for id in found.unsettled { await settle(id) }
+        }
+        jobsEnabled = true
         let me = self
         await conferences.addEndedObserver { id in _ = await me.stop(conferenceId: id, reason: "conference ended") }
         guard ticker == nil else { return }
@@ -263,7 +278,7 @@ public actor RecordingService {
         return RecordingAsset(
             id: Self.assetId(rec.id, relative), recordingId: rec.id, segment: segment, role: .individual, format: f.format, kind: kind,
             codecs: f.codecs, tracks: f.kinds, streamUserId: user, endpointId: f.endpointId, group: f.streamId,
-            state: finished ? .ready : .recording, progress: nil, failureReason: nil, size: size, relativePath: relative,
+            state: f.error != nil ? .failed : (finished ? .ready : .recording), progress: nil, failureReason: f.error, size: size, relativePath: relative,
             label: "\(user ?? f.endpointId): stream \(f.streamId) (\(f.kinds.joined(separator: "+")))", userId: rec.startedBy,
             startTime: rec.startTime + f.startOffsetMs,
             endTime: f.endOffsetMs.map { rec.startTime + $0 } ?? (finished ? now : nil),

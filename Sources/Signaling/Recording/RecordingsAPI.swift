@@ -151,17 +151,26 @@ public final class RecordingsAPI: Sendable {
             let (jwt, exp) = tokens.issue(.credentials, channel: rec.channel, recordingId: rec.id, ttl: ttl, subject: who.subject)
             return json(200, ["jwt": .string(jwt), "expiresAt": .int(exp * 1000)])
         case (1, "download"):
-            try Self.allowOnly(["ttl", "kind"], request.query)
+            try Self.allowOnly(["ttl", "kind", "assetId"], request.query)
             let ttl = try TTL.parse(request.query["ttl"])
-            let kind = request.query["kind"] ?? "archive"
-            guard let role = AssetRole(rawValue: kind), role != .individual else {
-                throw HTTPError(400, "INVALID_FIELD", "query parameter 'kind' must be archive, combined_video or combined_audio")
+            let candidates: [RecordingAsset]
+            let what: String
+            if let assetId = request.query["assetId"] {
+                guard request.query["kind"] == nil else { throw HTTPError(400, "INVALID_FIELD", "query parameters 'kind' and 'assetId' exclude each other") }
+                candidates = rec.assets.filter { $0.id == assetId }
+                what = "asset '\(assetId.prefix(64))'"
+            } else {
+                let kind = request.query["kind"] ?? "archive"
+                guard let role = AssetRole(rawValue: kind), role != .individual else {
+                    throw HTTPError(400, "INVALID_FIELD", "query parameter 'kind' must be archive, combined_video or combined_audio")
+                }
+                candidates = rec.assets.filter { $0.role == role }
+                what = "\(kind) asset"
             }
-            let candidates = rec.assets.filter { $0.role == role }
-            guard !candidates.isEmpty else { throw HTTPError(404, "ASSET_NOT_FOUND", "recording '\(rec.id)' has no \(kind) asset\(rec.readyTime == nil ? " yet" : "")") }
+            guard !candidates.isEmpty else { throw HTTPError(404, "ASSET_NOT_FOUND", "recording '\(rec.id)' has no \(what)\(rec.readyTime == nil ? " yet" : "")") }
             guard let asset = candidates.first(where: { $0.state == .ready }) else {
                 let states = Set(candidates.map(\.state.rawValue)).sorted().joined(separator: ", ")
-                throw HTTPError(409, "ASSET_NOT_READY", "the \(kind) asset of recording '\(rec.id)' is \(states), not ready")
+                throw HTTPError(409, "ASSET_NOT_READY", "the \(what) of recording '\(rec.id)' is \(states), not ready")
             }
             let (jwt, exp) = tokens.issue(.download, channel: rec.channel, recordingId: rec.id, assetId: asset.id, ttl: ttl, subject: who.subject)
             return json(200, ["url": .string(Self.baseURL(request) + "/channels/recording/download/" + jwt), "expiresAt": .int(exp * 1000)])
