@@ -263,3 +263,38 @@ final class RecordingServiceTests: XCTestCase {
         XCTAssertNil(again)
     }
 }
+
+/// Start-up over a directory a crashed process left behind.
+final class RecordingCatalogTests: XCTestCase {
+    func testStartUpSkipsUnreadableMetadataAndRemovesTemporaries() async throws {
+        let dir = NSTemporaryDirectory() + "rec-catalog-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let catalog = try RecordingCatalog(root: dir)
+        let good = Recording(id: "0f339cb0-7ab4-43fe-852d-75708232f76c", channel: "..", session: "s", startTime: 1000, endTime: 2000,
+                             readyTime: 3000, startedBy: "svc", participants: ["alice"], lastAliveTime: 2000, stopReason: "test",
+                             segments: [RecordingSegment(index: 0, startTime: 1000, endTime: 2000, processed: true)], assets: [])
+        let recDir = catalog.recordingDirectory(conferenceId: "..", recordingId: good.id)
+        XCTAssertTrue(recDir.hasPrefix(dir + "/%2E./"), recDir)
+        try FileManager.default.createDirectory(atPath: recDir + "/0/mix", withIntermediateDirectories: true)
+        try await catalog.save(good)
+        // Leftovers of a crash: a metadata temporary, a half-written mix; and a corrupt recording.
+        FileManager.default.createFile(atPath: recDir + "/recording.json.tmp-1-2", contents: Data("{".utf8))
+        FileManager.default.createFile(atPath: recDir + "/0/mix/.combined-audio.ogg.part", contents: Data(count: 10))
+        let badDir = catalog.recordingDirectory(conferenceId: "other", recordingId: "broken")
+        try FileManager.default.createDirectory(atPath: badDir, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: badDir + "/recording.json", contents: Data("{\"id\": 1".utf8))
+
+        let conferences = ConferenceService(configuration: .init())
+        let service = try RecordingService(configuration: .init(directory: dir), media: UnavailableMedia(validate: { _ throws(HTTPError) in }),
+                                           conferences: conferences)
+        let found = await service.recordings(of: "..")
+        XCTAssertEqual(found.map(\.id), [good.id])
+        XCTAssertEqual(found.first?.participants, ["alice"])
+        let other = await service.recordings(of: "other")
+        XCTAssertEqual(other.count, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: recDir + "/recording.json.tmp-1-2"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: recDir + "/0/mix/.combined-audio.ogg.part"))
+        let text = try String(contentsOfFile: recDir + "/recording.json", encoding: .utf8)
+        XCTAssertTrue(text.contains("\"readyTime\" : 3000"), text)
+    }
+}

@@ -80,6 +80,7 @@ extension RecordingService {
             rec.assets[i].endTime = rec.assets[i].startTime + f.durationMs
             rec.assets[i].codecs = codecs
         case .failure(let e):
+            Metrics.shared.increment("sfu_recording_assets_failed_total", labels: ["role": rec.assets[i].role.rawValue])
             rec.assets[i].state = .failed
             rec.assets[i].progress = nil
             rec.assets[i].failureReason = "\(e)"

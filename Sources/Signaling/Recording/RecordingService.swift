@@ -171,6 +171,7 @@ public actor RecordingService {
             throw error
         }
         active[conferenceId]?.starting = false
+        Metrics.shared.increment("sfu_recordings_started_total")
         Log.info("recording \(id) of conference \(conferenceId) started by \(subject) in \(dir)")
         if active[conferenceId]?.stopRequested == true {
             _ = await stop(conferenceId: conferenceId, reason: "conference ended")
@@ -231,6 +232,8 @@ public actor RecordingService {
 
     /// Once a tick: stop on end or emptiness, cut segments, note liveness.
     func tick() async {
+        Metrics.shared.set("sfu_recordings_active", Double(active.count))
+        Metrics.shared.set("sfu_recording_jobs_pending", Double(jobs.count + (jobsRunning ? 1 : 0)))
         let mono = Self.monotonic()
         let saveAlive = mono - lastAliveSaved >= 5
         if saveAlive { lastAliveSaved = mono }
