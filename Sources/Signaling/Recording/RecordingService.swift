@@ -31,6 +31,8 @@ public actor RecordingService {
         var recordingId: String
         var segment: Int
         var segmentStarted: Double
+        /// Monotonic start: emptiness before the recording began does not count.
+        var started: Double
         var starting = true
         var stopRequested = false
     }
@@ -144,7 +146,7 @@ public actor RecordingService {
         }
         let id = UUID().uuidString.lowercased()
         let now = Self.now()
-        active[conferenceId] = Active(recordingId: id, segment: 0, segmentStarted: Self.monotonic())
+        active[conferenceId] = Active(recordingId: id, segment: 0, segmentStarted: Self.monotonic(), started: Self.monotonic())
         let rec = Recording(id: id, channel: conferenceId, session: view.sessionId, startTime: now, endTime: nil, readyTime: nil,
                             startedBy: subject, participants: Array(Set(view.endpointUsers.values)).sorted(), lastAliveTime: now,
                             stopReason: nil, segments: [RecordingSegment(index: 0, startTime: now)], assets: [])
@@ -242,7 +244,7 @@ public actor RecordingService {
                 await stop(conferenceId: conf, reason: "conference ended")
                 continue
             }
-            if let empty = view.emptyFor, empty >= configuration.emptyTimeout {
+            if let empty = view.emptyFor, min(empty, mono - a.started) >= configuration.emptyTimeout {
                 await stop(conferenceId: conf, reason: "conference empty for \(Int(configuration.emptyTimeout)) s")
                 continue
             }
