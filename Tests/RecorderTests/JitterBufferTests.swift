@@ -95,10 +95,10 @@ final class JitterBufferTests: XCTestCase {
         var jb = audio()
         let e = feed(&jb, [(1, 960, 0), (2, 1920, 20), (3, 1920 + 48_000, 1020)]) + jb.poll(now: 1200 * ms)
         XCTAssertEqual(e, [
-            .frame(JitterFrame(data: opus(1), timestamp: 960, durationTicks: 960, keyframe: true, arrival: 0)),
-            .frame(JitterFrame(data: opus(2), timestamp: 1920, durationTicks: 960, keyframe: true, arrival: 20 * ms)),
+            .frame(JitterFrame(data: opus(1), timestamp: 960, durationTicks: 960, keyframe: true, arrival: 0, rtpTimestamp: 960)),
+            .frame(JitterFrame(data: opus(2), timestamp: 1920, durationTicks: 960, keyframe: true, arrival: 20 * ms, rtpTimestamp: 1920)),
             .gap(ticks: 48_000 - 960, lost: false),
-            .frame(JitterFrame(data: opus(3), timestamp: 1920 + 48_000, durationTicks: 960, keyframe: true, arrival: 1020 * ms)),
+            .frame(JitterFrame(data: opus(3), timestamp: 1920 + 48_000, durationTicks: 960, keyframe: true, arrival: 1020 * ms, rtpTimestamp: 1920 + 48_000)),
         ])
         XCTAssertFalse(jb.hasGaps)
     }

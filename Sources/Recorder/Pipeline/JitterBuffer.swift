@@ -201,6 +201,7 @@ public struct JitterBuffer<Depacketizer: RTPDepacketizer> {
 
     private mutating func deliver(_ p: Held, out: inout [JitterBufferEvent]) {
         lastReleaseArrival = p.arrival
+        guard !p.payload.isEmpty else { return }  // padding-only packet (bandwidth probing): holds a sequence number, no media
         let frames: [DepacketizedFrame]
         do {
             frames = try p.payload.withUnsafeBytes { (b) throws(DepacketizeError) in
@@ -242,7 +243,7 @@ public struct JitterBuffer<Depacketizer: RTPDepacketizer> {
             nextAudioTimestamp = max(nextAudioTimestamp ?? ts, ts + duration)
             lostSinceLastFrame = false
             timelineEnd = max(timelineEnd, ts + duration)
-            out.append(.frame(JitterFrame(data: f.data, timestamp: ts, durationTicks: duration, keyframe: true, arrival: arrival)))
+            out.append(.frame(JitterFrame(data: f.data, timestamp: ts, durationTicks: duration, keyframe: true, arrival: arrival, rtpTimestamp: f.rtpTimestamp)))
             return
         }
         if waitingForKeyframe {
@@ -255,7 +256,7 @@ public struct JitterBuffer<Depacketizer: RTPDepacketizer> {
         }
         timelineEnd = max(timelineEnd, ts)
         out.append(.frame(JitterFrame(data: f.data, timestamp: ts, durationTicks: 0, keyframe: f.keyframe,
-                                      width: f.width, height: f.height, arrival: arrival)))
+                                      width: f.width, height: f.height, arrival: arrival, rtpTimestamp: f.rtpTimestamp)))
     }
 
     private mutating func enterWaitingForKeyframe(now: UInt64, out: inout [JitterBufferEvent]) {
