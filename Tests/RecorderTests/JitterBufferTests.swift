@@ -103,6 +103,17 @@ final class JitterBufferTests: XCTestCase {
         XCTAssertFalse(jb.hasGaps)
     }
 
+    func testTimestampJumpContradictedByArrivalFollowsArrival() {
+        var jb = audio()
+        // Seq continues but the timestamp leaps 1 hour ahead, 20 ms after the previous packet.
+        let e = feed(&jb, [(1, 960, 0), (2, 1920, 20), (3, 1920 + 3600 * 48_000, 40), (4, 1920 + 3600 * 48_000 + 960, 60)])
+            + jb.poll(now: 300 * ms)
+        let stamps = e.compactMap { if case .frame(let f) = $0 { f.timestamp } else { nil } }
+        XCTAssertEqual(stamps, [960, 1920, 2880, 3840])
+        XCTAssertEqual(e.count, 4, "no hour of silence")
+        XCTAssertEqual(jb.stats.resyncs, 1)
+    }
+
     func testSequenceJumpBeyondDropoutIsARestart() {
         var jb = audio()
         _ = feed(&jb, [(1, 960, 0)]) + jb.poll(now: 150 * ms)

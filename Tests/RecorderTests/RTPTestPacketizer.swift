@@ -41,6 +41,51 @@ enum RTPTestPacketizer {
         return out
     }
 
+    /// RFC 9628 non-flexible mode without layer indices: B on the first packet, E on the last,
+    /// P = 0 on keyframes, which also carry an SS with the picture size.
+    static func vp9(_ frame: [UInt8], seq: inout UInt16, ts: UInt32, ssrc: UInt32) -> [[UInt8]] {
+        let key = MediaTools.isVP9Keyframe(frame)
+        var out: [[UInt8]] = []
+        var at = 0
+        while at < frame.count {
+            let n = min(1000, frame.count - at)
+            let first = at == 0, last = at + n == frame.count
+            var d: UInt8 = (key ? 0 : 0x40) | (first ? 0x08 : 0) | (last ? 0x04 : 0)
+            var ss: [UInt8] = []
+            if key && first { d |= 0x02; ss = [0x10, 0x01, 0x40, 0x00, 0xF0] }  // N_S=0 Y=1: 320 × 240
+            out.append(header(pt: 98, marker: last, seq: seq, ts: ts, ssrc: ssrc) + [d] + ss + frame[at..<at + n])
+            seq &+= 1
+            at += n
+        }
+        return out
+    }
+
+    /// RFC 6184 packetization-mode 1 of one Annex B access unit: SPS+PPS in a
+    /// STAP-A, NAL units ≤ 1000 bytes as single NAL packets, larger ones as FU-A.
+    static func h264(_ accessUnit: [UInt8], seq: inout UInt16, ts: UInt32, ssrc: UInt32) -> [[UInt8]] {
+        var payloads: [[UInt8]] = []
+        var nals = AnnexB.nalUnits(accessUnit)
+        let params = nals.filter { [7, 8].contains($0[0] & 0x1F) }
+        if params.count == 2 {
+            payloads.append([0x78] + params.flatMap { [UInt8($0.count >> 8), UInt8($0.count & 0xFF)] + $0 })
+            nals.removeAll { [7, 8].contains($0[0] & 0x1F) }
+        }
+        for nal in nals {
+            if nal.count <= 1000 { payloads.append(nal); continue }
+            var at = 1
+            while at < nal.count {
+                let n = min(1000, nal.count - at)
+                let fuHeader = (at == 1 ? 0x80 : 0) | (at + n == nal.count ? 0x40 : 0) | (nal[0] & 0x1F)
+                payloads.append([(nal[0] & 0xE0) | 28, fuHeader] + nal[at..<at + n])
+                at += n
+            }
+        }
+        return payloads.enumerated().map { i, p in
+            defer { seq &+= 1 }
+            return header(pt: 102, marker: i == payloads.count - 1, seq: seq, ts: ts, ssrc: ssrc) + p
+        }
+    }
+
     static func opus(_ packet: [UInt8], seq: inout UInt16, ts: UInt32, ssrc: UInt32) -> [UInt8] {
         defer { seq &+= 1 }
         return header(pt: 111, marker: false, seq: seq, ts: ts, ssrc: ssrc) + packet

@@ -99,5 +99,6 @@ extension JitterBuffer.Configuration {
         maxHeldPackets = other.maxHeldPackets
         maxDropout = other.maxDropout
         maxMisorder = other.maxMisorder
+        maxTimestampJumpSeconds = other.maxTimestampJumpSeconds
     }
 }
