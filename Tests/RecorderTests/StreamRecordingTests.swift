@@ -23,6 +23,9 @@ final class StreamRecordingTests: StreamRecordingTestCase {
         XCTAssertGreaterThan(requests, 0)
         XCTAssertEqual(s.format, "webm")
         XCTAssertTrue(s.hasGaps)
+        XCTAssertNotNil(rec.originArrivalNs)
+        let wall = try XCTUnwrap(rec.originWallclockUs)
+        XCTAssertEqual(Double(wall - ntpBase.unixMicroseconds), 0, accuracy: 100_000, "file time 0 = media time 0 (first audio frame)")
         XCTAssertEqual(Double(s.durationMs), 10_000, accuracy: 500)
         XCTAssertEqual(s.size, Int64((try FileManager.default.attributesOfItem(atPath: s.path)[.size] as? Int) ?? -1))
 
@@ -57,6 +60,11 @@ final class StreamRecordingTests: StreamRecordingTestCase {
         let s = try rec.finish()
         print("StreamRecording Opus: \(lost) lost, \(rec.trackStats), \(s)")
         XCTAssertEqual(s.format, "ogg")
+        // File time 0 is the first frame's arrival (5…35 ms after the first send); its sender-report wall clock is known.
+        let origin = try XCTUnwrap(rec.originArrivalNs)
+        XCTAssertTrue((start + 5_000_000...start + 150_000_000).contains(origin), "\(origin)")
+        let wall = try XCTUnwrap(rec.originWallclockUs)
+        XCTAssertEqual(Double(wall - ntpBase.unixMicroseconds), 0, accuracy: 200_000, "first audio frame's NTP time")
         XCTAssertTrue(s.path.hasSuffix("bob.ogg"))
         XCTAssertTrue(s.hasGaps)
         let d = try MediaTools.duration(s.path)

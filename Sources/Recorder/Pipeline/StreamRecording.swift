@@ -48,6 +48,16 @@ public final class StreamRecording {
     private var firstEventArrival: UInt64?
     private var originArrival: UInt64 = 0
     private var wallOriginUs: Int64?
+    private var started = false
+
+    /// CLOCK_MONOTONIC arrival (ns) of the media at file time 0; nil until
+    /// the first frame is written. Gives a file's start offset in a recording.
+    public var originArrivalNs: UInt64? { started ? originArrival : nil }
+    /// The publisher's wall clock (µs since 1970, from its sender reports) at
+    /// file time 0; nil until a sender report of a written track arrived.
+    /// Post-processing aligns files of one publisher (and, roughly, of
+    /// several) with it.
+    public var originWallclockUs: Int64? { wallOriginUs }
     private var lastFlush: UInt64 = 0
     private var tapDrops = 0
     private var malformedRTP = 0
@@ -182,6 +192,7 @@ public final class StreamRecording {
             return
         }
         originArrival = pending.compactMap { if case .frame(let f) = $0.event { f.arrival } else { nil } }.min() ?? now
+        started = true
         let replay = pending
         pending.removeAll()
         for (t, e) in replay { write(t, e) }
@@ -200,7 +211,13 @@ public final class StreamRecording {
 
     private func writeOgg(_ event: JitterBufferEvent) throws {
         switch event {
-        case .frame(let f): try ogg?.write(opusPacket: f.data)
+        case .frame(let f):
+            if !started {
+                started = true
+                originArrival = f.arrival
+                anchor(0, f)
+            }
+            try ogg?.write(opusPacket: f.data)
         case .gap(let ticks, _): try ogg?.writeSilence(samples: Int(ticks * 48_000 / Int64(tracks[0].clockRate)))
         case .requestKeyframe: break
         }
