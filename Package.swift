@@ -56,7 +56,7 @@ var package = Package(
         .testTarget(name: "ICETests", dependencies: ["ICE", "ICETestSupport"]),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS"]),
         // The Ogg Opus interop tests run ffmpeg, ffprobe and opusinfo (Debian ffmpeg, opus-tools).
-        .testTarget(name: "RecorderTests", dependencies: ["Recorder", "RTPRouter", "SDP"]),
+        .testTarget(name: "RecorderTests", dependencies: ["Recorder", "RTPRouter", "RTP", "SDP"]),
     ]
 )
 
