@@ -44,6 +44,10 @@ var package = Package(
         .executableTarget(name: "floor-bench", dependencies: ["DTLS", "CSystem", "CAllocCounter"], path: "bench/floor",
                           exclude: ["README.md"]),
 
+        // swift run -c release post-bench [seconds]: post-processing speed (audio mix, grid video, archive)
+        // in seconds per minute of a 4-participant recording, as JSON.
+        .executableTarget(name: "post-bench", dependencies: ["Recorder"], path: "bench/post-bench"),
+
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "RecordStoreTests", dependencies: ["RecordStore", "HTTP", "JSON"]),
