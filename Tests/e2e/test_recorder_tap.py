@@ -22,7 +22,7 @@ import time
 import pytest
 
 from aiortc_peer import PatternVideoTrack, Peer, ToneAudioTrack, allow_loopback, tone_power
-from e2elib import Api, SfuServer, fetch_token
+from e2elib import Api, ServerStartError, SfuServer, fetch_token
 
 SEGMENT_SECONDS = 3
 FIRST_SECONDS = 5.0     # crosses at least one segment cut
@@ -36,7 +36,13 @@ def _loopback_candidates():
 
 @pytest.fixture(scope="module")
 def srv():
-    s = SfuServer("rectap", ["--recording-segment", str(SEGMENT_SECONDS)]).start()
+    s = SfuServer("rectap", ["--recording-segment", str(SEGMENT_SECONDS)])
+    try:
+        s.start()
+    except ServerStartError as e:   # TEMPORARY until recapi (the option) is in main
+        if "--recording-segment" in s.log_text():
+            pytest.skip(f"no recording options in this build: {e}")
+        raise
     yield s
     s.kill()
 
