@@ -47,6 +47,8 @@ var package = Package(
         // swift run -c release post-bench [seconds]: post-processing speed (audio mix, grid video, archive)
         // in seconds per minute of a 4-participant recording, as JSON.
         .executableTarget(name: "post-bench", dependencies: ["Recorder"], path: "bench/post-bench"),
+        // swift run -c release recorder-bench [streams] [seconds]: the recorder's cost per stream, as JSON.
+        .executableTarget(name: "recorder-bench", dependencies: ["Recorder", "RTPRouter", "SDP"], path: "bench/recorder-bench"),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
