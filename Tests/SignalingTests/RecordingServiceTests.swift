@@ -158,6 +158,7 @@ final class RecordingServiceTests: XCTestCase {
         let stopped = await service.stop(conferenceId: "conf", reason: "test")!
         XCTAssertNotNil(stopped.endTime)
         try await waitUntil("readyTime") { await service.recordings[rec.id]!.readyTime != nil }
+        await service.flushed()
         let done = await service.recordings[rec.id]!
         let segments = done.segments.count
         XCTAssertGreaterThanOrEqual(segments, 2)

@@ -200,7 +200,6 @@ public actor RecordingService {
         rec.lastAliveTime = now
         rec.stopReason = reason
         recordings[rec.id] = rec
-        endpointUsers[rec.id] = nil
         await persist(rec.id)
         Log.info("recording \(rec.id) of conference \(conferenceId) stopped (\(reason)): \(rec.assets.count) file(s) in \(rec.segments.count) segment(s)")
         enqueue(.segment(recordingId: rec.id, index: a.segment))
@@ -294,6 +293,9 @@ public actor RecordingService {
     static func assetId(_ recordingId: String, _ relativePath: String) -> String {
         NameUUID.v5(namespace: NameUUID.bytes(recordingId) ?? NameUUID.urlNamespace, name: relativePath)
     }
+
+    /// Waits until every metadata write submitted so far is on disk.
+    func flushed() async { _ = try? await catalog.io {} }
 
     func persist(_ recordingId: String) async {
         guard let rec = recordings[recordingId] else { return }
