@@ -300,16 +300,6 @@ def test_recorder_off_and_full_disk_refuse_to_start():
             srv.kill()
 
 
-def test_restart_keeps_the_list(seeded, svc):
-    srv, recs = seeded
-    before = svc.get(ch(srv, "/recordings"), params={"sort": "ended"}).json()
-    srv.kill()
-    srv.start()
-    fresh = Api(srv.base, fetch_token(srv.base))
-    after = fresh.get(ch(srv, "/recordings"), params={"sort": "ended"}).json()
-    assert after == before and after["total"] == 5
-
-
 def test_start_conflict_stop_through_the_recorder(seeded, svc):
     srv, _ = seeded
     cid = svc.new_conference()
@@ -364,3 +354,13 @@ def test_recording_stops_when_the_conference_stays_empty():
         assert done["stopReason"] == "conference empty for 1 s"
     finally:
         srv.kill()
+
+
+def test_restart_keeps_the_list(seeded, svc):
+    srv, recs = seeded
+    before = svc.get(ch(srv, "/recordings"), params={"sort": "ended"}).json()
+    srv.kill()
+    srv.start()
+    fresh = Api(srv.base, fetch_token(srv.base))
+    after = fresh.get(ch(srv, "/recordings"), params={"sort": "ended"}).json()
+    assert after == before and after["total"] == 5
