@@ -76,6 +76,7 @@ final class FileWritingMedia: MediaController, @unchecked Sendable {
 /// A post-processor double: writes real files naming its inputs.
 struct FileWritingPostProcessor: RecordingPostProcessing {
     var failVideo = false
+    func prepareThread() {}
     func mixAudio(_ inputs: [PostProcessingInput], to path: String, progress: @escaping @Sendable (Double) -> Void) throws -> ProcessedFile {
         progress(0.5)
         let text = "mix:" + inputs.map { "\($0.label)@\($0.startOffsetMs)" }.joined(separator: ",")

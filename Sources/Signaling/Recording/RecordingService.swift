@@ -48,7 +48,7 @@ public actor RecordingService {
     let media: MediaController
     let conferences: ConferenceService
     let processor: RecordingPostProcessing
-    let postQueue = PostProcessingQueue()
+    let postQueue: PostProcessingQueue
     var recordsStore: RecordStore?
     var recordings: [String: Recording] = [:]
     var active: [String: Active] = [:]
@@ -69,6 +69,7 @@ public actor RecordingService {
         self.media = media
         self.conferences = conferences
         self.processor = processor
+        self.postQueue = PostProcessingQueue(prepare: { processor.prepareThread() })
         let found = Self.recover(catalog)
         recordings = found.recordings
         recovered = found
