@@ -30,6 +30,9 @@ var package = Package(
         .target(name: "RTP", swiftSettings: unchecked),
         .target(name: "RTPRouter", dependencies: ["ICE", "DTLS", "SDP", "RTP", "CSystem"], swiftSettings: unchecked),
         .target(name: "Recorder", dependencies: ["RTPRouter"]),
+        // In-process router driver for tests and router-bench: a publisher and N viewers on our client-role
+        // ICE/DTLS/SRTP stack over loopback sockets (links CAllocCounter, so never into the server).
+        .target(name: "RouterHarness", dependencies: ["RTPRouter", "ICE", "ICETestSupport", "DTLS", "SDP", "CAllocCounter"]),
         .target(name: "RecordStore", dependencies: ["HTTP", "JSON", "CSystem"]),
         .target(name: "Signaling", dependencies: ["HTTP", "JSON", "SDP", "ICE", "DTLS", "RTPRouter", "Recorder", "COpenSSL"],
                 exclude: ["Web/index.html", "Web/client.js", "Web/embed.py"]),
@@ -44,7 +47,7 @@ var package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "RecordStoreTests", dependencies: ["RecordStore", "HTTP", "JSON"]),
-        .testTarget(name: "RTPRouterTests", dependencies: ["RTPRouter"]),
+        .testTarget(name: "RTPRouterTests", dependencies: ["RTPRouter", "RouterHarness", "DTLS", "CAllocCounter"]),
         // Interop/ holds the script that produced the aiortc reference bytes.
         .testTarget(name: "RTPTests", dependencies: ["RTP", "CAllocCounter"], exclude: ["Interop"]),
         .testTarget(name: "SignalingTests", dependencies: ["Signaling", "JSON", "HTTP"]),

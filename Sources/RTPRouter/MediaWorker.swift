@@ -35,6 +35,12 @@ public final class Outbox {
         self.fd = fd
     }
 
+    /// An outbox with its own packet pool that sends on `fd`: for drivers
+    /// that call a `DatagramHandler` in-process (tests, `router-bench`).
+    public convenience init(sendingOn fd: Int32, capacity: Int = 32) {
+        self.init(pool: PacketPool(count: capacity), firstSlot: 0, capacity: capacity, fd: fd)
+    }
+
     /// A slot to build an outgoing packet in; `commit` it or leave it unused.
     @inline(__always)
     public func reserve() -> UnsafeMutableRawPointer {

@@ -124,10 +124,17 @@ public final class WorkerRouter: DatagramHandler {
     var lastNACKTick: UInt64 = 0
     /// Scratch for the sequence numbers of one NACK (worker-owned, never reallocated).
     let nackScratch = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: 128)
+    /// Scratch for the video SSRCs of one REMB (worker-owned, never reallocated).
+    let rembScratch = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: 8)
 
     public init(dtlsContext: DTLSContext, events: @escaping @Sendable (MediaEvent) -> Void) {
         self.dtlsContext = dtlsContext
         self.events = events
+    }
+
+    deinit {
+        nackScratch.deallocate()
+        rembScratch.deallocate()
     }
 
     public func attach(_ out: Outbox) { outbox = out }
@@ -427,13 +434,19 @@ public final class WorkerRouter: DatagramHandler {
             cache.store(view, now: Int64(now / 1000))
         }
         var keyframe = true
-        if track.kind == .video {
+        if track.isVideo {
             if let codec = track.codecByPayloadType[Int(pt)] {
                 keyframe = Keyframe.isKeyframe(codec, payload: UnsafeRawBufferPointer(start: packet + layout.headerLength,
                                                                                       count: max(0, layout.payloadLength)))
             }
         }
-        for c in track.consumers {
+        // Index loops, not `for in`: a generic iterator costs a coroutine frame
+        // (a malloc) per element in unoptimized builds, and retains each element.
+        let consumers = track.consumers
+        var ci = 0
+        while ci < consumers.count {
+            let c = consumers[ci]
+            ci += 1
             guard c.transport.isConnected else { continue }
             if c.waitingForKeyframe {
                 if !keyframe {
@@ -516,7 +529,9 @@ public final class WorkerRouter: DatagramHandler {
     /// sequence number; the outbound SRTP session allows repeated protection).
     func answerNACK(_ c: Consumer, _ track: ProducerTrack, _ fci: UnsafeRawPointer, _ items: Int, _ out: Outbox, _ now: UInt64) {
         guard let cache = track.cache else { return }
-        for i in 0..<items {
+        var i = 0
+        while i < items {
+            defer { i += 1 }
             let pid = Wire.u16(fci, 4 * i)
             var blp = Wire.u16(fci, 4 * i + 2)
             var k: UInt16 = 0
@@ -561,7 +576,7 @@ public final class WorkerRouter: DatagramHandler {
             case 200 where size >= 28: // SR from a publisher: keep NTP↔RTP for lip sync
                 if let p = producerByTransport[t.id] {
                     let ssrc = Wire.u32(packet, o + 4)
-                    if let track = p.tracks.first(where: { $0.ssrc == ssrc }) {
+                    if let track = p.track(ssrc: ssrc) {
                         let ntp = UInt64(Wire.u32(packet, o + 8)) << 32 | UInt64(Wire.u32(packet, o + 12))
                         track.lastSR = (ntp, Wire.u32(packet, o + 16), now)
                         track.receive.senderReportReceived(ntp: NTPTimestamp(raw: ntp), arrival: Int64(now / 1000))
@@ -569,12 +584,22 @@ public final class WorkerRouter: DatagramHandler {
                 }
             case 205 where fmt == 1 && size >= 16: // Generic NACK from a viewer (RFC 4585 §6.2.1)
                 let mediaSSRC = Wire.u32(packet, o + 8)
-                if let list = consumersByTransport[t.id], let (c, track, _) = list.first(where: { $0.0.ssrc == mediaSSRC }) {
-                    answerNACK(c, track, packet + o + 12, (size - 12) / 4, out, now)
+                if let list = consumersByTransport[t.id] {
+                    var i = 0
+                    while i < list.count {
+                        let (c, track, _) = list[i]
+                        i += 1
+                        if c.ssrc == mediaSSRC { answerNACK(c, track, packet + o + 12, (size - 12) / 4, out, now); break }
+                    }
                 }
             case 206 where (fmt == 1 || fmt == 4) && size >= 12: // PLI / FIR from a viewer
                 if let list = consumersByTransport[t.id] {
-                    for (_, track, p) in list where track.kind == .video { requestKeyframe(p, track, out, now, force: false) }
+                    var i = 0
+                    while i < list.count {
+                        let (_, track, p) = list[i]
+                        i += 1
+                        if track.isVideo { requestKeyframe(p, track, out, now, force: false) }
+                    }
                 }
             default:
                 break // RR, SDES, BYE, NACK, REMB, TWCC: terminated here (docs/RTCP.md)
@@ -605,7 +630,10 @@ public final class WorkerRouter: DatagramHandler {
         for p in producers.values {
             let t = p.transport
             guard t.isConnected, let srtp = t.srtpOut, let path = t.path else { continue }
-            for track in p.tracks {
+            var ti = 0
+            while ti < p.tracks.count {
+                let track = p.tracks[ti]
+                ti += 1
                 guard let nack = track.nack, let media = track.ssrc, nack.count > 0 else { continue }
                 let n = nack.tick(now: Int64(now / 1000), rtt: nil, into: nackScratch)
                 if n == 0 { continue }
@@ -624,7 +652,7 @@ public final class WorkerRouter: DatagramHandler {
     /// reports let the browser's loss-based estimate grow, the REMB caps it
     /// at the stream's bitrate (`videoBitrate`).
     func sendPublisherFeedback(_ out: Outbox, _ now: UInt64) {
-        var ssrcs = [UInt32](repeating: 0, count: 8)
+        let ssrcs = rembScratch
         for p in producers.values {
             let t = p.transport
             guard t.isConnected, let srtp = t.srtpOut, let path = t.path else { continue }
@@ -632,21 +660,22 @@ public final class WorkerRouter: DatagramHandler {
             let buffer = UnsafeMutableRawBufferPointer(start: slot, count: PacketPool.slotSize - SRTPSession.rtcpHeadroom)
             var length = 0
             var videoCount = 0
-            for track in p.tracks {
+            var ti = 0
+            while ti < p.tracks.count {
+                let track = p.tracks[ti]
+                ti += 1
                 guard let ssrc = track.ssrc, length + 32 <= buffer.count - 64 else { continue }
                 let block = track.receive.makeReport(ssrc: ssrc, now: Int64(now / 1000))
                 guard let n = try? ReceiverReport.serialize(ssrc: feedbackSSRC, report: block,
                                                             into: UnsafeMutableRawBufferPointer(rebasing: buffer[length...])) else { continue }
                 length += n
-                if track.kind == .video && videoCount < ssrcs.count { ssrcs[videoCount] = ssrc; videoCount += 1 }
+                if track.isVideo && videoCount < ssrcs.count { ssrcs[videoCount] = ssrc; videoCount += 1 }
             }
             if length == 0 { continue } // nothing received yet
             if videoCount > 0 {
-                let n = ssrcs.withUnsafeBufferPointer { list in
-                    try? REMB.serialize(senderSSRC: feedbackSSRC, bitrate: p.maxBitrate,
-                                        ssrcs: UnsafeBufferPointer(rebasing: list[0..<videoCount]),
-                                        into: UnsafeMutableRawBufferPointer(rebasing: buffer[length...]))
-                }
+                let n = try? REMB.serialize(senderSSRC: feedbackSSRC, bitrate: p.maxBitrate,
+                                            ssrcs: UnsafeBufferPointer(start: ssrcs.baseAddress, count: videoCount),
+                                            into: UnsafeMutableRawBufferPointer(rebasing: buffer[length...]))
                 length += n ?? 0
             }
             guard let protected = try? srtp.protectRTCP(slot, length: length, capacity: PacketPool.slotSize) else { continue }
@@ -671,8 +700,11 @@ public final class WorkerRouter: DatagramHandler {
     func sendSenderReports(_ out: Outbox, _ now: UInt64) {
         for (tid, list) in consumersByTransport {
             guard let t = transports[tid], t.isConnected, let srtp = t.srtpOut, let path = t.path else { continue }
-            for (c, track, _) in list where c.started {
-                guard let sr = track.lastSR else { continue }
+            var i = 0
+            while i < list.count {
+                let (c, track, _) = list[i]
+                i += 1
+                guard c.started, let sr = track.lastSR else { continue }
                 let elapsedNs = now &- sr.at
                 // NTP: seconds in the high 32 bits, fraction in the low 32.
                 let ntp = sr.ntp &+ (elapsedNs / 1_000_000_000) << 32 &+ ((elapsedNs % 1_000_000_000) << 32) / 1_000_000_000
