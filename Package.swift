@@ -26,13 +26,13 @@ var package = Package(
         .target(name: "SDP"),
         .target(name: "ICE", dependencies: ["COpenSSL"]),
         .target(name: "ICETestSupport", dependencies: ["ICE"]),
-        .target(name: "DTLS", dependencies: ["COpenSSL", "CSRTP", "CDTLSShim"]),
+        .target(name: "DTLS", dependencies: ["COpenSSL", "CSRTP", "CDTLSShim"], swiftSettings: unchecked),
         .target(name: "RTP", swiftSettings: unchecked),
         .target(name: "RTPRouter", dependencies: ["ICE", "DTLS", "SDP", "RTP", "CSystem"], swiftSettings: unchecked),
         .target(name: "Recorder", dependencies: ["RTPRouter"]),
         // In-process router driver for tests and router-bench: a publisher and N viewers on our client-role
         // ICE/DTLS/SRTP stack over loopback sockets (links CAllocCounter, so never into the server).
-        .target(name: "RouterHarness", dependencies: ["RTPRouter", "ICE", "ICETestSupport", "DTLS", "SDP", "CAllocCounter"]),
+        .target(name: "RouterHarness", dependencies: ["RTPRouter", "ICE", "ICETestSupport", "DTLS", "SDP", "CAllocCounter"], swiftSettings: unchecked),
         .target(name: "RecordStore", dependencies: ["HTTP", "JSON", "CSystem"]),
         .target(name: "Signaling", dependencies: ["HTTP", "JSON", "SDP", "ICE", "DTLS", "RTPRouter", "Recorder", "COpenSSL"],
                 exclude: ["Web/index.html", "Web/client.js", "Web/embed.py"]),
@@ -43,6 +43,11 @@ var package = Package(
         // F × protect → sendmmsg, no SFU logic) in sent packets per CPU-second, as JSON.
         .executableTarget(name: "floor-bench", dependencies: ["DTLS", "CSystem", "CAllocCounter"], path: "bench/floor",
                           exclude: ["README.md"]),
+
+        // swift run -c release router-bench: the server's forwarding path (WorkerRouter, in-process, N viewers)
+        // in forwarded packets per CPU-second and its ratio to floor-bench's figure, as JSON.
+        .executableTarget(name: "router-bench", dependencies: ["RouterHarness"], path: "bench/router-bench",
+                          exclude: ["README.md"], swiftSettings: unchecked),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),

@@ -105,9 +105,12 @@ public final class SRTPSession {
         try self.init(profile: keys.profile, masterKey: keys.remoteMasterKey, direction: .inbound, replayWindow: replayWindow)
     }
 
-    /// The session that protects what we send.
-    public convenience init(outbound keys: SRTPKeys) throws(SRTPError) {
-        try self.init(profile: keys.profile, masterKey: keys.localMasterKey, direction: .outbound, replayWindow: 0x7fff)
+    /// The session that protects what we send. `replayWindow` bounds how far
+    /// back a resend may go; libsrtp2 shifts the whole window bitmap on every
+    /// newer packet, so its cost per protect grows with it (32,767 bits: ≈ 3 %
+    /// of the forwarding path; the router passes what its NACK cache can reach).
+    public convenience init(outbound keys: SRTPKeys, replayWindow: Int = 0x7fff) throws(SRTPError) {
+        try self.init(profile: keys.profile, masterKey: keys.localMasterKey, direction: .outbound, replayWindow: replayWindow)
     }
 
     deinit {

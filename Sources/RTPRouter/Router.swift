@@ -141,6 +141,10 @@ public final class WorkerRouter: DatagramHandler {
 
     static func key(_ conference: String, _ stream: String) -> String { conference + "\u{0}" + stream }
 
+    /// How far back our outbound SRTP accepts a resend: twice what a track's
+    /// NACK cache (1024 packets) can answer. Smaller is cheaper per protect.
+    static let outboundReplayWindow = 2048
+
     @inline(__always) static func duration(_ ns: UInt64) -> Duration { .nanoseconds(Int64(ns)) }
 
     // MARK: - Commands (from the mailbox)
@@ -357,7 +361,7 @@ public final class WorkerRouter: DatagramHandler {
             case .connected(let keys):
                 do {
                     t.srtpIn = try SRTPSession(inbound: keys)
-                    t.srtpOut = try SRTPSession(outbound: keys)
+                    t.srtpOut = try SRTPSession(outbound: keys, replayWindow: Self.outboundReplayWindow)
                 } catch {
                     fail(t, .dtls("SRTP setup failed: \(error)"), "SRTP setup failed")
                     return

@@ -32,6 +32,9 @@ public final class LoopbackConference {
     public let videoSSRC: UInt32 = 0x1111_0001, rtxSSRC: UInt32 = 0x1111_0002, audioSSRC: UInt32 = 0x1111_0003
 
     public var countAllocations = false
+    /// When set, the calling thread's CPU time inside router calls is summed in `routerCPUNanoseconds`.
+    public var measureCPU = false
+    public private(set) var routerCPUNanoseconds: UInt64 = 0
     public private(set) var routerAllocations: UInt64 = 0
     /// Virtual monotonic time handed to the router (ns); starts at the real clock.
     public private(set) var now: UInt64
@@ -137,10 +140,12 @@ public final class LoopbackConference {
     /// Hands `length` bytes at `packet` from `peer` to the router and flushes its outbox.
     @inline(__always)
     public func routerReceive(_ packet: UnsafeMutableRawPointer, _ length: Int, from peer: LoopbackPeer) {
+        let t0 = measureCPU ? threadCPUNow() : 0
         if countAllocations { alloc_counter_start() }
         router.received(packet, length: length, from: peer.address, out: outbox, now: now)
         outbox.flush()
         if countAllocations { routerAllocations &+= alloc_counter_stop() }
+        if measureCPU { routerCPUNanoseconds &+= threadCPUNow() &- t0 }
     }
 
     /// Advances the virtual clock by `ns` and runs the router's 10 ms timer when due.
@@ -148,14 +153,27 @@ public final class LoopbackConference {
         now &+= ns
         guard now >= nextTick else { return }
         nextTick = now &+ 10_000_000
+        let t0 = measureCPU ? threadCPUNow() : 0
         if countAllocations { alloc_counter_start() }
         router.tick(out: outbox, now: now)
         outbox.flush()
         if countAllocations { routerAllocations &+= alloc_counter_stop() }
+        if measureCPU { routerCPUNanoseconds &+= threadCPUNow() &- t0 }
     }
 
-    public func resetAllocationCount() { routerAllocations = 0 }
+    public func resetCounters() {
+        routerAllocations = 0
+        routerCPUNanoseconds = 0
+    }
 
     /// libsrtp2 calls made by the router's sessions so far.
     public func routerLibsrtpCalls() -> UInt64 { router.libsrtpCallsForDiagnostics() }
+}
+
+/// The calling thread's CPU time (user + system), in nanoseconds.
+@inline(__always)
+public func threadCPUNow() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
 }

@@ -161,19 +161,20 @@ extension LoopbackConference {
                 }
                 if verify {
                     guard let m = try? peer.srtpIn?.unprotectRTP(p, length: n), m >= 12 else { viewerFailures += 1; return }
-                    let ssrc = get32(p, 8)
-                    switch pt & 0x7f {
-                    case Self.viewerVideoPT where ssrc == 0x2000_0000 + UInt32(v):
-                        let seq = get16(p, 2)
-                        if Int16(bitPattern: seq &- viewerLastVideoSeq[v]) > 0 || viewerRTP[v] == 0 { viewerLastVideoSeq[v] = seq }
-                    case Self.viewerRTXPT where ssrc == 0x3000_0000 + UInt32(v):
-                        viewerRTX[v] += 1
-                    case Self.audioPT where ssrc == 0x4000_0000 + UInt32(v):
-                        break
-                    default:
-                        viewerFailures += 1
-                        return
-                    }
+                }
+                // The RTP header is not encrypted: checked with or without `verify`.
+                let ssrc = get32(p, 8)
+                switch pt & 0x7f {
+                case Self.viewerVideoPT where ssrc == 0x2000_0000 + UInt32(v):
+                    let seq = get16(p, 2)
+                    if Int16(bitPattern: seq &- viewerLastVideoSeq[v]) > 0 || viewerRTP[v] == 0 { viewerLastVideoSeq[v] = seq }
+                case Self.viewerRTXPT where ssrc == 0x3000_0000 + UInt32(v):
+                    viewerRTX[v] += 1
+                case Self.audioPT where ssrc == 0x4000_0000 + UInt32(v):
+                    break
+                default:
+                    viewerFailures += 1
+                    return
                 }
                 viewerRTP[v] += 1
             }, toRouter: &none)
