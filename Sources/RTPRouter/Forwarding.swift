@@ -92,12 +92,26 @@ final class Producer {
     var trackByRTXPayloadType = [Int8](repeating: -1, count: 128)
     /// The bandwidth cap announced to the publisher with REMB, bit/s.
     var maxBitrate: UInt64
+    /// Rings to other workers whose viewers consume this producer (upstream side).
+    var pipes: [PipeRing] = []
+    /// Set on a pipe producer (downstream side): where its packets come from.
+    var upstream: PipeUpstream?
 
     /// The track last seen with `ssrc` (an index loop: no iterator, no closure).
     func track(ssrc: UInt32) -> ProducerTrack? {
         var i = 0
         while i < tracks.count {
             if tracks[i].ssrc == ssrc { return tracks[i] }
+            i += 1
+        }
+        return nil
+    }
+
+    /// The index of `track` in `tracks` (an index loop, as above).
+    func index(of track: ProducerTrack) -> Int? {
+        var i = 0
+        while i < tracks.count {
+            if tracks[i] === track { return i }
             i += 1
         }
         return nil

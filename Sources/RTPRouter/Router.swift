@@ -98,6 +98,9 @@ public struct RouterStats: Sendable {
     public var nackSent: UInt64 = 0
     public var nackRecovered: UInt64 = 0
     public var rtxReceived: UInt64 = 0
+    /// Packets received from other workers through pipes, and dropped on a full pipe.
+    public var pipedIn: UInt64 = 0
+    public var pipeDropped: UInt64 = 0
 }
 
 /// The router of one media worker: finds the transport of each datagram
@@ -116,6 +119,10 @@ public final class WorkerRouter: DatagramHandler {
     /// Viewer transport → its consumers, with the producer track each feeds from.
     var consumersByTransport: [Int: [(Consumer, ProducerTrack, Producer)]] = [:]
     var stats = RouterStats()
+    /// Rings this worker feeds to other workers (signalled once per batch), and
+    /// the rings other workers feed to this one with the pipe producer each fills.
+    var pipesOut: [PipeRing] = []
+    var pipesIn: [(ring: PipeRing, producer: Producer)] = []
     /// The worker's outbox, for sends that commands cause.
     var outbox: Outbox?
     /// Our SSRC in RTCP feedback sent to publishers.
@@ -217,6 +224,7 @@ public final class WorkerRouter: DatagramHandler {
 
     public func removePublisher(conferenceId: String, streamId: String) {
         guard let p = producers.removeValue(forKey: Self.key(conferenceId, streamId)) else { return }
+        detachPipes(p)
         producerByTransport[p.transport.id] = nil
         remove(p.transport)
         // Viewers of this stream lose their source: an RTCP BYE ends their
@@ -239,6 +247,7 @@ public final class WorkerRouter: DatagramHandler {
     public func removeConference(_ conferenceId: String) {
         for t in transports.values where t.conferenceId == conferenceId { remove(t) }
         for (k, p) in producers where p.transport.conferenceId == conferenceId {
+            detachPipes(p)
             producers[k] = nil
             producerByTransport[p.transport.id] = nil
         }
@@ -274,6 +283,7 @@ public final class WorkerRouter: DatagramHandler {
         }
         if let p = producerByTransport.removeValue(forKey: t.id) {
             for (k, v) in producers where v === p { producers[k] = nil }
+            detachPipes(p)
         }
     }
 
@@ -430,6 +440,16 @@ public final class WorkerRouter: DatagramHandler {
         _ = track.receive.received(sequenceNumber: Wire.u16(packet, 2), rtpTimestamp: Wire.u32(packet, 4),
                                    arrival: Int64(now / 1000), bytes: n)
         if let nack = track.nack, nack.received(Wire.u16(packet, 2)) == .recovered { stats.nackRecovered &+= 1 }
+        if !p.pipes.isEmpty { pushToPipes(p, Int(ti), packet, n, now) }
+        forward(p, track, packet, n, ssrc: ssrc, out, now)
+    }
+
+    /// Fans one publisher packet (decrypted, RTX unwrapped) out to the
+    /// consumers of `track` on this worker: caches it for NACKs, gates on
+    /// keyframes, rewrites and protects it per consumer. Packets piped from
+    /// another worker enter here too.
+    func forward(_ p: Producer, _ track: ProducerTrack, _ packet: UnsafeMutableRawPointer, _ n: Int, ssrc: UInt32,
+                 _ out: Outbox, _ now: UInt64) {
         guard let layout = RTPLayout(packet, n) else { stats.dropped &+= 1; return }
         // Padding-only packets (bandwidth probes) are forwarded too: dropping
         // them would leave holes in the viewer's sequence numbers, which it
@@ -439,7 +459,7 @@ public final class WorkerRouter: DatagramHandler {
         }
         var keyframe = true
         if track.isVideo {
-            if let codec = track.codecByPayloadType[Int(pt)] {
+            if let codec = track.codecByPayloadType[Int(layout.payloadType)] {
                 keyframe = Keyframe.isKeyframe(codec, payload: UnsafeRawBufferPointer(start: packet + layout.headerLength,
                                                                                       count: max(0, layout.payloadLength)))
             }
@@ -583,6 +603,7 @@ public final class WorkerRouter: DatagramHandler {
                     if let track = p.track(ssrc: ssrc) {
                         let ntp = UInt64(Wire.u32(packet, o + 8)) << 32 | UInt64(Wire.u32(packet, o + 12))
                         track.lastSR = (ntp, Wire.u32(packet, o + 16), now)
+                        if !p.pipes.isEmpty { pushSenderReport(p, track, ntp: ntp, rtp: Wire.u32(packet, o + 16), now) }
                         track.receive.senderReportReceived(ntp: NTPTimestamp(raw: ntp), arrival: Int64(now / 1000))
                     }
                 }
@@ -614,6 +635,7 @@ public final class WorkerRouter: DatagramHandler {
 
     /// Sends a PLI to the publisher of `track`, at most every 300 ms (de-duplicated across viewers).
     func requestKeyframe(_ p: Producer, _ track: ProducerTrack, _ out: Outbox, _ now: UInt64, force: Bool) {
+        if let upstream = p.upstream { requestKeyframe(through: upstream, p, track, now, force: force); return }
         guard let media = track.ssrc, let path = p.transport.path, let srtp = p.transport.srtpOut else { return }
         if !force && now &- track.lastKeyframeRequest < 300_000_000 { return }
         if force && now &- track.lastKeyframeRequest < 50_000_000 { return }

@@ -12,6 +12,11 @@ import SDP
 /// `tick` calls the worker makes — without a worker thread or a browser:
 /// the calling thread plays the worker.
 ///
+/// With `pipedViewers` > 0 a second router (`downstream`, another worker in
+/// the server) serves the last viewers through a pipe producer fed by a
+/// `PipeRing` from the first; the calling thread plays both workers (the
+/// downstream drains the ring after each upstream call).
+///
 /// Router calls can be bracketed by `CAllocCounter` (`countAllocations`): then
 /// `routerAllocations` counts the heap allocations made inside them, and
 /// `routerLibsrtpCalls()` the libsrtp2 calls that include.
@@ -22,6 +27,13 @@ public final class LoopbackConference {
     public let routerAddress: UDPAddress
     public let publisher: LoopbackPeer
     public let viewers: [LoopbackPeer]
+    /// The second worker's router, its outbox and socket (nil without piped viewers).
+    public let downstream: WorkerRouter?
+    public let downstreamOutbox: Outbox?
+    let downstreamSocket: UDPSocket?
+    public let ring: PipeRing?
+    /// Viewers `firstPipedViewer...` are on `downstream`.
+    public let firstPipedViewer: Int
     public let conferenceId = "bench"
     public let streamId = "cam"
 
@@ -52,8 +64,10 @@ public final class LoopbackConference {
     public internal(set) var viewerFailures = 0
     /// RTCP packets the publisher received (receiver reports, NACK, PLI, REMB).
     public internal(set) var publisherRTCP = 0
+    /// Picture loss indications the publisher received.
+    public internal(set) var publisherPLIs = 0
 
-    public init(viewers count: Int) throws {
+    public init(viewers count: Int, pipedViewers: Int = 0) throws {
         let serverContext = try DTLSContext(certificate: DTLSCertificate(commonName: "router"))
         let clientContext = try DTLSContext(certificate: DTLSCertificate(commonName: "peer"))
         router = WorkerRouter(dtlsContext: serverContext, events: { _ in })
@@ -64,8 +78,30 @@ public final class LoopbackConference {
         router.attach(outbox)
         let fp = serverContext.certificate.fingerprint
         publisher = try LoopbackPeer(index: 0, context: clientContext, routerFingerprint: fp, routerAddress: routerAddress)
-        viewers = try (1...max(1, count)).map {
-            try LoopbackPeer(index: $0, context: clientContext, routerFingerprint: fp, routerAddress: routerAddress)
+        let total = max(1, count)
+        let piped = min(max(0, pipedViewers), total)
+        firstPipedViewer = total - piped
+        var downstreamAddress = routerAddress
+        if piped > 0 {
+            let d = WorkerRouter(dtlsContext: serverContext, events: { _ in })
+            let socket = try UDPSocket(port: 0, ipv6: false)
+            downstreamAddress = UDPAddress(ip: "127.0.0.1", port: socket.port)!
+            let out = Outbox(sendingOn: socket.fd)
+            d.attach(out)
+            downstream = d
+            downstreamOutbox = out
+            downstreamSocket = .some(consume socket)
+            ring = PipeRing()
+        } else {
+            downstream = nil
+            downstreamOutbox = nil
+            downstreamSocket = nil
+            ring = nil
+        }
+        let firstPiped = total - piped
+        viewers = try (1...total).map {
+            try LoopbackPeer(index: $0, context: clientContext, routerFingerprint: fp,
+                             routerAddress: $0 - 1 >= firstPiped ? downstreamAddress : routerAddress)
         }
         viewerRTP = Array(repeating: 0, count: viewers.count)
         viewerRTX = viewerRTP
@@ -82,7 +118,19 @@ public final class LoopbackConference {
                                           (.audio, audio, [])])
         spec.maxBitrate = 1_500_000
         if let e = router.addPublisher(spec, now: now) { throw HarnessError(description: e) }
+        if let downstream, let ring, let tracks = router.publishedTracks(conferenceId: conferenceId, streamId: streamId) {
+            // What RouterMedia does across workers; here both run on this thread.
+            let upstreamRouter = router, conference = conferenceId, stream = streamId
+            let upstream = PipeUpstream(ring: ring) { track, force, now in
+                upstreamRouter.pipedKeyframeRequest(conferenceId: conference, streamId: stream, trackIndex: track, force: force, now: now)
+            }
+            if let e = downstream.addPipeProducer(conferenceId: conferenceId, streamId: streamId, tracks: tracks, upstream: upstream, now: now) {
+                throw HarnessError(description: e)
+            }
+            if let e = router.addPipe(conferenceId: conferenceId, streamId: streamId, ring: ring) { throw HarnessError(description: e) }
+        }
         for (i, v) in viewers.enumerated() {
+            v.onDownstream = i >= firstPipedViewer && downstream != nil
             var videoConsumer = ConsumerSpec(trackIndex: 0, ssrc: 0x2000_0000 + UInt32(i), payloadTypes: [(Self.videoPT, Self.viewerVideoPT)],
                                              extensions: [(Self.absSendTimeID, Self.viewerAbsSendTimeID)])
             videoConsumer.rtxSSRC = 0x3000_0000 + UInt32(i)
@@ -91,7 +139,7 @@ public final class LoopbackConference {
             let vs = ViewerSpec(conferenceId: conferenceId, endpointId: "v\(i)", streamId: streamId, viewerId: "v\(i)",
                                 localICE: v.remoteICE, remoteUfrag: v.localICE.ufrag, remoteFingerprints: [clientFP],
                                 consumers: [videoConsumer, audioConsumer])
-            if let e = router.addViewer(vs, now: now) { throw HarnessError(description: e) }
+            if let e = self.router(ofViewer: i).addViewer(vs, now: now) { throw HarnessError(description: e) }
         }
     }
 
@@ -104,6 +152,16 @@ public final class LoopbackConference {
 
     var peers: [LoopbackPeer] { [publisher] + viewers }
 
+    /// The router viewer `i` is connected to.
+    public func router(ofViewer i: Int) -> WorkerRouter { i >= firstPipedViewer ? downstream ?? router : router }
+
+    func route(_ peer: LoopbackPeer) -> (WorkerRouter, Outbox) {
+        if let downstream, let downstreamOutbox, peer.onDownstream {
+            return (downstream, downstreamOutbox)
+        }
+        return (router, outbox)
+    }
+
     /// Runs ICE and DTLS for every peer in real time until all have SRTP keys.
     public func connect(timeoutSeconds: Double = 20) throws {
         var out: [[UInt8]] = []
@@ -115,6 +173,10 @@ public final class LoopbackConference {
             if let f = peers.compactMap(\.failure).first { throw HarnessError(description: f) }
             router.tick(out: outbox, now: t)
             outbox.flush()
+            if let downstream, let downstreamOutbox {
+                downstream.tick(out: downstreamOutbox, now: t)
+                downstreamOutbox.flush()
+            }
             for p in peers {
                 p.tick(now: t, toRouter: &out)
                 p.receive(into: inbound, capacity: 2048, now: t, media: { _, _ in }, toRouter: &out)
@@ -127,11 +189,12 @@ public final class LoopbackConference {
     }
 
     private func deliver(_ out: inout [[UInt8]], from p: LoopbackPeer, now t: UInt64) {
+        let (r, o) = route(p)
         for d in out {
             d.withUnsafeBytes { scratch.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-            router.received(scratch, length: d.count, from: p.address, out: outbox, now: t)
+            r.received(scratch, length: d.count, from: p.address, out: o, now: t)
         }
-        outbox.flush()
+        o.flush()
         out.removeAll(keepingCapacity: true)
     }
 
@@ -142,8 +205,22 @@ public final class LoopbackConference {
     public func routerReceive(_ packet: UnsafeMutableRawPointer, _ length: Int, from peer: LoopbackPeer) {
         let t0 = measureCPU ? threadCPUNow() : 0
         if countAllocations { alloc_counter_start() }
-        router.received(packet, length: length, from: peer.address, out: outbox, now: now)
-        outbox.flush()
+        if peer === publisher || downstream == nil {
+            router.received(packet, length: length, from: peer.address, out: outbox, now: now)
+            outbox.flush()
+            router.endOfBatch()
+            if let downstream, let downstreamOutbox {
+                // The downstream worker wakes on the ring's eventfd and drains it.
+                ring?.acknowledgeWake()
+                downstream.pipesReadable(out: downstreamOutbox, now: now)
+                downstreamOutbox.flush()
+            }
+        } else {
+            let (r, o) = route(peer)
+            r.received(packet, length: length, from: peer.address, out: o, now: now)
+            o.flush()
+            if r !== router { outbox.flush() } // keyframe requests sent upstream
+        }
         if countAllocations { routerAllocations &+= alloc_counter_stop() }
         if measureCPU { routerCPUNanoseconds &+= threadCPUNow() &- t0 }
     }
@@ -157,6 +234,10 @@ public final class LoopbackConference {
         if countAllocations { alloc_counter_start() }
         router.tick(out: outbox, now: now)
         outbox.flush()
+        if let downstream, let downstreamOutbox {
+            downstream.tick(out: downstreamOutbox, now: now)
+            downstreamOutbox.flush()
+        }
         if countAllocations { routerAllocations &+= alloc_counter_stop() }
         if measureCPU { routerCPUNanoseconds &+= threadCPUNow() &- t0 }
     }
@@ -167,7 +248,9 @@ public final class LoopbackConference {
     }
 
     /// libsrtp2 calls made by the router's sessions so far.
-    public func routerLibsrtpCalls() -> UInt64 { router.libsrtpCallsForDiagnostics() }
+    public func routerLibsrtpCalls() -> UInt64 {
+        router.libsrtpCallsForDiagnostics() &+ (downstream?.libsrtpCallsForDiagnostics() ?? 0)
+    }
 }
 
 /// The calling thread's CPU time (user + system), in nanoseconds.

@@ -23,6 +23,9 @@ public final class LoopbackPeer {
     /// Media (SRTP/SRTCP) datagrams that arrived before `drain` was given a handler.
     public private(set) var mediaReceived = 0
 
+    /// Connected to the conference's second router (`LoopbackConference.downstream`).
+    public internal(set) var onDownstream = false
+
     public var isConnected: Bool { srtpIn != nil && srtpOut != nil }
 
     init(index: Int, context: DTLSContext, routerFingerprint: DTLSFingerprint, routerAddress: UDPAddress) throws {

@@ -49,7 +49,10 @@ extension LoopbackConference {
                 if (i + 13 * v) % 250 == 0 { sendViewerRTCP(&state, v, kind: .receiverReport) }
                 if (i + 29 * v) % 500 == 0 { sendViewerRTCP(&state, v, kind: .nack) }
             }
-            if i % 2000 == 0 { sendViewerRTCP(&state, 0, kind: .pli) }
+            if i % 2000 == 0 {
+                sendViewerRTCP(&state, 0, kind: .pli)
+                if viewers.count > 1 { sendViewerRTCP(&state, viewers.count - 1, kind: .pli) }
+            }
             advance(1_000_000)
             if i % 8 == 0 { drain(verify: verify) }
         }
@@ -114,6 +117,12 @@ extension LoopbackConference {
 
     enum ViewerRTCP { case receiverReport, nack, pli }
 
+    /// Viewer `v` asks for a keyframe (RTCP PLI).
+    public func viewerSendsPLI(_ v: Int) {
+        var s = TrafficState()
+        sendViewerRTCP(&s, v, kind: .pli)
+    }
+
     private func sendViewerRTCP(_ s: inout TrafficState, _ v: Int, kind: ViewerRTCP) {
         let peer = viewers[v]
         guard let srtp = peer.srtpOut else { return }
@@ -150,7 +159,14 @@ extension LoopbackConference {
     /// viewer packet is unprotected with the viewer's keys and checked.
     public func drain(verify: Bool) {
         var none: [[UInt8]] = []
-        publisher.receive(into: inbound, capacity: 2048, now: now, media: { _, _ in publisherRTCP += 1 }, toRouter: &none)
+        publisher.receive(into: inbound, capacity: 2048, now: now, media: { p, n in
+            publisherRTCP += 1
+            // PLIs are sent alone (12 bytes): count them.
+            if let m = try? publisher.srtpIn?.unprotectRTCP(p, length: n), m == 12,
+               p.load(fromByteOffset: 1, as: UInt8.self) == 206, p.load(as: UInt8.self) & 0x1f == 1 {
+                publisherPLIs += 1
+            }
+        }, toRouter: &none)
         for (v, peer) in viewers.enumerated() {
             peer.receive(into: inbound, capacity: 2048, now: now, media: { p, n in
                 let pt = p.load(fromByteOffset: 1, as: UInt8.self)

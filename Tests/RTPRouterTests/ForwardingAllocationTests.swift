@@ -97,4 +97,46 @@ final class ForwardingAllocationTests: XCTestCase {
         XCTAssertGreaterThan(conference.router.stats.nackSent, 0)
         XCTAssertEqual(ours, 0, "allocations outside libsrtp2 over \(forwarded) forwarded packets")
     }
+
+    /// Issue 6 part 3: viewers on a second worker consume the publisher through
+    /// a pipe producer (a `PipeRing` from the first worker), with NACKs
+    /// answered from the second worker's own cache, sender reports translated
+    /// from the piped ones and keyframe requests sent back upstream — and
+    /// still no allocation outside libsrtp2 on either worker.
+    func testViewersOnASecondWorkerThroughAPipe() throws {
+        let srtpPerCall = try Self.libsrtpAllocationsPerCall()["protectRTP"]!
+        let conference = try LoopbackConference(viewers: 20, pipedViewers: 10)
+        try conference.connect()
+        let downstream = try XCTUnwrap(conference.downstream)
+        var traffic = LoopbackConference.TrafficState()
+        conference.runTraffic(&traffic, iterations: 2_000)
+        let callsBefore = conference.routerLibsrtpCalls()
+        conference.countAllocations = true
+        conference.runTraffic(&traffic, iterations: 6_000)
+        conference.countAllocations = false
+        let calls = conference.routerLibsrtpCalls() - callsBefore
+        let ours = Int64(conference.routerAllocations) - Int64(calls * srtpPerCall)
+        print("pipe: upstream forwarded \(conference.router.stats.rtpOut), downstream \(downstream.stats.rtpOut), piped in \(downstream.stats.pipedIn), ours: \(ours)")
+
+        XCTAssertEqual(conference.viewerFailures, 0)
+        for v in 0..<20 {
+            XCTAssertGreaterThan(conference.viewerRTP[v], 8_000, "viewer \(v)")
+            XCTAssertGreaterThan(conference.viewerRTX[v], 0, "viewer \(v) got no RTX answer to its NACKs")
+            XCTAssertGreaterThan(conference.viewerRTCP[v], 10, "viewer \(v) got no sender reports")
+        }
+        // Everything the publisher sent (video, RTX-repaired, audio) crossed the pipe.
+        XCTAssertEqual(downstream.stats.pipedIn, UInt64(traffic.videoSent + traffic.rtxSent + traffic.audioSent))
+        XCTAssertEqual(conference.router.stats.pipeDropped, 0)
+        XCTAssertGreaterThan(downstream.stats.nackResent, 0, "the downstream worker answers NACKs from its own cache")
+        XCTAssertGreaterThan(downstream.stats.rtpOut, 10 * 8_000)
+        XCTAssertEqual(ours, 0, "allocations outside libsrtp2 on both workers")
+
+        // A PLI from a viewer on the second worker reaches the publisher.
+        conference.advance(400_000_000)
+        conference.drain(verify: true)
+        let plis = conference.publisherPLIs
+        conference.viewerSendsPLI(19)
+        conference.drain(verify: true)
+        XCTAssertEqual(conference.publisherPLIs, plis + 1)
+    }
 }
