@@ -44,16 +44,15 @@ def run_bench(server: SfuServer, *args: str, timeout: float = 120) -> tuple[list
     return steps, summaries[0], p.stderr
 
 
-def check_step(step: dict, viewers: int, streams_per_viewer: int = 1) -> None:
-    assert step["viewers"] == viewers * streams_per_viewer, step
+def check_step(step: dict, viewers: int) -> None:
+    assert step["viewers"] == viewers, step
     assert step["failed"] == 0 and step["connecting"] == 0, step
     assert step["srtp_failures"] == 0, step
     assert step["loss_percent"] < 1.0, step
     assert step["duplicates"] == 0, step
     # Every viewer stream got what its publisher sent (counters sampled at the
     # interval edges by different threads: allow 3 %).
-    per_viewer = step["sent_packets"] if streams_per_viewer == 1 else step["sent_packets"]
-    expected = per_viewer * viewers
+    expected = step["sent_packets"] * viewers
     assert abs(step["received_packets"] - expected) <= 0.03 * expected, step
     assert step["received_packets"] == step["expected_packets"] - step["lost_packets"], step
     # DTLS negotiated GCM (the server's first choice) on every peer, publishers included.

@@ -81,6 +81,9 @@ final class Peer {
     let createdAt: UInt64
     var connectedAt: UInt64 = 0
     var nextRTCP: UInt64 = 0
+    /// `ice.nextDeadline` in ns, refreshed after every call into the ICE client
+    /// (computing it allocates, so the 5 ms tick over all peers reads this instead).
+    var iceDue: UInt64 = 0
 
     // Publisher
     var video: VP8Packetizer?
@@ -135,6 +138,7 @@ final class Peer {
     }
 
     func perform(_ events: [IceControllingClient.Event], now: UInt64) {
+        defer { iceDue = ice.nextDeadline.map { UInt64($0.components.seconds) * 1_000_000_000 + UInt64($0.components.attoseconds / 1_000_000_000) } ?? .max }
         for e in events {
             switch e {
             case .send(let bytes, _, _): sendRaw(bytes)
@@ -177,7 +181,7 @@ final class Peer {
 
     /// Timers: ICE retransmissions and consent, DTLS retransmissions, receiver reports.
     func tick(now: UInt64, scratch: UnsafeMutableRawBufferPointer) {
-        if let d = ice.nextDeadline, d <= Self.duration(now) { perform(ice.tick(now: Self.duration(now)), now: now) }
+        if iceDue <= now { perform(ice.tick(now: Self.duration(now)), now: now) }
         if let t = dtls.nextTimeout, t <= now { perform(dtls.handleTimeout(now: now), now: now) }
         if state == .media, spec.role == .viewer, now >= nextRTCP {
             nextRTCP = now + 1_000_000_000
