@@ -89,6 +89,8 @@ final class Producer {
     var trackByRTXPayloadType = [Int8](repeating: -1, count: 128)
     /// The bandwidth cap announced to the publisher with REMB, bit/s.
     var maxBitrate: UInt64
+    /// The recorder's queue for this stream while its conference is recorded (RouterTaps.swift).
+    var recorderTap: RecorderTap?
 
     init(transport: PeerTransport, tracks: [ProducerTrack], maxBitrate: UInt64) {
         self.transport = transport

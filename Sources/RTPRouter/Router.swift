@@ -207,6 +207,7 @@ public final class WorkerRouter: DatagramHandler {
     public func removePublisher(conferenceId: String, streamId: String) {
         guard let p = producers.removeValue(forKey: Self.key(conferenceId, streamId)) else { return }
         producerByTransport[p.transport.id] = nil
+        closeTap(p)
         remove(p.transport)
         // Viewers of this stream lose their source: an RTCP BYE ends their
         // tracks (RFC 3550 §6.6), then their transports go too.
@@ -230,6 +231,7 @@ public final class WorkerRouter: DatagramHandler {
         for (k, p) in producers where p.transport.conferenceId == conferenceId {
             producers[k] = nil
             producerByTransport[p.transport.id] = nil
+            closeTap(p)
         }
     }
 
@@ -262,6 +264,7 @@ public final class WorkerRouter: DatagramHandler {
             for (c, track, _) in list { track.consumers.removeAll { $0 === c } }
         }
         if let p = producerByTransport.removeValue(forKey: t.id) {
+            closeTap(p)
             for (k, v) in producers where v === p { producers[k] = nil }
         }
     }
@@ -416,6 +419,7 @@ public final class WorkerRouter: DatagramHandler {
         }
         track.packets &+= 1
         track.lastPacketAt = now
+        if let tap = p.recorderTap { tap.push(track: Int(ti), rtp: packet, length: n, arrival: now) }
         _ = track.receive.received(sequenceNumber: Wire.u16(packet, 2), rtpTimestamp: Wire.u32(packet, 4),
                                    arrival: Int64(now / 1000), bytes: n)
         if let nack = track.nack, nack.received(Wire.u16(packet, 2)) == .recovered { stats.nackRecovered &+= 1 }
@@ -564,6 +568,7 @@ public final class WorkerRouter: DatagramHandler {
                     if let track = p.tracks.first(where: { $0.ssrc == ssrc }) {
                         let ntp = UInt64(Wire.u32(packet, o + 8)) << 32 | UInt64(Wire.u32(packet, o + 12))
                         track.lastSR = (ntp, Wire.u32(packet, o + 16), now)
+                        if let tap = p.recorderTap { tapSenderReport(tap, p, track, ntp: ntp, rtp: Wire.u32(packet, o + 16), now) }
                         track.receive.senderReportReceived(ntp: NTPTimestamp(raw: ntp), arrival: Int64(now / 1000))
                     }
                 }
