@@ -90,6 +90,11 @@ if "ramp" in summaries:
     md.append(f"- **ramp**: largest viewer count that held (loss ≤ {s['limit_loss_percent']} %, p99 ≤ {s['limit_p99_ms']} ms): "
               f"**{s['max_viewers_held']}** (stopped by {s['stopped_by']}); server CPU at that step {s.get('server_cpu_percent_at_max', '-')} % "
               f"→ {s.get('viewers_per_server_core', '-')} viewers per server core; RSS growth {s.get('server_rss_per_viewer_kib', '-')} KiB per viewer.")
+for name in ("meeting", "audio-room"):
+    if name in summaries:
+        s = summaries[name]
+        md.append(f"- **{name}**: server RSS grew {s.get('server_rss_growth_mib', '-')} MiB for the whole conference "
+                  f"(from before the run to the measured step).")
 if "churn" in summaries:
     s = summaries["churn"]
     md.append(f"- **churn**: {s['churn_joins']} joins/leaves while {s['stable_viewers']} viewers watched: stable viewers glitched: "

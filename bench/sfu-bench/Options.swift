@@ -118,7 +118,7 @@ func usage(_ error: String? = nil) -> Never {
         text += line + "\n"
     }
     if let error {
-        errWrite("sfu-bench: \(error)\n\n" + text)
+        errWrite("sfu-bench: \(error) (see sfu-bench --help)\n")
         exit(2)
     }
     print(text, terminator: "")

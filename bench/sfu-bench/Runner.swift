@@ -13,6 +13,8 @@ final class Runner {
     let children: [RemotePool]
     let probe: ServerProbe
     let conference: String
+    /// The server's RSS before this run added anything (for memory per conference).
+    let baselineRSS: UInt64?
     var results: [StepResult] = []
     private var nextPool = 0
     private var allPools: [ViewerPool] { [local] + children }
@@ -29,6 +31,7 @@ final class Runner {
         children = kids
         probe = Runner.chooseProbe(o)
         conference = o.conference ?? "bench-\(o.scenario)-\(getpid())"
+        baselineRSS = probe.sample()?.rssBytes
         try fleet.api.create(conferenceId: conference)
         progress("sfu-bench \(o.scenario): conference \(conference) on \(o.url), server sampled via \(probe.label), \(o.procs) harness process(es)\n")
         progress(StepResult.tableHeader + "\n")
@@ -134,6 +137,10 @@ final class Runner {
 
     func emitSummary(_ summary: [String: JSON]) {
         var s = summary
+        if let base = baselineRSS, let now = lastServer?.rss {
+            // What this run's conference (its endpoints, transports, producers, consumers) costs in server memory.
+            s["server_rss_growth_mib"] = .double(((Double(now) - Double(base)) / 1048576 * 10).rounded() / 10)
+        }
         s["scenario"] = .string(o.scenario)
         s["summary"] = true
         let line = JSON.object(s).serialized()
