@@ -88,6 +88,20 @@ final class HTTPResponseReaderTests: XCTestCase {
         XCTAssertThrowsError(try c.next()) { XCTAssertEqual($0 as? HTTPClientError, .bodyTooLarge(limit: 4)) }
     }
 
+    func testConferenceAPIErrorBody() throws {
+        var r = HTTPResponseReader()
+        r.feed(Array("HTTP/1.1 409 Conflict\r\nContent-Length: 59\r\n\r\n{\"error\":\"ENDPOINT_EXISTS\",\"message\":\"already joined here\"}".utf8))
+        let e = ConferenceClient.apiError("join", try XCTUnwrap(try r.next()))
+        XCTAssertEqual(e.status, 409)
+        XCTAssertEqual(e.code, "ENDPOINT_EXISTS")
+        XCTAssertEqual(e.message, "already joined here")
+        var html = HTTPResponseReader()
+        html.feed(Array("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 4\r\n\r\noops".utf8))
+        let g = ConferenceClient.apiError("join", try XCTUnwrap(try html.next()))
+        XCTAssertEqual(g.code, "HTTP_502")
+        XCTAssertEqual(g.message, "oops")
+    }
+
     func testClientURLParsing() throws {
         let c = try BlockingHTTPClient(url: "http://127.0.0.1:18080/ignored")
         XCTAssertEqual(c.host, "127.0.0.1")

@@ -67,13 +67,17 @@ public final class ConferenceClient {
         var headers = [("Content-Type", "application/json")]
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
         let r = try http.request("POST", "/rtc-api/conferences/\(op)", headers: headers, body: body.bytes)
-        guard (200..<300).contains(r.status) else {
-            let json = try? JSON.parse(r.body)
-            throw ConferenceAPIError(operation: op, status: r.status, code: json?["code"]?.stringValue ?? "HTTP_\(r.status)",
-                                     message: json?["message"]?.stringValue ?? r.bodyText)
-        }
+        guard (200..<300).contains(r.status) else { throw Self.apiError(op, r) }
         if r.body.isEmpty { return .null }
         return try JSON.parse(r.body)
+    }
+
+    /// The server's error body `{"error": CODE, "message": text}` (docs/API.md) as an error;
+    /// a body of another shape keeps the status as `HTTP_<status>` and the text as the message.
+    static func apiError(_ op: String, _ r: HTTPClientResponse) -> ConferenceAPIError {
+        let json = try? JSON.parse(r.body)
+        return ConferenceAPIError(operation: op, status: r.status, code: json?["error"]?.stringValue ?? "HTTP_\(r.status)",
+                                  message: json?["message"]?.stringValue ?? r.bodyText)
     }
 
     public func create(conferenceId: String) throws {
