@@ -1,4 +1,5 @@
 import Foundation
+import Recorder
 
 /// Counters and gauges in Prometheus text exposition format (served at
 /// `/metrics`). Updated from control-plane code only; the media path keeps
@@ -69,5 +70,25 @@ public final class Metrics: @unchecked Sendable {
             }
         }
         return out
+    }
+}
+
+
+extension Metrics {
+    /// The recorder's counters (docs/CONFIGURATION.md, "Metrics"), read at
+    /// scrape time from its atomics; zero before the first recording.
+    public func registerRecorder(_ counters: @escaping @Sendable () -> RecorderCounters?) {
+        let series: [(String, String, String, @Sendable (RecorderCounters) -> Int)] = [
+            ("sfu_recorder_packets_total", "counter", "RTP packets written to recording files", { $0.packets.load(ordering: .relaxed) }),
+            ("sfu_recorder_dropped_total", "counter", "packets the recorder taps dropped because the recorder fell behind (files get hasGaps)",
+             { $0.dropped.load(ordering: .relaxed) }),
+            ("sfu_recorder_bytes_written_total", "counter", "bytes written to recording files", { $0.bytesWritten }),
+            ("sfu_recorder_active_recordings", "gauge", "conferences being recorded", { $0.conferences.load(ordering: .relaxed) }),
+            ("sfu_recorder_open_files", "gauge", "recording files being written", { $0.files.load(ordering: .relaxed) }),
+        ]
+        for (name, type, text, read) in series {
+            describe(name, type: type, help: text)
+            gauge(name) { [([:], Double(counters().map(read) ?? 0))] }
+        }
     }
 }

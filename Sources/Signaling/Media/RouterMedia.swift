@@ -3,6 +3,7 @@ import Foundation
 import HTTP
 import ICE
 import JSON
+import Recorder
 import RTPRouter
 import SDP
 
@@ -18,6 +19,8 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
         public var basePort: UInt16 = 40000
         /// Addresses put in host candidates (NAT / cloud: the public ones).
         public var announcedAddresses: [String] = []
+        /// Packets queued per recorded stream between the worker and the recorder thread.
+        public var recorderTapSlots = RecorderTap.defaultSlotCount
         public init() {}
     }
 
@@ -28,6 +31,8 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
     private let lock = NSLock()
     private var conferenceWorker: [String: Int] = [:]
     private var workerLoad: [Int]
+    /// Recorded conferences and the recorder thread (RouterMediaRecording.swift).
+    let recording: RecordingRegistry
     /// What we negotiate: the SDP module's default without transport-cc
     /// (we send REMB and receiver reports; transport-wide feedback is not
     /// generated yet, and negotiating it without sending it starves the
@@ -48,7 +53,9 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
         "http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time",
     ]
 
-    public init(configuration: Configuration, events: @escaping @Sendable (MediaEvent) -> Void) throws {
+    public init(configuration: Configuration, recordingFactory: @escaping @Sendable () -> RecorderThread.RecordingFactory = RecorderThread.defaultFactory,
+                events: @escaping @Sendable (MediaEvent) -> Void) throws {
+        recording = RecordingRegistry(makeFactory: recordingFactory, tapSlots: configuration.recorderTapSlots)
         certificate = try DTLSCertificate()
         context = try DTLSContext(certificate: certificate)
         var ws: [MediaWorker] = []
@@ -62,6 +69,8 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
         workers = ws
         workerLoad = Array(repeating: 0, count: ws.count)
         announced = configuration.announcedAddresses.isEmpty ? RouterMedia.localAddresses() : configuration.announcedAddresses
+        let registry = recording
+        Metrics.shared.registerRecorder { registry.counters }
     }
 
     /// This host's addresses: every up interface's IPv4/IPv6 address (link-local excluded), loopback last.
@@ -165,6 +174,7 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
         let publisher = spec
         let error = await w.call { ($0 as! WorkerRouter).addPublisher(publisher, now: monotonicNow()) }
         if let error { throw HTTPError(409, "STREAM_EXISTS", error) }
+        await tapIfRecorded(conferenceId: conferenceId, streamId: streamId, worker: w)
         return answer.sdp
     }
 
