@@ -63,7 +63,7 @@ public final class ConferenceRecorder {
         while i < streams.count {
             let s = streams[i]
             let closed = s.tap.isClosed // before the last drain: all pushes are then visible
-            s.drain(counters: counters)
+            s.drain(counters: counters) { self.offsetMs(ofArrival: $0) }
             if closed {
                 finish(s)
                 streams.remove(at: i)
@@ -112,6 +112,12 @@ public final class ConferenceRecorder {
 
     var nowOffsetMs: Int64 { max(0, RecorderThread.wallClockMs() - startedAtMs) }
 
+    /// The recording offset of a packet that arrived at `arrival` (CLOCK_MONOTONIC ns).
+    func offsetMs(ofArrival arrival: UInt64) -> Int64 {
+        let ageMs = Int64((monotonicNow() &- arrival) / 1_000_000)
+        return max(0, RecorderThread.wallClockMs() - ageMs - startedAtMs)
+    }
+
     private func open(_ s: StreamSession, at offset: Int64? = nil) {
         let name = "\(s.stream.streamId)-\(s.stream.endpointId)"
         let n = fileNumbers[name, default: 1]
@@ -124,6 +130,9 @@ public final class ConferenceRecorder {
                                          kinds: tracks.map(\.kind.rawValue), codecs: tracks.map(\.codec),
                                          startOffsetMs: offset ?? nowOffsetMs, endOffsetMs: nil, size: 0, hasGaps: false, droppedPackets: 0)
         s.droppedAtOpen = s.tap.dropped
+        // A new publication's file starts with its first packet (media flows only after ICE and DTLS);
+        // a segment cut's file starts at the cut, where its predecessor ended.
+        s.startsAtFirstPacket = offset == nil
         do {
             let r = try factory(base, tracks)
             s.recording = r
@@ -202,7 +211,10 @@ final class StreamSession {
         self.keyframe = keyframe
     }
 
-    func drain(counters: RecorderCounters) {
+    /// Whether the file's start offset is still to be taken from its first packet.
+    var startsAtFirstPacket = false
+
+    func drain(counters: RecorderCounters, offsetOfArrival: (UInt64) -> Int64) {
         var packets = 0
         let dropped = tap.dropped
         tap.drain { e in
@@ -212,6 +224,10 @@ final class StreamSession {
             guard let r = recording else { return }
             switch e.kind {
             case .rtp:
+                if startsAtFirstPacket {
+                    startsAtFirstPacket = false
+                    status?.startOffsetMs = offsetOfArrival(e.arrival)
+                }
                 packets += 1
                 perform(r.packet(track: e.track, rtp: e.bytes, arrival: e.arrival))
             case .senderReport:

@@ -143,6 +143,25 @@ final class RecorderThreadTests: XCTestCase {
         XCTAssertEqual(recorder.counters.bytesWritten, Int(f.size))
     }
 
+    /// A new publication's media flows only after ICE and DTLS: its file starts at its first packet, not when it was tapped.
+    func testFileStartsAtItsFirstPacket() async throws {
+        let recorder = RecorderThread()
+        defer { recorder.stop() }
+        let dir = self.dir!
+        let started = RecorderThread.wallClockMs()
+        _ = await recorder.call { $0.startConference("c1", directory: dir, startedAtMs: started) }
+        let tap = recorder.makeTap()
+        let s = stream()
+        _ = await recorder.call { $0.addStream(s, tap: tap, keyframe: { _ in }) }
+        let before = await recorder.call { $0.files("c1") }
+        XCTAssertLessThan(before[0].startOffsetMs, 100)
+        try await Task.sleep(nanoseconds: 400_000_000)
+        _ = push(tap, 0..<10)
+        try await settle(recorder, tap)
+        let after = await recorder.call { $0.files("c1") }
+        XCTAssertEqual(Double(after[0].startOffsetMs), 400, accuracy: 100, "the offset is the first packet's arrival")
+    }
+
     func testSegmentCutContinuesIntoTheNewDirectoryWithoutLosingPackets() async throws {
         let recorder = RecorderThread()
         defer { recorder.stop() }
