@@ -24,6 +24,7 @@ bench:
 	swift build -c release
 	bench/http-api.sh
 	bench/store-1gib.sh
+	.build/release/post-bench 60
 
 fuzz:
 	scripts/fuzz.sh
