@@ -10,6 +10,7 @@ var package = Package(
     name: "sfu",
     products: [
         .executable(name: "sfu", targets: ["sfu"]),
+        .executable(name: "sfu-bench", targets: ["sfu-bench"]),
     ],
     targets: [
         // C libraries
@@ -46,6 +47,11 @@ var package = Package(
         // F × protect → sendmmsg, no SFU logic) in sent packets per CPU-second, as JSON.
         .executableTarget(name: "floor-bench", dependencies: ["DTLS", "CSystem", "CAllocCounter"], path: "bench/floor",
                           exclude: ["README.md"]),
+        // The load harness (issue 6): emulated WebRTC publishers and viewers on our own
+        // ICE/DTLS/SRTP stack in the client role, driving a running server. See bench/README.md.
+        .target(name: "BenchPeer", dependencies: ["ICE", "ICETestSupport", "DTLS", "SDP", "RTP", "JSON", "CSystem"],
+                path: "bench/BenchPeer"),
+        .executableTarget(name: "sfu-bench", dependencies: ["BenchPeer", "JSON", "DTLS"], path: "bench/sfu-bench"),
 
         // swift run -c release post-bench [seconds]: post-processing speed (audio mix, grid video, archive)
         // in seconds per minute of a 4-participant recording, as JSON.
@@ -70,6 +76,7 @@ var package = Package(
         .testTarget(name: "DTLSTests", dependencies: ["DTLS"]),
         // The Ogg Opus interop tests run ffmpeg, ffprobe and opusinfo (Debian ffmpeg, opus-tools).
         .testTarget(name: "RecorderTests", dependencies: ["Recorder", "RTPRouter", "RTP", "SDP"]),
+        .testTarget(name: "BenchPeerTests", dependencies: ["BenchPeer", "JSON", "RTP", "DTLS", "ICE"]),
     ]
 )
 

@@ -69,6 +69,32 @@ public final class Metrics: @unchecked Sendable {
                 out += "\(name)\(labels) \(value)\n"
             }
         }
+        out += Metrics.processMetrics()
+        return out
+    }
+
+    /// The standard Prometheus process metrics (CPU seconds and RSS of this
+    /// process, read from /proc/self), so a remote load harness (sfu-bench)
+    /// can measure the server's CPU per forwarded packet.
+    static func processMetrics() -> String {
+        var out = ""
+        if let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+           let close = stat.lastIndex(of: ")") {
+            let f = stat[stat.index(after: close)...].split(separator: " ")
+            let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+            if f.count > 12, let u = Double(f[11]), let s = Double(f[12]), ticks > 0 {
+                out += "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
+                out += "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total \((u + s) / ticks)\n"
+            }
+        }
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) {
+            let f = line.split(separator: " ")
+            if f.count >= 3, let kb = Int64(f[1]) {
+                out += "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+                out += "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes \(kb * 1024)\n"
+            }
+        }
         return out
     }
 }
