@@ -140,7 +140,7 @@ do {
         recConfig.minFreeBytes = try settings.byteSize("--recording-min-free", min: 0)
         let recorder: RecordingService
         do {
-            recorder = try RecordingService(configuration: recConfig, media: media, conferences: service)
+            recorder = try RecordingService(configuration: recConfig, media: media, conferences: service, processor: RecorderPostProcessing())
         } catch {
             throw ConfigError("recordings: cannot use \(recConfig.directory): \(error)")
         }
