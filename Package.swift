@@ -10,11 +10,15 @@ var package = Package(
     name: "sfu",
     products: [
         .executable(name: "sfu", targets: ["sfu"]),
+        .executable(name: "sfu-bench", targets: ["sfu-bench"]),
     ],
     targets: [
         // C libraries
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
+        // Post-processing of recordings: decode, mix, compose, encode.
+        .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
+        .systemLibrary(name: "CVPX", pkgConfig: "vpx", providers: [.apt(["libvpx-dev"])]),
         .target(name: "CSystem"),
         .target(name: "CDTLSShim", dependencies: ["COpenSSL"]),
         // Test support: counts malloc calls of the calling thread (interposes malloc).
@@ -29,12 +33,12 @@ var package = Package(
         .target(name: "DTLS", dependencies: ["COpenSSL", "CSRTP", "CDTLSShim"], swiftSettings: unchecked),
         .target(name: "RTP", swiftSettings: unchecked),
         .target(name: "RTPRouter", dependencies: ["ICE", "DTLS", "SDP", "RTP", "CSystem"], swiftSettings: unchecked),
-        .target(name: "Recorder", dependencies: ["RTPRouter"]),
+        .target(name: "Recorder", dependencies: ["RTPRouter", "RTP", "SDP", "CSystem", "COpus", "CVPX"]),
         // In-process router driver for tests and router-bench: a publisher and N viewers on our client-role
         // ICE/DTLS/SRTP stack over loopback sockets (links CAllocCounter, so never into the server).
         .target(name: "RouterHarness", dependencies: ["RTPRouter", "ICE", "ICETestSupport", "DTLS", "SDP", "CAllocCounter"], swiftSettings: unchecked),
         .target(name: "RecordStore", dependencies: ["HTTP", "JSON", "CSystem"]),
-        .target(name: "Signaling", dependencies: ["HTTP", "JSON", "SDP", "ICE", "DTLS", "RTPRouter", "Recorder", "COpenSSL"],
+        .target(name: "Signaling", dependencies: ["HTTP", "JSON", "SDP", "ICE", "DTLS", "RTPRouter", "Recorder", "RecordStore", "COpenSSL"],
                 exclude: ["Web/index.html", "Web/client.js", "Web/embed.py"]),
         .executableTarget(name: "sfu", dependencies: ["Signaling", "RecordStore", "HTTP", "RTPRouter"]),
         // swift run -c release srtp-bench: SRTP cost per packet and DTLS handshake time, as JSON.
@@ -43,7 +47,17 @@ var package = Package(
         // F × protect → sendmmsg, no SFU logic) in sent packets per CPU-second, as JSON.
         .executableTarget(name: "floor-bench", dependencies: ["DTLS", "CSystem", "CAllocCounter"], path: "bench/floor",
                           exclude: ["README.md"]),
+        // The load harness (issue 6): emulated WebRTC publishers and viewers on our own
+        // ICE/DTLS/SRTP stack in the client role, driving a running server. See bench/README.md.
+        .target(name: "BenchPeer", dependencies: ["ICE", "ICETestSupport", "DTLS", "SDP", "RTP", "JSON", "CSystem"],
+                path: "bench/BenchPeer"),
+        .executableTarget(name: "sfu-bench", dependencies: ["BenchPeer", "JSON", "DTLS"], path: "bench/sfu-bench"),
 
+        // swift run -c release post-bench [seconds]: post-processing speed (audio mix, grid video, archive)
+        // in seconds per minute of a 4-participant recording, as JSON.
+        .executableTarget(name: "post-bench", dependencies: ["Recorder"], path: "bench/post-bench"),
+        // swift run -c release recorder-bench [streams] [seconds]: the recorder's cost per stream, as JSON.
+        .executableTarget(name: "recorder-bench", dependencies: ["Recorder", "RTPRouter", "SDP"], path: "bench/recorder-bench"),
         // swift run -c release router-bench: the server's forwarding path (WorkerRouter, in-process, N viewers)
         // in forwarded packets per CPU-second and its ratio to floor-bench's figure, as JSON.
         .executableTarget(name: "router-bench", dependencies: ["RouterHarness"], path: "bench/router-bench",
@@ -55,13 +69,14 @@ var package = Package(
         .testTarget(name: "RTPRouterTests", dependencies: ["RTPRouter", "RouterHarness", "DTLS", "CAllocCounter"]),
         // Interop/ holds the script that produced the aiortc reference bytes.
         .testTarget(name: "RTPTests", dependencies: ["RTP", "CAllocCounter"], exclude: ["Interop"]),
-        .testTarget(name: "SignalingTests", dependencies: ["Signaling", "JSON", "HTTP"]),
+        .testTarget(name: "SignalingTests", dependencies: ["Signaling", "JSON", "HTTP", "DTLS", "ICE", "SDP", "RTPRouter", "Recorder", "RecordStore"]),
         // Fixtures are read through #filePath, so they are not resources.
         .testTarget(name: "SDPTests", dependencies: ["SDP"], exclude: ["Fixtures", "Capture"]),
         .testTarget(name: "ICETests", dependencies: ["ICE", "ICETestSupport"]),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS"]),
         // The Ogg Opus interop tests run ffmpeg, ffprobe and opusinfo (Debian ffmpeg, opus-tools).
-        .testTarget(name: "RecorderTests", dependencies: ["Recorder"]),
+        .testTarget(name: "RecorderTests", dependencies: ["Recorder", "RTPRouter", "RTP", "SDP"]),
+        .testTarget(name: "BenchPeerTests", dependencies: ["BenchPeer", "JSON", "RTP", "DTLS", "ICE"]),
     ]
 )
 

@@ -92,6 +92,8 @@ final class Producer {
     var trackByRTXPayloadType = [Int8](repeating: -1, count: 128)
     /// The bandwidth cap announced to the publisher with REMB, bit/s.
     var maxBitrate: UInt64
+    /// The recorder's queue for this stream while its conference is recorded (RouterTaps.swift).
+    var recorderTap: RecorderTap?
     /// Rings to other workers whose viewers consume this producer (upstream side).
     var pipes: [PipeRing] = []
     /// Set on a pipe producer (downstream side): where its packets come from.

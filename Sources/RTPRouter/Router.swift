@@ -226,6 +226,7 @@ public final class WorkerRouter: DatagramHandler {
         guard let p = producers.removeValue(forKey: Self.key(conferenceId, streamId)) else { return }
         detachPipes(p)
         producerByTransport[p.transport.id] = nil
+        closeTap(p)
         remove(p.transport)
         // Viewers of this stream lose their source: an RTCP BYE ends their
         // tracks (RFC 3550 §6.6), then their transports go too.
@@ -250,6 +251,7 @@ public final class WorkerRouter: DatagramHandler {
             detachPipes(p)
             producers[k] = nil
             producerByTransport[p.transport.id] = nil
+            closeTap(p)
         }
     }
 
@@ -282,6 +284,7 @@ public final class WorkerRouter: DatagramHandler {
             for (c, track, _) in list { track.consumers.removeAll { $0 === c } }
         }
         if let p = producerByTransport.removeValue(forKey: t.id) {
+            closeTap(p)
             for (k, v) in producers where v === p { producers[k] = nil }
             detachPipes(p)
         }
@@ -437,6 +440,7 @@ public final class WorkerRouter: DatagramHandler {
         }
         track.packets &+= 1
         track.lastPacketAt = now
+        if let tap = p.recorderTap { tap.push(track: Int(ti), rtp: packet, length: n, arrival: now) }
         _ = track.receive.received(sequenceNumber: Wire.u16(packet, 2), rtpTimestamp: Wire.u32(packet, 4),
                                    arrival: Int64(now / 1000), bytes: n)
         if let nack = track.nack, nack.received(Wire.u16(packet, 2)) == .recovered { stats.nackRecovered &+= 1 }
@@ -603,6 +607,7 @@ public final class WorkerRouter: DatagramHandler {
                     if let track = p.track(ssrc: ssrc) {
                         let ntp = UInt64(Wire.u32(packet, o + 8)) << 32 | UInt64(Wire.u32(packet, o + 12))
                         track.lastSR = (ntp, Wire.u32(packet, o + 16), now)
+                        if let tap = p.recorderTap { tapSenderReport(tap, p, track, ntp: ntp, rtp: Wire.u32(packet, o + 16), now) }
                         if !p.pipes.isEmpty { pushSenderReport(p, track, ntp: ntp, rtp: Wire.u32(packet, o + 16), now) }
                         track.receive.senderReportReceived(ntp: NTPTimestamp(raw: ntp), arrival: Int64(now / 1000))
                     }

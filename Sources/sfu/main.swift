@@ -95,6 +95,7 @@ do {
     var conferences: ConferenceService?
     var apiServer: HTTPServer?
     var routerMedia: RouterMedia?
+    var recordingService: RecordingService?
     if storeOnly == nil {
         var confConfig = ConferenceService.Configuration()
         confConfig.idleTimeout = try settings.seconds("--conference-idle-timeout")
@@ -133,7 +134,20 @@ do {
         }
         let corsSetting = settings.string("--cors-origin")
         let cors = CORSPolicy(allowedOrigins: corsSetting == "none" ? [] : corsSetting.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
-        let api = APIHandler(conferences: service, auth: auth, media: media, cors: cors)
+        var recConfig = RecordingService.Configuration(directory: settings.optional("--recordings-dir") ?? (dataDir as NSString).appendingPathComponent("recordings"))
+        recConfig.enabled = try settings.onOff("--recorder")
+        recConfig.segmentSeconds = try settings.seconds("--recording-segment")
+        recConfig.emptyTimeout = try settings.seconds("--recording-empty-timeout")
+        recConfig.minFreeBytes = try settings.byteSize("--recording-min-free", min: 0)
+        let recorder: RecordingService
+        do {
+            recorder = try RecordingService(configuration: recConfig, media: media, conferences: service)
+        } catch {
+            throw ConfigError("recordings: cannot use \(recConfig.directory): \(error)")
+        }
+        recordingService = recorder
+        let api = APIHandler(conferences: service, auth: auth, media: media, cors: cors,
+                             recordings: RecordingsAPI(service: recorder, auth: auth, conferences: service))
         var apiConfig = http
         apiConfig.name = "api"
         apiConfig.port = try settings.int("--port")
@@ -179,6 +193,14 @@ do {
         stores.append((store, server))
         Log.info("\(kind.title) listening on http://\(http.host):\(server.port) (\(kind.prefix)/:event/:start, data in \(store.root); OpenAPI at http://\(shown):\(server.port)/openapi)")
     }
+    if let recorder = recordingService {
+        // The combined audio of every recording is also put into the records store.
+        let records = stores.first { $0.store.kind == .records }?.store
+        Task.detached {
+            await recorder.attachRecordsStore(records)
+            await recorder.start()
+        }
+    }
     if apiServer == nil && stores.isEmpty { throw ConfigError("nothing to run: the Conference API is off and both stores are off") }
 
     if let rm = routerMedia {
@@ -209,6 +231,7 @@ do {
     let servers: [HTTPServer] = (apiServer.map { [$0] } ?? []) + stores.map(\.server)
     let hubs = stores.map(\.store.events)
     let conferenceService = conferences
+    let recorderService = recordingService
 
     // Graceful shutdown on SIGTERM / SIGINT; a second signal exits at once.
     signal(SIGTERM, SIG_IGN)
@@ -224,6 +247,7 @@ do {
             }
             Log.info("signal \(sig == SIGTERM ? "SIGTERM" : "SIGINT"): shutting down (grace \(grace) s)")
             Task.detached {
+                await recorderService?.shutdown()
                 for hub in hubs { hub.close() }
                 await withTaskGroup(of: Void.self) { group in
                     for server in servers { group.addTask { await server.shutdown(deadline: grace) } }

@@ -10,14 +10,18 @@ public final class APIHandler: HTTPHandler {
     let media: MediaController
     let extraRoutes: [String: @Sendable (HTTPRequest) async throws -> HTTPResponse]
     let cors: CORSPolicy
+    /// The Recordings API (`/channels/...`), when this server records.
+    let recordings: RecordingsAPI?
 
     /// JSON command bodies are small; 1 MiB is generous (SDP offers are ~10 KiB).
     public static let maxCommandBytes = 1 << 20
 
     public init(conferences: ConferenceService, auth: Authenticator, media: MediaController,
                 cors: CORSPolicy = CORSPolicy(allowedOrigins: ["*"]),
-                extraRoutes: [String: @Sendable (HTTPRequest) async throws -> HTTPResponse] = [:]) {
+                extraRoutes: [String: @Sendable (HTTPRequest) async throws -> HTTPResponse] = [:],
+                recordings: RecordingsAPI? = nil) {
         self.cors = cors
+        self.recordings = recordings
         self.conferences = conferences
         self.auth = auth
         self.media = media
@@ -94,6 +98,7 @@ public final class APIHandler: HTTPHandler {
             break
         }
         if let extra = extraRoutes[path] { return try await extra(request) }
+        if path.hasPrefix(RecordingsAPI.prefix), let recordings { return try await recordings.handle(request) }
         let prefix = "/rtc-api/conferences/"
         guard path.hasPrefix(prefix) else {
             throw HTTPError(404, "NOT_FOUND", "no resource at \(path)")

@@ -1,4 +1,5 @@
 import Foundation
+import Recorder
 
 /// Counters and gauges in Prometheus text exposition format (served at
 /// `/metrics`). Updated from control-plane code only; the media path keeps
@@ -68,6 +69,52 @@ public final class Metrics: @unchecked Sendable {
                 out += "\(name)\(labels) \(value)\n"
             }
         }
+        out += Metrics.processMetrics()
         return out
+    }
+
+    /// The standard Prometheus process metrics (CPU seconds and RSS of this
+    /// process, read from /proc/self), so a remote load harness (sfu-bench)
+    /// can measure the server's CPU per forwarded packet.
+    static func processMetrics() -> String {
+        var out = ""
+        if let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+           let close = stat.lastIndex(of: ")") {
+            let f = stat[stat.index(after: close)...].split(separator: " ")
+            let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+            if f.count > 12, let u = Double(f[11]), let s = Double(f[12]), ticks > 0 {
+                out += "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
+                out += "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total \((u + s) / ticks)\n"
+            }
+        }
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) {
+            let f = line.split(separator: " ")
+            if f.count >= 3, let kb = Int64(f[1]) {
+                out += "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+                out += "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes \(kb * 1024)\n"
+            }
+        }
+        return out
+    }
+}
+
+
+extension Metrics {
+    /// The recorder's counters (docs/CONFIGURATION.md, "Metrics"), read at
+    /// scrape time from its atomics; zero before the first recording.
+    public func registerRecorder(_ counters: @escaping @Sendable () -> RecorderCounters?) {
+        let series: [(String, String, String, @Sendable (RecorderCounters) -> Int)] = [
+            ("sfu_recorder_packets_total", "counter", "RTP packets written to recording files", { $0.packets.load(ordering: .relaxed) }),
+            ("sfu_recorder_dropped_total", "counter", "packets the recorder taps dropped because the recorder fell behind (files get hasGaps)",
+             { $0.dropped.load(ordering: .relaxed) }),
+            ("sfu_recorder_bytes_written_total", "counter", "bytes written to recording files", { $0.bytesWritten }),
+            ("sfu_recorder_active_recordings", "gauge", "conferences being recorded", { $0.conferences.load(ordering: .relaxed) }),
+            ("sfu_recorder_open_files", "gauge", "recording files being written", { $0.files.load(ordering: .relaxed) }),
+        ]
+        for (name, type, text, read) in series {
+            describe(name, type: type, help: text)
+            gauge(name) { [([:], Double(counters().map(read) ?? 0))] }
+        }
     }
 }

@@ -94,11 +94,12 @@ public final class Authenticator: Sendable {
         return (signer.sign(.object(claims)), ttl)
     }
 
-    /// Signs arbitrary claims with the server key (download credentials etc.).
-    public func sign(_ claims: JSON) -> String { signer.sign(claims) }
+    /// Signs arbitrary claims with the server key (download credentials etc.);
+    /// `type` is the header's `typ` (see `JWTSigner.sign`).
+    public func sign(_ claims: JSON, type: String = "JWT") -> String { signer.sign(claims, type: type) }
 
-    public func verifyClaims(_ token: String) throws(JWTSigner.Failure) -> JSON {
-        try signer.verify(token, now: Authenticator.now())
+    public func verifyClaims(_ token: String, type: String = "JWT", leeway: Int64 = 30) throws(JWTSigner.Failure) -> JSON {
+        try signer.verify(token, now: Authenticator.now(), leeway: leeway, type: type)
     }
 
     /// The principal behind a request, or 401.

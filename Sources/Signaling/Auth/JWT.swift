@@ -33,15 +33,19 @@ public struct JWTSigner: Sendable {
         }
     }
 
-    /// Signs `claims` (a JSON object) into a compact JWT.
-    public func sign(_ claims: JSON) -> String {
-        let header: JSON = ["alg": "HS256", "typ": "JWT"]
+    /// Signs `claims` (a JSON object) into a compact JWT. `type` is the
+    /// header's `typ`: "JWT" for API access tokens, another value for
+    /// tokens of another purpose (recording downloads), so that one kind is
+    /// never accepted where the other is expected.
+    public func sign(_ claims: JSON, type: String = "JWT") -> String {
+        let header: JSON = ["alg": "HS256", "typ": .string(type)]
         let input = Base64URL.encode(header.bytes) + "." + Base64URL.encode(claims.bytes)
         return input + "." + Base64URL.encode(mac(Array(input.utf8)))
     }
 
     /// Verifies a compact JWT and returns its claims. `now` is Unix seconds.
-    public func verify(_ token: String, now: Int64, leeway: Int64 = 30) throws(Failure) -> JSON {
+    /// The header's `typ` must be `type` ("JWT" may also be absent).
+    public func verify(_ token: String, now: Int64, leeway: Int64 = 30, type: String = "JWT") throws(Failure) -> JSON {
         if token.utf8.count > 8192 { throw .malformed("too long") }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3 else { throw .malformed("expected three parts") }
@@ -49,7 +53,12 @@ public struct JWTSigner: Sendable {
               let header = try? JSON.parse(headerBytes), header.objectValue != nil else { throw .malformed("bad header") }
         guard let alg = header["alg"]?.stringValue else { throw .malformed("missing alg") }
         guard alg == "HS256" else { throw .unsupportedAlgorithm(alg) }
-        if let typ = header["typ"]?.stringValue, typ.uppercased() != "JWT" { throw .malformed("typ is not JWT") }
+        let typ = header["typ"]?.stringValue
+        if type == "JWT" {
+            if let typ, typ.uppercased() != "JWT" { throw .malformed("typ is '\(typ.prefix(40))', not JWT") }
+        } else if typ != type {
+            throw .malformed("typ is not \(type)")
+        }
         guard let sig = Base64URL.decode(String(parts[2])), sig.count == 32 else { throw .badSignature }
         let expected = mac(Array((parts[0] + "." + parts[1]).utf8))
         let equal = sig.withUnsafeBytes { a in expected.withUnsafeBytes { b in CRYPTO_memcmp(a.baseAddress, b.baseAddress, 32) == 0 } }

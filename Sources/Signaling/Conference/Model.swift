@@ -1,3 +1,4 @@
+import Foundation
 import JSON
 
 /// One key of conference metadata with who set it and when (document 004 `Metadata`).
@@ -71,6 +72,9 @@ final class ConferenceState {
     let creator: String
     let creatorEndpoint: String?
     let createdAt: Int64
+    /// This instance of the conference (an id may be reused after it ends);
+    /// recordings carry it as their `session`.
+    let sessionId = UUID().uuidString.lowercased()
 
     init(id: String, organizationId: String?, creator: String, creatorEndpoint: String?, createdAt: Int64) {
         self.id = id

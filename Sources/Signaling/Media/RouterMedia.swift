@@ -3,6 +3,7 @@ import Foundation
 import HTTP
 import ICE
 import JSON
+import Recorder
 import RTPRouter
 import SDP
 
@@ -24,6 +25,8 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
         /// Transports a worker takes before a conference's viewers spill to
         /// the least-loaded worker (0: every viewer goes to the least loaded).
         public var spillThreshold = 500
+        /// Packets queued per recorded stream between the worker and the recorder thread.
+        public var recorderTapSlots = RecorderTap.defaultSlotCount
         public init() {}
     }
 
@@ -33,6 +36,8 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
     let announced: [String]
     private let lock = NSLock()
     private var placement: WorkerPlacement
+    /// Recorded conferences and the recorder thread (RouterMediaRecording.swift).
+    let recording: RecordingRegistry
     /// What we negotiate: the SDP module's default without transport-cc
     /// (we send REMB and receiver reports; transport-wide feedback is not
     /// generated yet, and negotiating it without sending it starves the
@@ -53,7 +58,9 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
         "http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time",
     ]
 
-    public init(configuration: Configuration, events: @escaping @Sendable (MediaEvent) -> Void) throws {
+    public init(configuration: Configuration, recordingFactory: @escaping @Sendable () -> RecorderThread.RecordingFactory = RecorderThread.defaultFactory,
+                events: @escaping @Sendable (MediaEvent) -> Void) throws {
+        recording = RecordingRegistry(makeFactory: recordingFactory, tapSlots: configuration.recorderTapSlots)
         certificate = try DTLSCertificate()
         context = try DTLSContext(certificate: certificate)
         var ws: [MediaWorker] = []
@@ -67,6 +74,8 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
         workers = ws
         placement = WorkerPlacement(workers: ws.count, spillThreshold: configuration.spillThreshold)
         announced = configuration.announcedAddresses.isEmpty ? RouterMedia.localAddresses() : configuration.announcedAddresses
+        let registry = recording
+        Metrics.shared.registerRecorder { registry.counters }
     }
 
     /// This host's addresses: every up interface's IPv4/IPv6 address (link-local excluded), loopback last.
@@ -102,6 +111,11 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
     private func withPlacement<T>(_ body: (inout WorkerPlacement) -> T) -> T {
         lock.lock(); defer { lock.unlock() }
         return body(&placement)
+    }
+
+    /// The worker holding a conference's publishers (nil before its first stream).
+    func existingWorker(for conferenceId: String) -> MediaWorker? {
+        withPlacement { $0.home(of: conferenceId) }.map { workers[$0] }
     }
 
     /// Transports per worker, as placed (for tests and metrics).
@@ -188,6 +202,7 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
             if isNew { _ = withPlacement { $0.removePublisher(conference: conferenceId, stream: streamId) } }
             throw HTTPError(409, "STREAM_EXISTS", error)
         }
+        await tapIfRecorded(conferenceId: conferenceId, streamId: streamId, worker: w)
         return answer.sdp
     }
 

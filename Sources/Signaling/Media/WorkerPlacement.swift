@@ -55,6 +55,9 @@ struct WorkerPlacement {
         return w
     }
 
+    /// The worker of a conference's publishers, once it has had a stream.
+    func home(of conference: String) -> Int? { home[conference] }
+
     func publisherWorker(conference: String, stream: String) -> Int? {
         publishers[Key(conference: conference, stream: stream)]
     }

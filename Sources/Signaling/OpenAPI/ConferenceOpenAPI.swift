@@ -31,6 +31,10 @@ enum ConferenceOpenAPI {
       "description": "Conference events: long-poll, Server-Sent Events and custom events."
     },
     {
+      "name": "Recordings",
+      "description": "Recordings of conferences (document 003): start/stop, listing, assets, download credentials and URLs. Times are Unix epoch milliseconds."
+    },
+    {
       "name": "Auth",
       "description": "OAuth 2.0 token endpoint."
     },
@@ -1257,6 +1261,907 @@ enum ConferenceOpenAPI {
                 },
                 "example": {
                   "status": "ok"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/channels/{uuid}/record/possible": {
+      "get": {
+        "tags": [
+          "Recordings"
+        ],
+        "operationId": "isRecordingPossible",
+        "summary": "Check if recording is possible",
+        "description": "Whether a recording of the channel can start now and, if not, why: `UNKNOWN_CONFERENCE` (no such conference, or it ended), `RECORDER_DISABLED` (`--recorder off`), `INSUFFICIENT_DISK` (less than `--recording-min-free` bytes free), `ALREADY_RECORDING`. `SERVICE`, or a participant of the conference.",
+        "parameters": [
+          {
+            "name": "uuid",
+            "in": "path",
+            "required": true,
+            "description": "The channel (conference) id.",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 128,
+              "pattern": "^[A-Za-z0-9._~-]{1,128}$"
+            },
+            "example": "daily-standup-42"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "\u0023/components/schemas/RecordingPossible"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "\u0023/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "\u0023/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "\u0023/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "\u0023/components/responses/NotFound"
+          }
+        }
+      }
+    },
+    "/channels/{uuid}/record": {
+      "post": {
+        "tags": [
+          "Recordings"
+        ],
+        "operationId": "startRecording",
+        "summary": "Start recording",
+        "description": "Starts recording the channel (`SERVICE` only; 403 otherwise). Every published stream, present and future, is written live to its own file. The recording is cut into segments of `--recording-segment` (default 30 minutes); each segment is a set of assets. It stops on `DELETE`, when the conference ends, or when it stays empty for `--recording-empty-timeout` (default 60 s). Errors: 404 `CONFERENCE_NOT_FOUND`; 403 `RECORDING_NOT_PERMITTED` (recorder disabled); 507 `RECORDING_NOT_PERMITTED` (not enough free disk); 409 `RECORDING_IN_PROGRESS`; 503 `MEDIA_UNAVAILABLE` (no media path).",
+        "parameters": [
+          {
+            "name": "uuid",
+            "in": "path",
+            "required": true,
+            "description": "The channel (conference) id.",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 128,
+              "pattern": "^[A-Za-z0-9._~-]{1,128}$"
+            },
+            "example": "daily-standup-42"
+          }
+        ],
+        "responses": {
+          "201": {
+            "description": "Recording started.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "\u0023/components/schemas/Recording"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "\u0023/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "\u0023/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "\u0023/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "\u0023/components/responses/NotFound"
+          },
+          "409": {
+            "description": "Conflict (`RECORDING_IN_PROGRESS`, `ASSET_NOT_READY`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "\u0023/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "503": {
+            "$ref": "\u0023/components/responses/ServiceUnavailable"
+          },
+          "507": {
+            "description": "Not enough free disk (`RECORDING_NOT_PERMITTED`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "\u0023/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      },
+      "delete": {
+        "tags": [
+          "Recordings"
+        ],
+        "operationId": "stopRecording",
+        "summary": "Stop recording",
+        "description": "Stops the channel's running recording (`SERVICE` only) and answers it with its `endTime`; post-processing then starts in the background. 404 `NOT_RECORDING` if none is running.",
+        "parameters": [
+          {
+            "name": "uuid",
+            "in": "path",
+            "required": true,
+            "description": "The channel (conference) id.",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 128,
+              "pattern": "^[A-Za-z0-9._~-]{1,128}$"
+            },
+            "example": "daily-standup-42"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "\u0023/components/schemas/Recording"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "\u0023/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "\u0023/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "\u0023/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "\u0023/components/responses/NotFound"
+          }
+        }
+      }
+    },
+    "/channels/{channelId}/recordings": {
+      "get": {
+        "tags": [
+          "Recordings"
+        ],
+        "operationId": "listRecordings",
+        "summary": "List recordings for channel",
+        "description": "The channel's recordings, also after the conference is gone. `SERVICE` and current participants see all; a participant who has left sees those it took part in. Every query parameter is validated (400 naming it; unknown parameters too).",
+        "parameters": [
+          {
+            "name": "channelId",
+            "in": "path",
+            "required": true,
+            "description": "The channel (conference) id.",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 128,
+              "pattern": "^[A-Za-z0-9._~-]{1,128}$"
+            },
+            "example": "daily-standup-42"
+          },
+          {
+            "name": "session",
+            "in": "query",
+            "required": false,
+            "description": "Only recordings of this conference session (instance).",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 128,
+              "pattern": "^[A-Za-z0-9._~-]{1,128}$"
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "description": "Page size, 1-1000.",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 1000,
+              "default": 100
+            }
+          },
+          {
+            "name": "offset",
+            "in": "query",
+            "required": false,
+            "description": "Results to skip.",
+            "schema": {
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 1000000000,
+              "default": 0
+            }
+          },
+          {
+            "name": "sort",
+            "in": "query",
+            "required": false,
+            "description": "Sort column; a recording still in progress sorts as ending last.",
+            "schema": {
+              "type": "string",
+              "enum": [
+                "started",
+                "ended"
+              ],
+              "default": "started"
+            }
+          },
+          {
+            "name": "order",
+            "in": "query",
+            "required": false,
+            "description": "Sort order.",
+            "schema": {
+              "type": "string",
+              "enum": [
+                "asc",
+                "desc"
+              ],
+              "default": "desc"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "\u0023/components/schemas/RecordingList"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "\u0023/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "\u0023/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "\u0023/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "\u0023/components/responses/NotFound"
+          }
+        }
+      }
+    },
+    "/channels/{channelId}/recordings/{recordingId}": {
+      "get": {
+        "tags": [
+          "Recordings"
+        ],
+        "operationId": "getRecording",
+        "summary": "Get recording details",
+        "parameters": [
+          {
+            "name": "channelId",
+            "in": "path",
+            "required": true,
+            "description": "The channel (conference) id.",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 128,
+              "pattern": "^[A-Za-z0-9._~-]{1,128}$"
+            },
+            "example": "daily-standup-42"
+          },
+          {
+            "name": "recordingId",
+            "in": "path",
+            "required": true,
+            "description": "The recording id (a UUID).",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 128,
+              "pattern": "^[A-Za-z0-9._~-]{1,128}$"
+            },
+            "example": "5b0c7a9e-61a4-4a43-9f0e-1d1f3b8c2a11"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "\u0023/components/schemas/Recording"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "\u0023/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "\u0023/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "\u0023/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "\u0023/components/responses/NotFound"
+          }
+        }
+      }
+    },
+    "/channels/{channelId}/recordings/{recordingId}/assets": {
+      "get": {
+        "tags": [
+          "Recordings"
+        ],
+        "operationId": "listRecordingAssets",
+        "summary": "List recording assets",
+        "description": "Every asset of the recording: one per published stream and segment (`isIndividual`, state `recording` while written), then per segment a combined audio and a combined video, and one archive of the whole recording (state `processing` with `progress`, then `ready` or `failed` with `failureReason`).",
+        "parameters": [
+          {
+            "name": "channelId",
+            "in": "path",
+            "required": true,
+            "description": "The channel (conference) id.",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 128,
+              "pattern": "^[A-Za-z0-9._~-]{1,128}$"
+            },
+            "example": "daily-standup-42"
+          },
+          {
+            "name": "recordingId",
+            "in": "path",
+            "required": true,
+            "description": "The recording id (a UUID).",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 128,
+              "pattern": "^[A-Za-z0-9._~-]{1,128}$"
+            },
+            "example": "5b0c7a9e-61a4-4a43-9f0e-1d1f3b8c2a11"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "array",
+                  "items": {
+                    "$ref": "\u0023/components/schemas/RecordingAsset"
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "\u0023/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "\u0023/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "\u0023/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "\u0023/components/responses/NotFound"
+          }
+        }
+      }
+    },
+    "/channels/{channelId}/recordings/{recordingId}/assets/{assetId}": {
+      "get": {
+        "tags": [
+          "Recordings"
+        ],
+        "operationId": "getRecordingAsset",
+        "summary": "Get recording asset details",
+        "parameters": [
+          {
+            "name": "channelId",
+            "in": "path",
+            "required": true,
+            "description": "The channel (conference) id.",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 128,
+              "pattern": "^[A-Za-z0-9._~-]{1,128}$"
+            },
+            "example": "daily-standup-42"
+          },
+          {
+            "name": "recordingId",
+            "in": "path",
+            "required": true,
+            "description": "The recording id (a UUID).",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 128,
+              "pattern": "^[A-Za-z0-9._~-]{1,128}$"
+            },
+            "example": "5b0c7a9e-61a4-4a43-9f0e-1d1f3b8c2a11"
+          },
+          {
+            "name": "assetId",
+            "in": "path",
+            "required": true,
+            "description": "The asset id (a UUID, stable from the moment the file appears).",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 128,
+              "pattern": "^[A-Za-z0-9._~-]{1,128}$"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "\u0023/components/schemas/RecordingAsset"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "\u0023/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "\u0023/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "\u0023/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "\u0023/components/responses/NotFound"
+          }
+        }
+      }
+    },
+    "/channels/{channelId}/recordings/{recordingId}/credentials": {
+      "get": {
+        "tags": [
+          "Recordings"
+        ],
+        "operationId": "getRecordingCredentials",
+        "summary": "Get recording download credentials",
+        "description": "A JWT that lists (`GET /channels/recording/assets/{jwt}`) and downloads every ready asset of this recording, valid for `ttl`. It is signed by the server but has its own `typ` and audience: it is not an API token, and an API token is not a credentials token.",
+        "parameters": [
+          {
+            "name": "channelId",
+            "in": "path",
+            "required": true,
+            "description": "The channel (conference) id.",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 128,
+              "pattern": "^[A-Za-z0-9._~-]{1,128}$"
+            },
+            "example": "daily-standup-42"
+          },
+          {
+            "name": "recordingId",
+            "in": "path",
+            "required": true,
+            "description": "The recording id (a UUID).",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 128,
+              "pattern": "^[A-Za-z0-9._~-]{1,128}$"
+            },
+            "example": "5b0c7a9e-61a4-4a43-9f0e-1d1f3b8c2a11"
+          },
+          {
+            "name": "ttl",
+            "in": "query",
+            "required": false,
+            "description": "How long the token stays valid: a positive number and a unit `s`, `m`, `h` or `d` (`30s`, `5m`, `1h`, `1d`); at most `7d`; default `5m`. Anything else is 400.",
+            "schema": {
+              "type": "string",
+              "pattern": "^[0-9]{1,7}[smhd]$",
+              "default": "5m"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "\u0023/components/schemas/RecordingCredentials"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "\u0023/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "\u0023/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "\u0023/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "\u0023/components/responses/NotFound"
+          }
+        }
+      }
+    },
+    "/channels/{channelId}/recordings/{recordingId}/download": {
+      "get": {
+        "tags": [
+          "Recordings"
+        ],
+        "operationId": "getRecordingDownloadUrl",
+        "summary": "Download recording",
+        "description": "An absolute, time-limited URL (built from the request's `Host`) that downloads one asset with no other credential: `kind` `archive` (default), `combined_video` or `combined_audio`, or any asset by `assetId`. 404 `ASSET_NOT_FOUND` if the recording has no such asset, 409 `ASSET_NOT_READY` while it is processing or if it failed.",
+        "parameters": [
+          {
+            "name": "channelId",
+            "in": "path",
+            "required": true,
+            "description": "The channel (conference) id.",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 128,
+              "pattern": "^[A-Za-z0-9._~-]{1,128}$"
+            },
+            "example": "daily-standup-42"
+          },
+          {
+            "name": "recordingId",
+            "in": "path",
+            "required": true,
+            "description": "The recording id (a UUID).",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 128,
+              "pattern": "^[A-Za-z0-9._~-]{1,128}$"
+            },
+            "example": "5b0c7a9e-61a4-4a43-9f0e-1d1f3b8c2a11"
+          },
+          {
+            "name": "ttl",
+            "in": "query",
+            "required": false,
+            "description": "How long the token stays valid: a positive number and a unit `s`, `m`, `h` or `d` (`30s`, `5m`, `1h`, `1d`); at most `7d`; default `5m`. Anything else is 400.",
+            "schema": {
+              "type": "string",
+              "pattern": "^[0-9]{1,7}[smhd]$",
+              "default": "5m"
+            }
+          },
+          {
+            "name": "kind",
+            "in": "query",
+            "required": false,
+            "description": "Which asset.",
+            "schema": {
+              "type": "string",
+              "enum": [
+                "archive",
+                "combined_video",
+                "combined_audio"
+              ],
+              "default": "archive"
+            }
+          },
+          {
+            "name": "assetId",
+            "in": "query",
+            "required": false,
+            "description": "Instead of `kind`: any one asset by id (e.g. one participant's stream).",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 128
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "\u0023/components/schemas/RecordingDownloadUrl"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "\u0023/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "\u0023/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "\u0023/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "\u0023/components/responses/NotFound"
+          },
+          "409": {
+            "description": "Conflict (`RECORDING_IN_PROGRESS`, `ASSET_NOT_READY`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "\u0023/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/channels/recording/assets/{jwtToken}": {
+      "get": {
+        "tags": [
+          "Recordings"
+        ],
+        "operationId": "listDownloadableAssets",
+        "summary": "List available recording assets",
+        "description": "The ready assets the credentials token may download, each with a `url`. No bearer token: the path's token is the credential (401 if expired, forged or of another kind).",
+        "security": [],
+        "parameters": [
+          {
+            "name": "jwtToken",
+            "in": "path",
+            "required": true,
+            "description": "A credentials token from `.../credentials`.",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 8192
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "array",
+                  "items": {
+                    "$ref": "\u0023/components/schemas/DownloadableAsset"
+                  }
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "\u0023/components/responses/Unauthorized"
+          },
+          "404": {
+            "$ref": "\u0023/components/responses/NotFound"
+          }
+        }
+      }
+    },
+    "/channels/recording/assets/{jwtToken}/{assetId}": {
+      "get": {
+        "tags": [
+          "Recordings"
+        ],
+        "operationId": "downloadAssetWithCredentials",
+        "summary": "Download asset using JWT",
+        "description": "Streams one ready asset of the credentials token's recording; supports `HEAD` and single `Range`s.",
+        "security": [],
+        "parameters": [
+          {
+            "name": "jwtToken",
+            "in": "path",
+            "required": true,
+            "description": "A credentials token from `.../credentials`.",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 8192
+            }
+          },
+          {
+            "name": "assetId",
+            "in": "path",
+            "required": true,
+            "description": "The asset id (a UUID, stable from the moment the file appears).",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 128,
+              "pattern": "^[A-Za-z0-9._~-]{1,128}$"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The whole file.",
+            "content": {
+              "application/octet-stream": {
+                "schema": {
+                  "type": "string",
+                  "format": "binary"
+                }
+              }
+            },
+            "headers": {
+              "Accept-Ranges": {
+                "schema": {
+                  "type": "string",
+                  "enum": [
+                    "bytes"
+                  ]
+                }
+              }
+            }
+          },
+          "206": {
+            "description": "One byte range (`Range: bytes=first-last`).",
+            "content": {
+              "application/octet-stream": {
+                "schema": {
+                  "type": "string",
+                  "format": "binary"
+                }
+              }
+            },
+            "headers": {
+              "Content-Range": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "\u0023/components/responses/Unauthorized"
+          },
+          "404": {
+            "$ref": "\u0023/components/responses/NotFound"
+          },
+          "409": {
+            "description": "Conflict (`RECORDING_IN_PROGRESS`, `ASSET_NOT_READY`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "\u0023/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "416": {
+            "description": "The range selects no byte of the file.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "\u0023/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/channels/recording/download/{jwtToken}": {
+      "get": {
+        "tags": [
+          "Recordings"
+        ],
+        "operationId": "downloadAsset",
+        "summary": "Download an asset (URL from .../download)",
+        "description": "Streams the one asset named by the download token (from `.../download`); supports `HEAD` and single `Range`s. 401 if the token is expired, forged, or not a download token.",
+        "security": [],
+        "parameters": [
+          {
+            "name": "jwtToken",
+            "in": "path",
+            "required": true,
+            "description": "A download token.",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 8192
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The whole file.",
+            "content": {
+              "application/octet-stream": {
+                "schema": {
+                  "type": "string",
+                  "format": "binary"
+                }
+              }
+            },
+            "headers": {
+              "Accept-Ranges": {
+                "schema": {
+                  "type": "string",
+                  "enum": [
+                    "bytes"
+                  ]
+                }
+              }
+            }
+          },
+          "206": {
+            "description": "One byte range (`Range: bytes=first-last`).",
+            "content": {
+              "application/octet-stream": {
+                "schema": {
+                  "type": "string",
+                  "format": "binary"
+                }
+              }
+            },
+            "headers": {
+              "Content-Range": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "\u0023/components/responses/Unauthorized"
+          },
+          "404": {
+            "$ref": "\u0023/components/responses/NotFound"
+          },
+          "409": {
+            "description": "Conflict (`RECORDING_IN_PROGRESS`, `ASSET_NOT_READY`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "\u0023/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "416": {
+            "description": "The range selects no byte of the file.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "\u0023/components/schemas/Error"
                 }
               }
             }
@@ -2564,6 +3469,309 @@ enum ConferenceOpenAPI {
             "enum": [
               "ok"
             ]
+          }
+        }
+      },
+      "RecordingPossible": {
+        "type": "object",
+        "required": [
+          "possible",
+          "reason"
+        ],
+        "properties": {
+          "possible": {
+            "type": "boolean"
+          },
+          "reason": {
+            "type": "string",
+            "nullable": true,
+            "enum": [
+              "UNKNOWN_CONFERENCE",
+              "RECORDER_DISABLED",
+              "INSUFFICIENT_DISK",
+              "ALREADY_RECORDING",
+              null
+            ],
+            "description": "Why not; null when possible."
+          },
+          "message": {
+            "type": "string",
+            "nullable": true,
+            "description": "The reason in words."
+          }
+        }
+      },
+      "Recording": {
+        "type": "object",
+        "required": [
+          "id",
+          "channel",
+          "session",
+          "startTime",
+          "endTime",
+          "readyTime"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "description": "The recording id (UUID)."
+          },
+          "channel": {
+            "type": "string",
+            "description": "The channel (conference) id."
+          },
+          "session": {
+            "type": "string",
+            "description": "The conference session: one instance of the conference id (ids can be reused after a conference ends)."
+          },
+          "startTime": {
+            "type": "integer",
+            "format": "int64",
+            "description": "When recording started (Unix epoch milliseconds)."
+          },
+          "endTime": {
+            "type": "integer",
+            "format": "int64",
+            "nullable": true,
+            "description": "When recording ended; null while recording (Unix epoch milliseconds)."
+          },
+          "readyTime": {
+            "type": "integer",
+            "format": "int64",
+            "nullable": true,
+            "description": "When post-processing finished and every asset is ready or failed; null while processing (Unix epoch milliseconds)."
+          },
+          "segments": {
+            "type": "integer",
+            "description": "Number of segments so far."
+          },
+          "stopReason": {
+            "type": "string",
+            "nullable": true,
+            "description": "Why it stopped (stopped by a user, conference ended, conference empty, server stopped)."
+          }
+        }
+      },
+      "RecordingList": {
+        "type": "object",
+        "required": [
+          "total",
+          "results"
+        ],
+        "properties": {
+          "total": {
+            "type": "integer",
+            "description": "Recordings matching the filter (before paging)."
+          },
+          "results": {
+            "type": "array",
+            "items": {
+              "$ref": "\u0023/components/schemas/Recording"
+            }
+          }
+        }
+      },
+      "RecordingAsset": {
+        "type": "object",
+        "required": [
+          "id",
+          "recordingId",
+          "format",
+          "kind",
+          "isIndividual",
+          "state",
+          "label",
+          "startTime"
+        ],
+        "properties": {
+          "id": {
+            "type": "string"
+          },
+          "recordingId": {
+            "type": "string"
+          },
+          "format": {
+            "type": "string",
+            "description": "Container: `ogg` (Ogg Opus), `webm`, `mkv` (H.264), `tar` (archive)."
+          },
+          "kind": {
+            "type": "string",
+            "enum": [
+              "audio",
+              "video",
+              "other"
+            ]
+          },
+          "isIndividual": {
+            "type": "boolean",
+            "description": "One published stream (not a mix or the archive)."
+          },
+          "streamUserId": {
+            "type": "string",
+            "nullable": true,
+            "description": "The publishing user's id (individual streams). A string: user ids of this server are strings."
+          },
+          "group": {
+            "type": "string",
+            "nullable": true,
+            "description": "The stream id (individual streams)."
+          },
+          "state": {
+            "type": "string",
+            "enum": [
+              "recording",
+              "processing",
+              "ready",
+              "failed"
+            ]
+          },
+          "progress": {
+            "type": "number",
+            "nullable": true,
+            "description": "0-1 while processing."
+          },
+          "failureReason": {
+            "type": "string",
+            "nullable": true,
+            "description": "Why the asset failed."
+          },
+          "size": {
+            "type": "integer",
+            "format": "int64",
+            "nullable": true,
+            "description": "Bytes."
+          },
+          "url": {
+            "type": "string",
+            "nullable": true,
+            "description": "Always null: there is no upload provider; use `.../download` or `.../credentials`."
+          },
+          "relativePath": {
+            "type": "string",
+            "description": "Path relative to the recording's directory, e.g. `0/<stream>.ogg`, `0/mix/combined-audio.ogg`, `archive.tar`."
+          },
+          "label": {
+            "type": "string"
+          },
+          "userId": {
+            "type": "string",
+            "nullable": true,
+            "description": "Who started the recording."
+          },
+          "startTime": {
+            "type": "integer",
+            "format": "int64",
+            "description": "When the asset's media starts (Unix epoch milliseconds)."
+          },
+          "endTime": {
+            "type": "integer",
+            "format": "int64",
+            "nullable": true,
+            "description": "When it ends; null while recording (Unix epoch milliseconds)."
+          },
+          "segment": {
+            "type": "integer",
+            "description": "Segment index (0, 1, ...)."
+          },
+          "role": {
+            "type": "string",
+            "enum": [
+              "individual",
+              "combined_audio",
+              "combined_video",
+              "archive"
+            ]
+          },
+          "codecs": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            }
+          },
+          "hasGaps": {
+            "type": "boolean",
+            "description": "Packets were lost or dropped (or the recording was interrupted)."
+          },
+          "droppedPackets": {
+            "type": "integer",
+            "format": "int64"
+          }
+        }
+      },
+      "RecordingCredentials": {
+        "type": "object",
+        "required": [
+          "jwt"
+        ],
+        "properties": {
+          "jwt": {
+            "type": "string",
+            "description": "The credentials token for `GET /channels/recording/assets/{jwt}`."
+          },
+          "expiresAt": {
+            "type": "integer",
+            "format": "int64",
+            "description": "When it expires (Unix epoch milliseconds)."
+          }
+        }
+      },
+      "RecordingDownloadUrl": {
+        "type": "object",
+        "required": [
+          "url"
+        ],
+        "properties": {
+          "url": {
+            "type": "string",
+            "description": "Absolute URL `http(s)://<Host>/channels/recording/download/<token>`."
+          },
+          "expiresAt": {
+            "type": "integer",
+            "format": "int64",
+            "description": "When it expires (Unix epoch milliseconds)."
+          }
+        }
+      },
+      "DownloadableAsset": {
+        "type": "object",
+        "required": [
+          "id",
+          "kind",
+          "format",
+          "label"
+        ],
+        "properties": {
+          "id": {
+            "type": "string"
+          },
+          "kind": {
+            "type": "string",
+            "enum": [
+              "archive",
+              "combined_video",
+              "captions",
+              "other"
+            ]
+          },
+          "format": {
+            "type": "string"
+          },
+          "size": {
+            "type": "integer",
+            "format": "int64",
+            "nullable": true
+          },
+          "label": {
+            "type": "string"
+          },
+          "language": {
+            "type": "string",
+            "nullable": true,
+            "description": "Language of text assets (none are produced: always null)."
+          },
+          "url": {
+            "type": "string",
+            "description": "Downloads this asset with the same token."
           }
         }
       }

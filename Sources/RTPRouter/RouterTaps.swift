@@ -1,0 +1,101 @@
+import SDP
+
+/// What the recorder needs to know of one producer track to write it.
+public struct TappedTrack: Sendable, Equatable {
+    public var kind: MediaKind
+    /// SDP encoding name of the track's first (preferred) codec: "opus", "VP8", …
+    public var codec: String
+    public var clockRate: UInt32
+    public var channels: Int
+    public var payloadType: UInt8
+
+    public init(kind: MediaKind, codec: String, clockRate: UInt32, channels: Int, payloadType: UInt8) {
+        self.kind = kind
+        self.codec = codec
+        self.clockRate = clockRate
+        self.channels = channels
+        self.payloadType = payloadType
+    }
+}
+
+/// A producer the recorder taps: who publishes it and its tracks (m-line order,
+/// the `track` index of every tap entry).
+public struct TappedStream: Sendable {
+    public var conferenceId: String
+    public var streamId: String
+    public var endpointId: String
+    public var tracks: [TappedTrack]
+
+    public init(conferenceId: String, streamId: String, endpointId: String, tracks: [TappedTrack]) {
+        self.conferenceId = conferenceId
+        self.streamId = streamId
+        self.endpointId = endpointId
+        self.tracks = tracks
+    }
+}
+
+/// The recorder's commands on a worker (run through `MediaWorker.submit`/`call`).
+/// The tap itself is one optional reference per `Producer`, checked once per
+/// packet in `handleRTP` and per sender report in `handleRTCP`.
+extension WorkerRouter {
+    /// The streams published in a conference now, with their tracks.
+    public func publishedStreams(conferenceId: String) -> [TappedStream] {
+        producers.values.filter { $0.transport.conferenceId == conferenceId }
+            .map { tappedStream($0) }
+            .sorted { $0.streamId < $1.streamId }
+    }
+
+    /// Attaches `tap` to the producer of `streamId`. Returns nil when the
+    /// stream is not published or already has a tap (e.g. an ICE restart
+    /// re-ran `addPublisher`: the existing tap and file continue).
+    public func attachTap(_ tap: RecorderTap, conferenceId: String, streamId: String) -> TappedStream? {
+        guard let p = producers[Self.key(conferenceId, streamId)], p.recorderTap == nil else { return nil }
+        p.recorderTap = tap
+        return tappedStream(p)
+    }
+
+    /// Detaches and closes the tap of `streamId` if it is `tap` (a later
+    /// republish may carry a newer one).
+    public func detachTap(_ tap: RecorderTap, conferenceId: String, streamId: String) {
+        tap.close()
+        guard let p = producers[Self.key(conferenceId, streamId)], p.recorderTap === tap else { return }
+        p.recorderTap = nil
+    }
+
+    /// Detaches and closes every tap of a conference (the recording stops).
+    public func detachTaps(conferenceId: String) {
+        for p in producers.values where p.transport.conferenceId == conferenceId { closeTap(p) }
+    }
+
+    /// A PLI for the recorder (after loss or a new segment), if `tap` still
+    /// taps the stream; de-duplicated with the viewers' requests (300 ms).
+    public func requestKeyframe(for tap: RecorderTap, conferenceId: String, streamId: String, track: Int, now: UInt64) {
+        guard let p = producers[Self.key(conferenceId, streamId)], p.recorderTap === tap, track >= 0, track < p.tracks.count,
+              p.tracks[track].kind == .video, let out = outbox else { return }
+        requestKeyframe(p, p.tracks[track], out, now, force: false)
+    }
+
+    /// Queues a publisher's sender report for the recorder (index loop: no closure, no iterator).
+    func tapSenderReport(_ tap: RecorderTap, _ p: Producer, _ track: ProducerTrack, ntp: UInt64, rtp: UInt32, _ now: UInt64) {
+        var i = 0
+        while i < p.tracks.count {
+            if p.tracks[i] === track { tap.pushSenderReport(track: i, ntp: ntp, rtpTimestamp: rtp, arrival: now); return }
+            i += 1
+        }
+    }
+
+    /// Closes the tap of a producer that goes away, so the recorder finishes its file.
+    func closeTap(_ p: Producer) {
+        p.recorderTap?.close()
+        p.recorderTap = nil
+    }
+
+    func tappedStream(_ p: Producer) -> TappedStream {
+        TappedStream(conferenceId: p.transport.conferenceId, streamId: p.transport.streamId, endpointId: p.transport.endpointId,
+                     tracks: p.tracks.map { t in
+                         let c = t.codecs.first
+                         return TappedTrack(kind: t.kind, codec: c?.name ?? "", clockRate: c?.clockRate ?? t.clockRate,
+                                            channels: Int(c?.channels ?? 1), payloadType: c?.payloadType ?? 0)
+                     })
+    }
+}

@@ -1,0 +1,29 @@
+/// What the recorder thread drives for each tapped stream: contract A's
+/// `StreamRecording` interface as a protocol, so that the thread can be
+/// tested with a stalling writer ("slow disk") and so that the writer is
+/// chosen by a factory. Used on the recorder thread only.
+public protocol TapRecording: AnyObject {
+    var path: String { get }
+    /// A decrypted RTP packet of `track` (RTX already unwrapped).
+    func packet(track: Int, rtp: UnsafeRawBufferPointer, arrival: UInt64) -> [RecorderAction]
+    func senderReport(track: Int, ntp: UInt64, rtpTimestamp: UInt32, arrival: UInt64)
+    /// The tap's queue overflowed: `count` packets of `track` are missing here.
+    func noteDropped(track: Int, count: Int)
+    func tick(now: UInt64) -> [RecorderAction]
+    func finish() throws -> RecordedFileSummary
+}
+
+/// Why a recording could not be made.
+public enum TapRecordingError: Error, Equatable, CustomStringConvertible {
+    /// No writer for these tracks (e.g. video before the WebM writer exists).
+    case unsupportedTracks(String)
+    /// open/write/fsync failed with this errno.
+    case io(String, Int32)
+
+    public var description: String {
+        switch self {
+        case .unsupportedTracks(let s): return "unsupported tracks: \(s)"
+        case .io(let op, let e): return "\(op) failed: errno \(e)"
+        }
+    }
+}
