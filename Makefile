@@ -24,6 +24,7 @@ bench:
 	swift build -c release
 	bench/http-api.sh
 	bench/store-1gib.sh
+	.build/release/post-bench 60
 
 # The load harness against a fresh release server; appends to bench/RESULTS.md (bench/README.md).
 bench-sfu:

@@ -30,10 +30,13 @@ var package = Package(
         .target(name: "SDP"),
         .target(name: "ICE", dependencies: ["COpenSSL"]),
         .target(name: "ICETestSupport", dependencies: ["ICE"]),
-        .target(name: "DTLS", dependencies: ["COpenSSL", "CSRTP", "CDTLSShim"]),
+        .target(name: "DTLS", dependencies: ["COpenSSL", "CSRTP", "CDTLSShim"], swiftSettings: unchecked),
         .target(name: "RTP", swiftSettings: unchecked),
         .target(name: "RTPRouter", dependencies: ["ICE", "DTLS", "SDP", "RTP", "CSystem"], swiftSettings: unchecked),
         .target(name: "Recorder", dependencies: ["RTPRouter", "RTP", "SDP", "CSystem", "COpus", "CVPX"]),
+        // In-process router driver for tests and router-bench: a publisher and N viewers on our client-role
+        // ICE/DTLS/SRTP stack over loopback sockets (links CAllocCounter, so never into the server).
+        .target(name: "RouterHarness", dependencies: ["RTPRouter", "ICE", "ICETestSupport", "DTLS", "SDP", "CAllocCounter"], swiftSettings: unchecked),
         .target(name: "RecordStore", dependencies: ["HTTP", "JSON", "CSystem"]),
         .target(name: "Signaling", dependencies: ["HTTP", "JSON", "SDP", "ICE", "DTLS", "RTPRouter", "Recorder", "RecordStore", "COpenSSL"],
                 exclude: ["Web/index.html", "Web/client.js", "Web/embed.py"]),
@@ -50,10 +53,20 @@ var package = Package(
                 path: "bench/BenchPeer"),
         .executableTarget(name: "sfu-bench", dependencies: ["BenchPeer", "JSON", "DTLS"], path: "bench/sfu-bench"),
 
+        // swift run -c release post-bench [seconds]: post-processing speed (audio mix, grid video, archive)
+        // in seconds per minute of a 4-participant recording, as JSON.
+        .executableTarget(name: "post-bench", dependencies: ["Recorder"], path: "bench/post-bench"),
+        // swift run -c release recorder-bench [streams] [seconds]: the recorder's cost per stream, as JSON.
+        .executableTarget(name: "recorder-bench", dependencies: ["Recorder", "RTPRouter", "SDP"], path: "bench/recorder-bench"),
+        // swift run -c release router-bench: the server's forwarding path (WorkerRouter, in-process, N viewers)
+        // in forwarded packets per CPU-second and its ratio to floor-bench's figure, as JSON.
+        .executableTarget(name: "router-bench", dependencies: ["RouterHarness"], path: "bench/router-bench",
+                          exclude: ["README.md"], swiftSettings: unchecked),
+
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "RecordStoreTests", dependencies: ["RecordStore", "HTTP", "JSON"]),
-        .testTarget(name: "RTPRouterTests", dependencies: ["RTPRouter", "CAllocCounter"]),
+        .testTarget(name: "RTPRouterTests", dependencies: ["RTPRouter", "RouterHarness", "DTLS", "CAllocCounter"]),
         // Interop/ holds the script that produced the aiortc reference bytes.
         .testTarget(name: "RTPTests", dependencies: ["RTP", "CAllocCounter"], exclude: ["Interop"]),
         .testTarget(name: "SignalingTests", dependencies: ["Signaling", "JSON", "HTTP", "DTLS", "ICE", "SDP", "RTPRouter", "Recorder", "RecordStore"]),
@@ -62,7 +75,7 @@ var package = Package(
         .testTarget(name: "ICETests", dependencies: ["ICE", "ICETestSupport"]),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS"]),
         // The Ogg Opus interop tests run ffmpeg, ffprobe and opusinfo (Debian ffmpeg, opus-tools).
-        .testTarget(name: "RecorderTests", dependencies: ["Recorder", "RTPRouter", "SDP"]),
+        .testTarget(name: "RecorderTests", dependencies: ["Recorder", "RTPRouter", "RTP", "SDP"]),
         .testTarget(name: "BenchPeerTests", dependencies: ["BenchPeer", "JSON", "RTP", "DTLS", "ICE"]),
     ]
 )

@@ -61,6 +61,10 @@ public final class SRTPSession {
     public let direction: Direction
     public let profile: SRTPProfile
     private let session: srtp_t
+    /// Calls into libsrtp2 made through this session (each counted once,
+    /// successful or not). Debian's NSS-backed libsrtp2 allocates inside every
+    /// call, so allocation tests subtract `libsrtpCalls` × its per-call count.
+    public private(set) var libsrtpCalls: UInt64 = 0
 
     /// - Parameters:
     ///   - masterKey: master key followed by master salt (30 bytes for AES-CM, 28 for GCM).
@@ -101,9 +105,12 @@ public final class SRTPSession {
         try self.init(profile: keys.profile, masterKey: keys.remoteMasterKey, direction: .inbound, replayWindow: replayWindow)
     }
 
-    /// The session that protects what we send.
-    public convenience init(outbound keys: SRTPKeys) throws(SRTPError) {
-        try self.init(profile: keys.profile, masterKey: keys.localMasterKey, direction: .outbound, replayWindow: 0x7fff)
+    /// The session that protects what we send. `replayWindow` bounds how far
+    /// back a resend may go; libsrtp2 shifts the whole window bitmap on every
+    /// newer packet, so its cost per protect grows with it (32,767 bits: ≈ 3 %
+    /// of the forwarding path; the router passes what its NACK cache can reach).
+    public convenience init(outbound keys: SRTPKeys, replayWindow: Int = 0x7fff) throws(SRTPError) {
+        try self.init(profile: keys.profile, masterKey: keys.localMasterKey, direction: .outbound, replayWindow: replayWindow)
     }
 
     deinit {
@@ -118,6 +125,7 @@ public final class SRTPSession {
         guard capacity - length >= Self.rtpHeadroom else { throw .insufficientCapacity }
         guard length >= 12, length <= Int(Int32.max) else { throw .badParam }
         var len = Int32(length)
+        libsrtpCalls &+= 1
         let status = srtp_protect(session, packet, &len).rawValue
         guard status == 0 else { throw SRTPError(status: status) }
         return Int(len)
@@ -129,6 +137,7 @@ public final class SRTPSession {
         guard direction == .inbound else { throw .wrongDirection }
         guard length >= 12, length <= Int(Int32.max) else { throw .badParam }
         var len = Int32(length)
+        libsrtpCalls &+= 1
         let status = srtp_unprotect(session, packet, &len).rawValue
         guard status == 0 else { throw SRTPError(status: status) }
         return Int(len)
@@ -142,6 +151,7 @@ public final class SRTPSession {
         guard capacity - length >= Self.rtcpHeadroom else { throw .insufficientCapacity }
         guard length >= 8, length <= Int(Int32.max) else { throw .badParam }
         var len = Int32(length)
+        libsrtpCalls &+= 1
         let status = srtp_protect_rtcp(session, packet, &len).rawValue
         guard status == 0 else { throw SRTPError(status: status) }
         return Int(len)
@@ -153,6 +163,7 @@ public final class SRTPSession {
         guard direction == .inbound else { throw .wrongDirection }
         guard length >= 8, length <= Int(Int32.max) else { throw .badParam }
         var len = Int32(length)
+        libsrtpCalls &+= 1
         let status = srtp_unprotect_rtcp(session, packet, &len).rawValue
         guard status == 0 else { throw SRTPError(status: status) }
         return Int(len)

@@ -25,6 +25,8 @@ enum Wire {
 /// types belong to it, and the SSRC it was last seen with.
 final class ProducerTrack {
     let kind: MediaKind
+    /// `kind == .video`, resolved once (comparing `MediaKind` per packet is not free).
+    let isVideo: Bool
     let codecs: [NegotiatedCodec]
     /// Primary payload types of this track.
     let payloadTypes: Set<UInt8>
@@ -64,6 +66,7 @@ final class ProducerTrack {
 
     init(kind: MediaKind, codecs: [NegotiatedCodec], extensions: [ExtensionMap]) {
         self.kind = kind
+        self.isVideo = kind == .video
         self.codecs = codecs
         self.extensions = extensions
         payloadTypes = Set(codecs.map(\.payloadType))
@@ -91,6 +94,30 @@ final class Producer {
     var maxBitrate: UInt64
     /// The recorder's queue for this stream while its conference is recorded (RouterTaps.swift).
     var recorderTap: RecorderTap?
+    /// Rings to other workers whose viewers consume this producer (upstream side).
+    var pipes: [PipeRing] = []
+    /// Set on a pipe producer (downstream side): where its packets come from.
+    var upstream: PipeUpstream?
+
+    /// The track last seen with `ssrc` (an index loop: no iterator, no closure).
+    func track(ssrc: UInt32) -> ProducerTrack? {
+        var i = 0
+        while i < tracks.count {
+            if tracks[i].ssrc == ssrc { return tracks[i] }
+            i += 1
+        }
+        return nil
+    }
+
+    /// The index of `track` in `tracks` (an index loop, as above).
+    func index(of track: ProducerTrack) -> Int? {
+        var i = 0
+        while i < tracks.count {
+            if tracks[i] === track { return i }
+            i += 1
+        }
+        return nil
+    }
 
     init(transport: PeerTransport, tracks: [ProducerTrack], maxBitrate: UInt64) {
         self.transport = transport

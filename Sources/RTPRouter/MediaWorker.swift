@@ -14,6 +14,15 @@ public protocol DatagramHandler: AnyObject {
     /// Hands over the outbox once, before any other call, so that mailbox
     /// commands can send too (e.g. RTCP BYE on unpublish).
     func attach(_ out: Outbox)
+    /// Called after each received batch has been handled and flushed (wake other workers once per batch).
+    func endOfBatch()
+    /// A watched eventfd (`MediaWorker.watch`) fired: drain what other workers queued.
+    func pipesReadable(out: Outbox, now: UInt64)
+}
+
+extension DatagramHandler {
+    public func endOfBatch() {}
+    public func pipesReadable(out: Outbox, now: UInt64) {}
 }
 
 /// Queues datagrams to send at the end of the current batch (one
@@ -33,6 +42,12 @@ public final class Outbox {
         self.firstSlot = firstSlot
         self.batch = DatagramBatch(capacity: capacity)
         self.fd = fd
+    }
+
+    /// An outbox with its own packet pool that sends on `fd`: for drivers
+    /// that call a `DatagramHandler` in-process (tests, `router-bench`).
+    public convenience init(sendingOn fd: Int32, capacity: Int = 32) {
+        self.init(pool: PacketPool(count: capacity), firstSlot: 0, capacity: capacity, fd: fd)
     }
 
     /// A slot to build an outgoing packet in; `commit` it or leave it unused.
@@ -130,6 +145,16 @@ public final class MediaWorker: @unchecked Sendable {
         t.start()
     }
 
+    /// Adds an eventfd of another worker's pipe to this worker's epoll: when
+    /// it fires, the worker resets it and calls `pipesReadable` on its handler.
+    /// Callable from any thread (epoll_ctl is thread-safe).
+    public func watch(wakeFD fd: Int32) {
+        var ev = epoll_event()
+        ev.events = UInt32(EPOLLIN.rawValue)
+        ev.data.fd = fd
+        epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev)
+    }
+
     /// Runs `work` on the worker thread with its handler.
     public func submit(_ work: @escaping @Sendable (DatagramHandler) -> Void) {
         mailboxLock.lock()
@@ -154,23 +179,29 @@ public final class MediaWorker: @unchecked Sendable {
     }
 
     private func run() {
-        var events = [epoll_event](repeating: epoll_event(), count: 4)
+        var events = [epoll_event](repeating: epoll_event(), count: 16)
         var nextTick = monotonicNow() + tickInterval
         while !stopping {
             let now0 = monotonicNow()
             let waitMs = nextTick > now0 ? Int32((nextTick - now0) / 1_000_000) : 0
             let n = epoll_wait(epfd, &events, Int32(events.count), max(waitMs, 0))
             var readable = false
+            var piped = false
             if n > 0 {
                 for i in 0..<Int(n) {
-                    if events[i].data.fd == socket.fd { readable = true }
-                    if events[i].data.fd == wakeFD {
+                    let fd = events[i].data.fd
+                    if fd == socket.fd {
+                        readable = true
+                    } else {
+                        // The mailbox's eventfd or a pipe's: reset it before draining.
                         var v: UInt64 = 0
-                        _ = Glibc.read(wakeFD, &v, 8)
+                        _ = Glibc.read(fd, &v, 8)
+                        if fd != wakeFD { piped = true }
                     }
                 }
             }
             drainMailbox()
+            if piped { handler.pipesReadable(out: outbox, now: monotonicNow()) }
             if readable { receiveAll() }
             let now = monotonicNow()
             if now >= nextTick {
@@ -178,6 +209,7 @@ public final class MediaWorker: @unchecked Sendable {
                 nextTick = now + tickInterval
             }
             outbox.flush()
+            handler.endOfBatch()
         }
     }
 
@@ -194,6 +226,7 @@ public final class MediaWorker: @unchecked Sendable {
                 handler.received(pool.slot(i), length: receive.length(i), from: receive.address(i), out: outbox, now: now)
             }
             outbox.flush()
+            handler.endOfBatch()
             if n < receive.capacity { return }
         }
     }

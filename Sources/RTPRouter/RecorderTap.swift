@@ -28,7 +28,7 @@ public struct TapEntry {
 }
 
 /// The recorder's tap on one producer: a bounded single-producer /
-/// single-consumer ring of preallocated slots. The media worker (the only
+/// single-consumer ring of preallocated, pre-touched slots. The media worker (the only
 /// producer) copies each decrypted packet of the tapped stream into the next
 /// free slot; the recorder I/O thread (the only consumer) drains it. When the
 /// ring is full the worker drops the packet and counts it — it never waits,
@@ -40,6 +40,8 @@ public struct TapEntry {
 /// recorder learns of each gap exactly where it happened.
 public final class RecorderTap: @unchecked Sendable {
     public static let slotSize = 1500
+    /// Distance between slots: `slotSize` rounded up to whole cache lines.
+    static let slotStride = 1536
     public static let defaultSlotCount = 1024
     /// Tracks per tapped stream (per-track drop counts are preallocated).
     public static let maxTracks = 16
@@ -80,7 +82,9 @@ public final class RecorderTap: @unchecked Sendable {
         while n < slotCount { n <<= 1 }
         capacity = n
         mask = n - 1
-        data = UnsafeMutableRawPointer.allocate(byteCount: n * Self.slotSize, alignment: 64)
+        data = UnsafeMutableRawPointer.allocate(byteCount: n * Self.slotStride, alignment: 64)
+        // Touch every page now (control plane), so the worker never takes a page fault on a first lap.
+        memset(data, 0, n * Self.slotStride)
         headers = .allocate(capacity: n)
         headers.initialize(repeating: SlotHeader(), count: n)
         pendingDrops = .allocate(capacity: Self.maxTracks)
@@ -107,7 +111,7 @@ public final class RecorderTap: @unchecked Sendable {
             return false
         }
         guard let slot = reserve(track: track) else { return false }
-        (data + slot * Self.slotSize).copyMemory(from: rtp, byteCount: length)
+        (data + slot * Self.slotStride).copyMemory(from: rtp, byteCount: length)
         commit(slot, track: track, kind: .rtp, length: length, arrival: arrival)
         return true
     }
@@ -118,7 +122,7 @@ public final class RecorderTap: @unchecked Sendable {
     public func pushSenderReport(track: Int, ntp: UInt64, rtpTimestamp: UInt32, arrival: UInt64) -> Bool {
         guard track >= 0, track < Self.maxTracks else { droppedCount.add(1, ordering: .relaxed); return false }
         guard let slot = reserve(track: track) else { return false }
-        let p = data + slot * Self.slotSize
+        let p = data + slot * Self.slotStride
         p.storeBytes(of: ntp, toByteOffset: 0, as: UInt64.self)
         p.storeBytes(of: rtpTimestamp, toByteOffset: 8, as: UInt32.self)
         commit(slot, track: track, kind: .senderReport, length: 12, arrival: arrival)
@@ -172,7 +176,7 @@ public final class RecorderTap: @unchecked Sendable {
             let header = headers[slot]
             let entry = TapEntry(kind: TapEntryKind(rawValue: header.kind) ?? .rtp, track: Int(header.track), arrival: header.arrival,
                                  droppedBefore: Int(header.droppedBefore),
-                                 bytes: UnsafeRawBufferPointer(start: data + slot * Self.slotSize, count: Int(header.length)))
+                                 bytes: UnsafeRawBufferPointer(start: data + slot * Self.slotStride, count: Int(header.length)))
             h &+= 1
             n += 1
             try body(entry)

@@ -98,6 +98,9 @@ public struct RouterStats: Sendable {
     public var nackSent: UInt64 = 0
     public var nackRecovered: UInt64 = 0
     public var rtxReceived: UInt64 = 0
+    /// Packets received from other workers through pipes, and dropped on a full pipe.
+    public var pipedIn: UInt64 = 0
+    public var pipeDropped: UInt64 = 0
 }
 
 /// The router of one media worker: finds the transport of each datagram
@@ -116,6 +119,10 @@ public final class WorkerRouter: DatagramHandler {
     /// Viewer transport → its consumers, with the producer track each feeds from.
     var consumersByTransport: [Int: [(Consumer, ProducerTrack, Producer)]] = [:]
     var stats = RouterStats()
+    /// Rings this worker feeds to other workers (signalled once per batch), and
+    /// the rings other workers feed to this one with the pipe producer each fills.
+    var pipesOut: [PipeRing] = []
+    var pipesIn: [(ring: PipeRing, producer: Producer)] = []
     /// The worker's outbox, for sends that commands cause.
     var outbox: Outbox?
     /// Our SSRC in RTCP feedback sent to publishers.
@@ -124,15 +131,26 @@ public final class WorkerRouter: DatagramHandler {
     var lastNACKTick: UInt64 = 0
     /// Scratch for the sequence numbers of one NACK (worker-owned, never reallocated).
     let nackScratch = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: 128)
+    /// Scratch for the video SSRCs of one REMB (worker-owned, never reallocated).
+    let rembScratch = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: 8)
 
     public init(dtlsContext: DTLSContext, events: @escaping @Sendable (MediaEvent) -> Void) {
         self.dtlsContext = dtlsContext
         self.events = events
     }
 
+    deinit {
+        nackScratch.deallocate()
+        rembScratch.deallocate()
+    }
+
     public func attach(_ out: Outbox) { outbox = out }
 
     static func key(_ conference: String, _ stream: String) -> String { conference + "\u{0}" + stream }
+
+    /// How far back our outbound SRTP accepts a resend: twice what a track's
+    /// NACK cache (1024 packets) can answer. Smaller is cheaper per protect.
+    static let outboundReplayWindow = 2048
 
     @inline(__always) static func duration(_ ns: UInt64) -> Duration { .nanoseconds(Int64(ns)) }
 
@@ -206,6 +224,7 @@ public final class WorkerRouter: DatagramHandler {
 
     public func removePublisher(conferenceId: String, streamId: String) {
         guard let p = producers.removeValue(forKey: Self.key(conferenceId, streamId)) else { return }
+        detachPipes(p)
         producerByTransport[p.transport.id] = nil
         closeTap(p)
         remove(p.transport)
@@ -229,6 +248,7 @@ public final class WorkerRouter: DatagramHandler {
     public func removeConference(_ conferenceId: String) {
         for t in transports.values where t.conferenceId == conferenceId { remove(t) }
         for (k, p) in producers where p.transport.conferenceId == conferenceId {
+            detachPipes(p)
             producers[k] = nil
             producerByTransport[p.transport.id] = nil
             closeTap(p)
@@ -266,6 +286,7 @@ public final class WorkerRouter: DatagramHandler {
         if let p = producerByTransport.removeValue(forKey: t.id) {
             closeTap(p)
             for (k, v) in producers where v === p { producers[k] = nil }
+            detachPipes(p)
         }
     }
 
@@ -353,7 +374,7 @@ public final class WorkerRouter: DatagramHandler {
             case .connected(let keys):
                 do {
                     t.srtpIn = try SRTPSession(inbound: keys)
-                    t.srtpOut = try SRTPSession(outbound: keys)
+                    t.srtpOut = try SRTPSession(outbound: keys, replayWindow: Self.outboundReplayWindow)
                 } catch {
                     fail(t, .dtls("SRTP setup failed: \(error)"), "SRTP setup failed")
                     return
@@ -423,6 +444,16 @@ public final class WorkerRouter: DatagramHandler {
         _ = track.receive.received(sequenceNumber: Wire.u16(packet, 2), rtpTimestamp: Wire.u32(packet, 4),
                                    arrival: Int64(now / 1000), bytes: n)
         if let nack = track.nack, nack.received(Wire.u16(packet, 2)) == .recovered { stats.nackRecovered &+= 1 }
+        if !p.pipes.isEmpty { pushToPipes(p, Int(ti), packet, n, now) }
+        forward(p, track, packet, n, ssrc: ssrc, out, now)
+    }
+
+    /// Fans one publisher packet (decrypted, RTX unwrapped) out to the
+    /// consumers of `track` on this worker: caches it for NACKs, gates on
+    /// keyframes, rewrites and protects it per consumer. Packets piped from
+    /// another worker enter here too.
+    func forward(_ p: Producer, _ track: ProducerTrack, _ packet: UnsafeMutableRawPointer, _ n: Int, ssrc: UInt32,
+                 _ out: Outbox, _ now: UInt64) {
         guard let layout = RTPLayout(packet, n) else { stats.dropped &+= 1; return }
         // Padding-only packets (bandwidth probes) are forwarded too: dropping
         // them would leave holes in the viewer's sequence numbers, which it
@@ -431,13 +462,19 @@ public final class WorkerRouter: DatagramHandler {
             cache.store(view, now: Int64(now / 1000))
         }
         var keyframe = true
-        if track.kind == .video {
-            if let codec = track.codecByPayloadType[Int(pt)] {
+        if track.isVideo {
+            if let codec = track.codecByPayloadType[Int(layout.payloadType)] {
                 keyframe = Keyframe.isKeyframe(codec, payload: UnsafeRawBufferPointer(start: packet + layout.headerLength,
                                                                                       count: max(0, layout.payloadLength)))
             }
         }
-        for c in track.consumers {
+        // Index loops, not `for in`: a generic iterator costs a coroutine frame
+        // (a malloc) per element in unoptimized builds, and retains each element.
+        let consumers = track.consumers
+        var ci = 0
+        while ci < consumers.count {
+            let c = consumers[ci]
+            ci += 1
             guard c.transport.isConnected else { continue }
             if c.waitingForKeyframe {
                 if !keyframe {
@@ -520,7 +557,9 @@ public final class WorkerRouter: DatagramHandler {
     /// sequence number; the outbound SRTP session allows repeated protection).
     func answerNACK(_ c: Consumer, _ track: ProducerTrack, _ fci: UnsafeRawPointer, _ items: Int, _ out: Outbox, _ now: UInt64) {
         guard let cache = track.cache else { return }
-        for i in 0..<items {
+        var i = 0
+        while i < items {
+            defer { i += 1 }
             let pid = Wire.u16(fci, 4 * i)
             var blp = Wire.u16(fci, 4 * i + 2)
             var k: UInt16 = 0
@@ -565,21 +604,32 @@ public final class WorkerRouter: DatagramHandler {
             case 200 where size >= 28: // SR from a publisher: keep NTP↔RTP for lip sync
                 if let p = producerByTransport[t.id] {
                     let ssrc = Wire.u32(packet, o + 4)
-                    if let track = p.tracks.first(where: { $0.ssrc == ssrc }) {
+                    if let track = p.track(ssrc: ssrc) {
                         let ntp = UInt64(Wire.u32(packet, o + 8)) << 32 | UInt64(Wire.u32(packet, o + 12))
                         track.lastSR = (ntp, Wire.u32(packet, o + 16), now)
                         if let tap = p.recorderTap { tapSenderReport(tap, p, track, ntp: ntp, rtp: Wire.u32(packet, o + 16), now) }
+                        if !p.pipes.isEmpty { pushSenderReport(p, track, ntp: ntp, rtp: Wire.u32(packet, o + 16), now) }
                         track.receive.senderReportReceived(ntp: NTPTimestamp(raw: ntp), arrival: Int64(now / 1000))
                     }
                 }
             case 205 where fmt == 1 && size >= 16: // Generic NACK from a viewer (RFC 4585 §6.2.1)
                 let mediaSSRC = Wire.u32(packet, o + 8)
-                if let list = consumersByTransport[t.id], let (c, track, _) = list.first(where: { $0.0.ssrc == mediaSSRC }) {
-                    answerNACK(c, track, packet + o + 12, (size - 12) / 4, out, now)
+                if let list = consumersByTransport[t.id] {
+                    var i = 0
+                    while i < list.count {
+                        let (c, track, _) = list[i]
+                        i += 1
+                        if c.ssrc == mediaSSRC { answerNACK(c, track, packet + o + 12, (size - 12) / 4, out, now); break }
+                    }
                 }
             case 206 where (fmt == 1 || fmt == 4) && size >= 12: // PLI / FIR from a viewer
                 if let list = consumersByTransport[t.id] {
-                    for (_, track, p) in list where track.kind == .video { requestKeyframe(p, track, out, now, force: false) }
+                    var i = 0
+                    while i < list.count {
+                        let (_, track, p) = list[i]
+                        i += 1
+                        if track.isVideo { requestKeyframe(p, track, out, now, force: false) }
+                    }
                 }
             default:
                 break // RR, SDES, BYE, NACK, REMB, TWCC: terminated here (docs/RTCP.md)
@@ -590,6 +640,7 @@ public final class WorkerRouter: DatagramHandler {
 
     /// Sends a PLI to the publisher of `track`, at most every 300 ms (de-duplicated across viewers).
     func requestKeyframe(_ p: Producer, _ track: ProducerTrack, _ out: Outbox, _ now: UInt64, force: Bool) {
+        if let upstream = p.upstream { requestKeyframe(through: upstream, p, track, now, force: force); return }
         guard let media = track.ssrc, let path = p.transport.path, let srtp = p.transport.srtpOut else { return }
         if !force && now &- track.lastKeyframeRequest < 300_000_000 { return }
         if force && now &- track.lastKeyframeRequest < 50_000_000 { return }
@@ -610,7 +661,10 @@ public final class WorkerRouter: DatagramHandler {
         for p in producers.values {
             let t = p.transport
             guard t.isConnected, let srtp = t.srtpOut, let path = t.path else { continue }
-            for track in p.tracks {
+            var ti = 0
+            while ti < p.tracks.count {
+                let track = p.tracks[ti]
+                ti += 1
                 guard let nack = track.nack, let media = track.ssrc, nack.count > 0 else { continue }
                 let n = nack.tick(now: Int64(now / 1000), rtt: nil, into: nackScratch)
                 if n == 0 { continue }
@@ -629,7 +683,7 @@ public final class WorkerRouter: DatagramHandler {
     /// reports let the browser's loss-based estimate grow, the REMB caps it
     /// at the stream's bitrate (`videoBitrate`).
     func sendPublisherFeedback(_ out: Outbox, _ now: UInt64) {
-        var ssrcs = [UInt32](repeating: 0, count: 8)
+        let ssrcs = rembScratch
         for p in producers.values {
             let t = p.transport
             guard t.isConnected, let srtp = t.srtpOut, let path = t.path else { continue }
@@ -637,21 +691,22 @@ public final class WorkerRouter: DatagramHandler {
             let buffer = UnsafeMutableRawBufferPointer(start: slot, count: PacketPool.slotSize - SRTPSession.rtcpHeadroom)
             var length = 0
             var videoCount = 0
-            for track in p.tracks {
+            var ti = 0
+            while ti < p.tracks.count {
+                let track = p.tracks[ti]
+                ti += 1
                 guard let ssrc = track.ssrc, length + 32 <= buffer.count - 64 else { continue }
                 let block = track.receive.makeReport(ssrc: ssrc, now: Int64(now / 1000))
                 guard let n = try? ReceiverReport.serialize(ssrc: feedbackSSRC, report: block,
                                                             into: UnsafeMutableRawBufferPointer(rebasing: buffer[length...])) else { continue }
                 length += n
-                if track.kind == .video && videoCount < ssrcs.count { ssrcs[videoCount] = ssrc; videoCount += 1 }
+                if track.isVideo && videoCount < ssrcs.count { ssrcs[videoCount] = ssrc; videoCount += 1 }
             }
             if length == 0 { continue } // nothing received yet
             if videoCount > 0 {
-                let n = ssrcs.withUnsafeBufferPointer { list in
-                    try? REMB.serialize(senderSSRC: feedbackSSRC, bitrate: p.maxBitrate,
-                                        ssrcs: UnsafeBufferPointer(rebasing: list[0..<videoCount]),
-                                        into: UnsafeMutableRawBufferPointer(rebasing: buffer[length...]))
-                }
+                let n = try? REMB.serialize(senderSSRC: feedbackSSRC, bitrate: p.maxBitrate,
+                                            ssrcs: UnsafeBufferPointer(start: ssrcs.baseAddress, count: videoCount),
+                                            into: UnsafeMutableRawBufferPointer(rebasing: buffer[length...]))
                 length += n ?? 0
             }
             guard let protected = try? srtp.protectRTCP(slot, length: length, capacity: PacketPool.slotSize) else { continue }
@@ -676,8 +731,11 @@ public final class WorkerRouter: DatagramHandler {
     func sendSenderReports(_ out: Outbox, _ now: UInt64) {
         for (tid, list) in consumersByTransport {
             guard let t = transports[tid], t.isConnected, let srtp = t.srtpOut, let path = t.path else { continue }
-            for (c, track, _) in list where c.started {
-                guard let sr = track.lastSR else { continue }
+            var i = 0
+            while i < list.count {
+                let (c, track, _) = list[i]
+                i += 1
+                guard c.started, let sr = track.lastSR else { continue }
                 let elapsedNs = now &- sr.at
                 // NTP: seconds in the high 32 bits, fraction in the low 32.
                 let ntp = sr.ntp &+ (elapsedNs / 1_000_000_000) << 32 &+ ((elapsedNs % 1_000_000_000) << 32) / 1_000_000_000

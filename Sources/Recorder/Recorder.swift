@@ -1,8 +1,10 @@
-// The Recorder module: recording live calls (issue #5, not built yet).
+// The Recorder module: recording live calls (issue #5).
 //
-// It will hold the recorder consumers that tap every published stream of a
-// recorded conference through a bounded queue from the media worker, the
-// jitter buffer, the Ogg Opus and WebM writers running on their own I/O
-// thread, and the post-processing (combined audio and video with libopus and
-// libvpx). It depends on RTPRouter (taps) and is used by Signaling (the
-// Recordings API); the finished audio lands in the records store.
+// `StreamRecording` turns one published stream's RTP into one live,
+// playable file: per-track `JitterBuffer`s (reorder, wait for recovered
+// packets, conceal audio gaps, gate video on keyframes), the VP8/VP9/H.264/
+// Opus depacketizers, A/V alignment by sender reports, and the
+// `OggOpusWriter` / `WebMWriter` containers; `OggReader` and `WebMReader`
+// read the files back for post-processing. See docs/RECORDER.md. The
+// router's tap and I/O thread drive it; Signaling's Recordings API owns the
+// recording lifecycle.

@@ -23,7 +23,7 @@ final class ArchiveTests: XCTestCase {
         let longName = String(repeating: "d", count: 90) + "/" + String(repeating: "f", count: 60) + ".webm"
         let manifest = Array(#"{"recording":"r1","assets":3}"#.utf8)
         let out = dir.appendingPathComponent("archive.tar").path
-        let result = try PostProcessor.writeArchive([("segment-0/a.ogg", a), ("b.webm", b), ("empty.txt", empty), (longName, a)],
+        let result = try PostProcessor.archive([("segment-0/a.ogg", a), ("b.webm", b), ("empty.txt", empty), (longName, a)],
                                                     manifest: manifest, to: out)
         // Headers and 512-byte padded bodies: manifest 512+512, a 512+1024, b 512+512,
         // empty 512, long name 512+1024, end marker 1024.
@@ -50,13 +50,13 @@ final class ArchiveTests: XCTestCase {
         let a = try write("a.ogg", [1, 2, 3])
         let out = dir.appendingPathComponent("bad.tar").path
         for name in ["../a.ogg", "/etc/a", "x//y", "", "a/./b", String(repeating: "n", count: 101)] {
-            XCTAssertThrowsError(try PostProcessor.writeArchive([(name, a)], manifest: [], to: out), name) {
+            XCTAssertThrowsError(try PostProcessor.archive([(name, a)], manifest: [], to: out), name) {
                 guard case .invalidArgument? = $0 as? PostProcessingError else { return XCTFail("\($0)") }
             }
         }
-        XCTAssertThrowsError(try PostProcessor.writeArchive([("a", a), ("a", a)], manifest: [], to: out))
-        XCTAssertThrowsError(try PostProcessor.writeArchive([("manifest.json", a)], manifest: [], to: out))
-        XCTAssertThrowsError(try PostProcessor.writeArchive([("d", dir.path)], manifest: [], to: out))
+        XCTAssertThrowsError(try PostProcessor.archive([("a", a), ("a", a)], manifest: [], to: out))
+        XCTAssertThrowsError(try PostProcessor.archive([("manifest.json", a)], manifest: [], to: out))
+        XCTAssertThrowsError(try PostProcessor.archive([("d", dir.path)], manifest: [], to: out))
         XCTAssertFalse(FileManager.default.fileExists(atPath: out), "a failed archive leaves nothing")
         XCTAssertFalse(FileManager.default.fileExists(atPath: out + ".part"))
     }

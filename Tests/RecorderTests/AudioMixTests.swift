@@ -38,7 +38,7 @@ final class AudioMixTests: XCTestCase {
         let b = try tone("b.ogg", 660, seconds: 3, channels: 2)
         let out = dir.appendingPathComponent("mix.ogg").path
         var reports: [Double] = []
-        let result = try AudioMixer.mix([MixInput(path: a, startOffsetMs: 0, label: "a"),
+        let result = try PostProcessor.mixAudio([MixInput(path: a, startOffsetMs: 0, label: "a"),
                                          MixInput(path: b, startOffsetMs: 2000, label: "b")], to: out) { reports.append($0) }
         XCTAssertEqual(result.durationMs, 5000, accuracy: 1)
         XCTAssertEqual(result.format, "ogg")
@@ -82,7 +82,7 @@ final class AudioMixTests: XCTestCase {
         let a = try tone("a.ogg", 440, seconds: 2, amplitude: 0.9)
         let b = try tone("b.ogg", 443, seconds: 2, amplitude: 0.9)
         let out = dir.appendingPathComponent("loud.ogg").path
-        _ = try AudioMixer.mix([MixInput(path: a, startOffsetMs: 0, label: "a"),
+        _ = try PostProcessor.mixAudio([MixInput(path: a, startOffsetMs: 0, label: "a"),
                                 MixInput(path: b, startOffsetMs: 0, label: "b")], to: out) { _ in }
         let raw = try runToolData(["ffmpeg", "-v", "error", "-i", out, "-f", "s16le", "-ac", "2", "-"])
         let samples = raw.withUnsafeBytes { Array($0.bindMemory(to: Int16.self)) }
@@ -101,22 +101,22 @@ final class AudioMixTests: XCTestCase {
                              "-c:a", "libopus", "-c:v", "libvpx", "-y", webm])
         XCTAssertEqual(r.status, 0, r.err)
         let out = dir.appendingPathComponent("w.ogg").path
-        let result = try AudioMixer.mix([MixInput(path: webm, startOffsetMs: 500, label: "w")], to: out) { _ in }
+        let result = try PostProcessor.mixAudio([MixInput(path: webm, startOffsetMs: 500, label: "w")], to: out) { _ in }
         XCTAssertEqual(result.durationMs, 2500, accuracy: 25)
         let pcm = try decodeLeft(out)
         XCTAssertLessThan(window(pcm, 0, 0.45).map { abs($0) }.max() ?? 1, 0.01, "silent before the offset")
         XCTAssertEqual(dominantFrequency(window(pcm, 1, 2), among: [440, 660, 880]), 660)
 
-        XCTAssertThrowsError(try AudioMixer.mix([], to: out) { _ in }) {
+        XCTAssertThrowsError(try PostProcessor.mixAudio([], to: out) { _ in }) {
             XCTAssertEqual($0 as? PostProcessingError, .noInputs)
         }
         let missing = dir.appendingPathComponent("none.ogg").path
-        XCTAssertThrowsError(try AudioMixer.mix([MixInput(path: missing, startOffsetMs: 0, label: "x")], to: out) { _ in }) {
+        XCTAssertThrowsError(try PostProcessor.mixAudio([MixInput(path: missing, startOffsetMs: 0, label: "x")], to: out) { _ in }) {
             XCTAssertEqual($0 as? PostInputError, .unreadable(missing))
         }
         let junk = dir.appendingPathComponent("junk.ogg").path
         try Data("not an ogg file at all, just text".utf8).write(to: URL(fileURLWithPath: junk))
-        XCTAssertThrowsError(try AudioMixer.mix([MixInput(path: junk, startOffsetMs: 0, label: "x")], to: out) { _ in }) {
+        XCTAssertThrowsError(try PostProcessor.mixAudio([MixInput(path: junk, startOffsetMs: 0, label: "x")], to: out) { _ in }) {
             guard case .malformed? = $0 as? PostInputError else { return XCTFail("\($0)") }
         }
     }
@@ -171,7 +171,7 @@ final class AudioGapTests: XCTestCase {
         try Data(sink.bytes).write(to: URL(fileURLWithPath: path))
 
         let out = dir.appendingPathComponent("mix.ogg").path
-        let r = try AudioMixer.mix([MixInput(path: path, startOffsetMs: 0, label: "g")], to: out) { _ in }
+        let r = try PostProcessor.mixAudio([MixInput(path: path, startOffsetMs: 0, label: "g")], to: out) { _ in }
         XCTAssertEqual(r.durationMs, 3000)
         let raw = try runToolData(["ffmpeg", "-v", "error", "-i", out, "-f", "f32le", "-ac", "2", "-ar", "48000", "-"])
         let pcm = firstChannel(raw.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }, channels: 2)
@@ -194,7 +194,7 @@ final class AudioGapTests: XCTestCase {
                              "-af", "aselect='not(between(t,1,2))'", "-c:a", "libopus", "-frame_duration", "20", "-y", webm])
         XCTAssertEqual(r.status, 0, r.err)
         let out = dir.appendingPathComponent("mix.ogg").path
-        let result = try AudioMixer.mix([MixInput(path: webm, startOffsetMs: 0, label: "h")], to: out) { _ in }
+        let result = try PostProcessor.mixAudio([MixInput(path: webm, startOffsetMs: 0, label: "h")], to: out) { _ in }
         XCTAssertEqual(result.durationMs, 3000, accuracy: 30)
         let raw = try runToolData(["ffmpeg", "-v", "error", "-i", out, "-f", "f32le", "-ac", "2", "-ar", "48000", "-"])
         let pcm = firstChannel(raw.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }, channels: 2)

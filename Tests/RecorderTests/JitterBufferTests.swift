@@ -95,12 +95,23 @@ final class JitterBufferTests: XCTestCase {
         var jb = audio()
         let e = feed(&jb, [(1, 960, 0), (2, 1920, 20), (3, 1920 + 48_000, 1020)]) + jb.poll(now: 1200 * ms)
         XCTAssertEqual(e, [
-            .frame(JitterFrame(data: opus(1), timestamp: 960, durationTicks: 960, keyframe: true, arrival: 0)),
-            .frame(JitterFrame(data: opus(2), timestamp: 1920, durationTicks: 960, keyframe: true, arrival: 20 * ms)),
+            .frame(JitterFrame(data: opus(1), timestamp: 960, durationTicks: 960, keyframe: true, arrival: 0, rtpTimestamp: 960)),
+            .frame(JitterFrame(data: opus(2), timestamp: 1920, durationTicks: 960, keyframe: true, arrival: 20 * ms, rtpTimestamp: 1920)),
             .gap(ticks: 48_000 - 960, lost: false),
-            .frame(JitterFrame(data: opus(3), timestamp: 1920 + 48_000, durationTicks: 960, keyframe: true, arrival: 1020 * ms)),
+            .frame(JitterFrame(data: opus(3), timestamp: 1920 + 48_000, durationTicks: 960, keyframe: true, arrival: 1020 * ms, rtpTimestamp: 1920 + 48_000)),
         ])
         XCTAssertFalse(jb.hasGaps)
+    }
+
+    func testTimestampJumpContradictedByArrivalFollowsArrival() {
+        var jb = audio()
+        // Seq continues but the timestamp leaps 1 hour ahead, 20 ms after the previous packet.
+        let e = feed(&jb, [(1, 960, 0), (2, 1920, 20), (3, 1920 + 3600 * 48_000, 40), (4, 1920 + 3600 * 48_000 + 960, 60)])
+            + jb.poll(now: 300 * ms)
+        let stamps = e.compactMap { if case .frame(let f) = $0 { f.timestamp } else { nil } }
+        XCTAssertEqual(stamps, [960, 1920, 2880, 3840])
+        XCTAssertEqual(e.count, 4, "no hour of silence")
+        XCTAssertEqual(jb.stats.resyncs, 1)
     }
 
     func testSequenceJumpBeyondDropoutIsARestart() {

@@ -84,7 +84,7 @@ final class VideoCompositorTests: XCTestCase {
         let red = try solid("red.webm", "red", seconds: 2)
         let blue = try solid("blue.webm", "blue", seconds: 2, size: "240x180", codec: "libvpx-vp9")
         let tracks = try [MixInput(path: red, startOffsetMs: 0, label: "red"),
-                          MixInput(path: blue, startOffsetMs: 1000, label: "blue")].map(VideoTimelineTrack.init)
+                          MixInput(path: blue, startOffsetMs: 1000, label: "blue")].compactMap(VideoTimelineTrack.init)
         let compositor = VideoCompositor(width: 320, height: 180, fps: 10)
         let decoder = try VPXDecoder(codec: .vp8)
         var pictures: [Int64: I420Frame] = [:]
@@ -138,15 +138,17 @@ extension VideoCompositorTests {
                              "-c:v", "libvpx", "-g", "10", "-y", path])
         XCTAssertEqual(r.status, 0, r.err)
         var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
-        let webm = try StandInWebM(bytes: bytes, path: path)
-        let inter = try XCTUnwrap(webm.blocks.first { !$0.keyframe && $0.timeNs >= 500_000_000 })
+        let webm = try WebMReader.read(bytes)
+        let inter = try XCTUnwrap(webm.blocks.first { !$0.keyframe && $0.timestampMs >= 500 })
+        // Find the frame's bytes in the file (they are stored verbatim).
+        let at = try XCTUnwrap((0..<(bytes.count - inter.data.count)).first { bytes[$0..<($0 + inter.data.count)].elementsEqual(inter.data) })
         // An inter frame whose first partition claims 512 KiB: libvpx rejects it.
-        bytes[inter.range.lowerBound] = 0xF1
-        bytes[inter.range.lowerBound + 1] = 0xFF
-        bytes[inter.range.lowerBound + 2] = 0xFF
+        bytes[at] = 0xF1
+        bytes[at + 1] = 0xFF
+        bytes[at + 2] = 0xFF
         try Data(bytes).write(to: URL(fileURLWithPath: path))
 
-        let track = try VideoTimelineTrack(MixInput(path: path, startOffsetMs: 0, label: "g"))
+        let track = try XCTUnwrap(try VideoTimelineTrack(MixInput(path: path, startOffsetMs: 0, label: "g")))
         let decoder = try VPXDecoder(codec: .vp8)
         var lumas: [Double] = []
         try VideoCompositor(width: 160, height: 90, fps: 10).compose([track], durationNs: 3_000_000_000, emit: { data, _, _ in
@@ -156,5 +158,90 @@ extension VideoCompositorTests {
         XCTAssertEqual(track.undecodable, 1)
         XCTAssertEqual(lumas.count, 30)
         XCTAssertEqual(lumas[29], 81, accuracy: 8)  // green ≈ Y 81 (BT.601 limited)
+    }
+}
+
+final class CombinedVideoTests: XCTestCase {
+    var dir: URL!
+    override func setUpWithError() throws { dir = try makeTempDirectory("combined") }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    func make(_ name: String, _ args: [String]) throws -> String {
+        let path = dir.appendingPathComponent(name).path
+        let r = try runTool(["ffmpeg", "-v", "error"] + args + ["-y", path])
+        XCTAssertEqual(r.status, 0, r.err)
+        return path
+    }
+
+    /// Two participants (red VP8 + 440 Hz from 0 s for 3 s; blue VP8 + 660 Hz
+    /// from 1 s for 3 s): the mix, then the grid video with it. ffprobe reads
+    /// VP8 + Opus, 640×360, 4 s, 60 frames at 15 fps; ffmpeg decodes it
+    /// without a word; at 2 s the left half is red and the right half blue;
+    /// the muxed audio holds both tones.
+    func testComposeTwoParticipantsWithMixedAudio() throws {
+        let red = try make("red.webm", ["-f", "lavfi", "-i", "color=c=red:s=320x180:d=3:r=15",
+                                        "-f", "lavfi", "-i", "sine=frequency=440:duration=3", "-c:v", "libvpx", "-c:a", "libopus"])
+        let blue = try make("blue.webm", ["-f", "lavfi", "-i", "color=c=blue:s=320x180:d=3:r=15",
+                                          "-f", "lavfi", "-i", "sine=frequency=660:duration=3", "-c:v", "libvpx", "-c:a", "libopus"])
+        let inputs = [MixInput(path: red, startOffsetMs: 0, label: "red"), MixInput(path: blue, startOffsetMs: 1000, label: "blue")]
+        let mix = dir.appendingPathComponent("mix.ogg").path
+        let audio = try PostProcessor.mixAudio(inputs, to: mix) { _ in }
+        XCTAssertEqual(audio.durationMs, 4000, accuracy: 30)
+
+        let out = dir.appendingPathComponent("grid.webm").path
+        var reports: [Double] = []
+        let video = try PostProcessor.composeVideo(inputs, audio: mix, to: out, width: 640, height: 360, fps: 15) { reports.append($0) }
+        XCTAssertEqual(video.format, "webm")
+        XCTAssertEqual(video.durationMs, 4000, accuracy: 70)
+        XCTAssertFalse(video.hasGaps)
+        XCTAssertEqual(reports.last, 1)
+        XCTAssertEqual(reports, reports.sorted())
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + ".part"))
+
+        XCTAssertEqual(try probe(out, "stream=codec_name,width,height", stream: "v"), "vp8,640,360")
+        XCTAssertEqual(try probe(out, "stream=codec_name,channels", stream: "a"), "opus,2")
+        XCTAssertEqual(Double(try probe(out, "format=duration")) ?? 0, 4.0, accuracy: 0.1)
+        let counted = try probe(out, "stream=nb_read_frames", stream: "v").replacingOccurrences(of: ",", with: "")
+        let r0 = try runTool(["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v", "-show_entries",
+                              "stream=nb_read_frames", "-of", "csv=p=0", out])
+        XCTAssertEqual(r0.out.trimmingCharacters(in: .whitespacesAndNewlines), "60", counted)
+        let r = try runTool(["ffmpeg", "-v", "error", "-i", out, "-f", "null", "-"])
+        XCTAssertEqual(r.status, 0)
+        XCTAssertEqual(r.err, "", "ffmpeg -v error: \(r.err)")
+
+        // The frame at 2 s as raw I420, decoded by ffmpeg.
+        let raw = try runToolData(["ffmpeg", "-v", "error", "-ss", "2.0", "-i", out, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-"])
+        XCTAssertEqual(raw.count, 640 * 360 * 3 / 2)
+        let frame = raw.withUnsafeBytes { p -> (left: (y: Double, u: Double, v: Double), right: (y: Double, u: Double, v: Double)) in
+            let b = p.bindMemory(to: UInt8.self).baseAddress!
+            let view = I420View(width: 640, height: 360, y: b, u: b + 640 * 360, v: b + 640 * 360 * 5 / 4, yStride: 640, uvStride: 320)
+            // Each half is 320 × 360 with a 320 × 180 picture centred at y 90.
+            return (view.averageYUV(x: 16, y: 106, width: 288, height: 148), view.averageYUV(x: 336, y: 106, width: 288, height: 148))
+        }
+        XCTAssertEqual(frame.left.v, 240, accuracy: 10, "left is red")
+        XCTAssertEqual(frame.left.u, 90, accuracy: 10)
+        XCTAssertEqual(frame.right.u, 240, accuracy: 10, "right is blue")
+        XCTAssertEqual(frame.right.v, 110, accuracy: 10)
+
+        let pcmData = try runToolData(["ffmpeg", "-v", "error", "-i", out, "-vn", "-f", "f32le", "-ac", "1", "-ar", "48000", "-"])
+        let pcm = pcmData.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        let both = pcm[Int(1.5 * 48_000)..<Int(2.5 * 48_000)]
+        XCTAssertGreaterThan(goertzelPower(both, frequency: 440), goertzelPower(both, frequency: 550) * 100)
+        XCTAssertGreaterThan(goertzelPower(both, frequency: 660), goertzelPower(both, frequency: 550) * 100)
+    }
+
+    func testArgumentsAreChecked() throws {
+        let ogg = try make("a.ogg", ["-f", "lavfi", "-i", "sine=duration=1", "-c:a", "libopus"])
+        let out = dir.appendingPathComponent("x.webm").path
+        XCTAssertThrowsError(try PostProcessor.composeVideo([MixInput(path: ogg, startOffsetMs: 0, label: "")], audio: nil,
+                                                            to: out, width: 640, height: 360, fps: 15) { _ in }) {
+            XCTAssertEqual($0 as? PostProcessingError, .noInputs, "audio-only inputs give no grid")
+        }
+        for (w, h, fps) in [(641, 360, 15), (640, 0, 15), (8192, 360, 15), (640, 360, 0), (640, 360, 240)] {
+            XCTAssertThrowsError(try PostProcessor.composeVideo([], audio: nil, to: out, width: w, height: h, fps: fps) { _ in }) {
+                guard case .invalidArgument? = $0 as? PostProcessingError else { return XCTFail("\($0)") }
+            }
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + ".part"))
     }
 }

@@ -76,6 +76,7 @@ final class FileWritingMedia: MediaController, @unchecked Sendable {
 /// A post-processor double: writes real files naming its inputs.
 struct FileWritingPostProcessor: RecordingPostProcessing {
     var failVideo = false
+    func prepareThread() {}
     func mixAudio(_ inputs: [PostProcessingInput], to path: String, progress: @escaping @Sendable (Double) -> Void) throws -> ProcessedFile {
         progress(0.5)
         let text = "mix:" + inputs.map { "\($0.label)@\($0.startOffsetMs)" }.joined(separator: ",")
@@ -158,6 +159,7 @@ final class RecordingServiceTests: XCTestCase {
         let stopped = await service.stop(conferenceId: "conf", reason: "test")!
         XCTAssertNotNil(stopped.endTime)
         try await waitUntil("readyTime") { await service.recordings[rec.id]!.readyTime != nil }
+        await service.flushed()
         let done = await service.recordings[rec.id]!
         let segments = done.segments.count
         XCTAssertGreaterThanOrEqual(segments, 2)

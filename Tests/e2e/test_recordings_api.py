@@ -17,7 +17,7 @@ import uuid
 import pytest
 import requests
 
-from e2elib import (ALICE_ID, ALICE_SECRET, JWT_SECRET, SfuServer, assert_error, b64url_decode, fetch_token,
+from e2elib import (ALICE_ID, ALICE_SECRET, JWT_SECRET, SfuServer, assert_error, b64url_decode, fetch_token, poll,
                     jwt_parts, make_jwt, uid, Api)
 
 CHANNEL = "rec-api-conf"
@@ -298,6 +298,62 @@ def test_recorder_off_and_full_disk_refuse_to_start():
             assert_error(api.s.post(f"{srv.base}/channels/{cid}/record", headers=api._headers(None)), status, "RECORDING_NOT_PERMITTED")
         finally:
             srv.kill()
+
+
+def test_start_conflict_stop_through_the_recorder(seeded, svc):
+    srv, _ = seeded
+    cid = svc.new_conference()
+    svc.post("join", {"conferenceId": cid, "userEndpointId": "alice-ep", "userId": "alice"})
+    url = f"{srv.base}/channels/{cid}/record"
+    r = svc.s.post(url, headers=svc._headers(None), timeout=10)
+    assert r.status_code == 201, r.text
+    rec = r.json()
+    assert rec["channel"] == cid and rec["endTime"] is None and rec["readyTime"] is None
+    uuid.UUID(rec["id"])
+    assert_error(svc.s.post(url, headers=svc._headers(None), timeout=10), 409, "RECORDING_IN_PROGRESS")
+    p = svc.get(f"{srv.base}/channels/{cid}/record/possible").json()
+    assert (p["possible"], p["reason"]) == (False, "ALREADY_RECORDING")
+    # A participant of the conference may read it while it runs.
+    alice = Api(srv.base, fetch_token(srv.base, ALICE_ID, ALICE_SECRET))
+    listed = alice.get(f"{srv.base}/channels/{cid}/recordings").json()
+    assert listed["total"] == 1 and listed["results"][0]["id"] == rec["id"]
+    # Sessions: the recording carries the conference instance's session id.
+    assert svc.get(f"{srv.base}/channels/{cid}/recordings", params={"session": rec["session"]}).json()["total"] == 1
+    r = svc.s.delete(url, headers=svc._headers(None), timeout=10)
+    assert r.status_code == 200, r.text
+    stopped = r.json()
+    assert stopped["id"] == rec["id"] and stopped["endTime"] >= stopped["startTime"]
+    assert_error(svc.s.delete(url, headers=svc._headers(None), timeout=10), 404, "NOT_RECORDING")
+    # A second recording of the same conference is another recording of the same session.
+    r2 = svc.s.post(url, headers=svc._headers(None), timeout=10).json()
+    assert r2["id"] != rec["id"] and r2["session"] == rec["session"]
+    # Ending the conference stops it.
+    svc.end(cid, "alice-ep")
+    done = poll(lambda: (lambda x: x if x.get("endTime") else None)(svc.get(f"{srv.base}/channels/{cid}/recordings/{r2['id']}").json()),
+                5, what="stop on conference end")
+    assert done["stopReason"] == "conference ended"
+    # The conference is gone; its recordings stay listed, newest first.
+    assert [x["id"] for x in svc.get(f"{srv.base}/channels/{cid}/recordings").json()["results"]] == [r2["id"], rec["id"]]
+
+
+def test_recording_stops_when_the_conference_stays_empty():
+    srv = SfuServer("recapi-empty", ["--recording-empty-timeout", "1"]).start()
+    try:
+        api = Api(srv.base, fetch_token(srv.base))
+        cid = api.new_conference()
+        api.join(cid, "ep")
+        rec = api.s.post(f"{srv.base}/channels/{cid}/record", headers=api._headers(None), timeout=10).json()
+        time.sleep(1.5)
+        assert api.get(f"{srv.base}/channels/{cid}/recordings/{rec['id']}").json()["endTime"] is None   # occupied: keeps going
+        left = time.monotonic()
+        api.leave(cid, "ep")
+        done = poll(lambda: (lambda x: x if x.get("endTime") else None)(api.get(f"{srv.base}/channels/{cid}/recordings/{rec['id']}").json()),
+                    6, what="stop on emptiness")
+        waited = time.monotonic() - left
+        assert 0.9 <= waited <= 3.5, waited
+        assert done["stopReason"] == "conference empty for 1 s"
+    finally:
+        srv.kill()
 
 
 def test_restart_keeps_the_list(seeded, svc):

@@ -248,7 +248,7 @@ func runForwarder(_ o: Options, fd: Int32, sinks: [sockaddr_storage], _ sinkLen:
     let keys = SRTPKeys(profile: o.profile, keyingMaterial: keyingMaterial(o.profile), isClient: false)!
     let rx = try! SRTPSession(inbound: keys)
     // One outbound session per output (a real SFU has one per viewer transport).
-    let outbound: [SRTPSession] = (0..<o.fanout).map { i in try! SRTPSession(outbound: outputKeys(o.profile, i, isClient: false)) }
+    let outbound: [SRTPSession] = (0..<o.fanout).map { i in try! SRTPSession(outbound: outputKeys(o.profile, i, isClient: false), replayWindow: 2048) }
     let F = o.fanout
     let recv = Batch(capacity: 32)
     let send = Batch(capacity: 64)

@@ -27,6 +27,8 @@ public struct JitterBuffer<Depacketizer: RTPDepacketizer> {
         public var maxHeldPackets = 1024
         public var maxDropout: Int64 = 3000
         public var maxMisorder: Int64 = 1500
+        /// Timestamps may run ahead of or behind arrival time by this much before the timeline follows arrival.
+        public var maxTimestampJumpSeconds = 5
         public init(isAudio: Bool, clockRate: UInt32) {
             self.isAudio = isAudio
             self.clockRate = clockRate
@@ -62,6 +64,7 @@ public struct JitterBuffer<Depacketizer: RTPDepacketizer> {
     private var timestampOffset: Int64 = 0
     private var timelineEnd: Int64 = 0
     private var lastFrameTimestamp: Int64 = 0
+    private var lastFrameArrival: UInt64?
     private var lastReleaseArrival: UInt64?
 
     // Audio gaps, video keyframe gating.
@@ -201,6 +204,7 @@ public struct JitterBuffer<Depacketizer: RTPDepacketizer> {
 
     private mutating func deliver(_ p: Held, out: inout [JitterBufferEvent]) {
         lastReleaseArrival = p.arrival
+        guard !p.payload.isEmpty else { return }  // padding-only packet (bandwidth probing): holds a sequence number, no media
         let frames: [DepacketizedFrame]
         do {
             frames = try p.payload.withUnsafeBytes { (b) throws(DepacketizeError) in
@@ -230,8 +234,22 @@ public struct JitterBuffer<Depacketizer: RTPDepacketizer> {
     }
 
     private mutating func emit(_ f: DepacketizedFrame, arrival: UInt64, out: inout [JitterBufferEvent]) {
-        let ts = unwrap(f.rtpTimestamp)
+        var ts = unwrap(f.rtpTimestamp)
+        // A timestamp jump that arrival times contradict (sender bug, encoder
+        // restart on the same SSRC) would insert hours of silence or freeze
+        // video: keep the timeline on the arrival clock instead.
+        if let lastArrival = lastFrameArrival, arrival > lastArrival {
+            let elapsed = Int64((arrival - lastArrival) / 1000) * Int64(configuration.clockRate) / 1_000_000
+            let expected = lastFrameTimestamp + elapsed
+            let slack = Int64(configuration.clockRate) * Int64(configuration.maxTimestampJumpSeconds)
+            if ts > expected + slack || ts < lastFrameTimestamp - slack {
+                timestampOffset += expected - ts
+                ts = expected
+                stats.resyncs += 1
+            }
+        }
         lastFrameTimestamp = ts
+        lastFrameArrival = arrival
         if configuration.isAudio {
             let samples = Int64(OpusPacket.sampleCount(f.data) ?? 0)
             let duration = samples * Int64(configuration.clockRate) / 48_000
@@ -242,7 +260,7 @@ public struct JitterBuffer<Depacketizer: RTPDepacketizer> {
             nextAudioTimestamp = max(nextAudioTimestamp ?? ts, ts + duration)
             lostSinceLastFrame = false
             timelineEnd = max(timelineEnd, ts + duration)
-            out.append(.frame(JitterFrame(data: f.data, timestamp: ts, durationTicks: duration, keyframe: true, arrival: arrival)))
+            out.append(.frame(JitterFrame(data: f.data, timestamp: ts, durationTicks: duration, keyframe: true, arrival: arrival, rtpTimestamp: f.rtpTimestamp)))
             return
         }
         if waitingForKeyframe {
@@ -255,7 +273,7 @@ public struct JitterBuffer<Depacketizer: RTPDepacketizer> {
         }
         timelineEnd = max(timelineEnd, ts)
         out.append(.frame(JitterFrame(data: f.data, timestamp: ts, durationTicks: 0, keyframe: f.keyframe,
-                                      width: f.width, height: f.height, arrival: arrival)))
+                                      width: f.width, height: f.height, arrival: arrival, rtpTimestamp: f.rtpTimestamp)))
     }
 
     private mutating func enterWaitingForKeyframe(now: UInt64, out: inout [JitterBufferEvent]) {

@@ -13,6 +13,8 @@ public struct JitterFrame: Equatable, Sendable {
     public var height: Int?
     /// CLOCK_MONOTONIC arrival (ns) of the last packet released for this frame.
     public var arrival: UInt64
+    /// The frame's RTP timestamp as sent (to place it with sender reports).
+    public var rtpTimestamp: UInt32 = 0
 }
 
 /// Output of `JitterBuffer`, in order.

@@ -10,7 +10,7 @@ enum AudioMixer {
     static let frame = 960  // 20 ms at 48 kHz
     static let bitrate = 64_000
 
-    static func mix(_ inputs: [MixInput], to path: String, progress: (Double) -> Void) throws -> PostOutput {
+    static func mix(_ inputs: [MixInput], to path: String, progress: (Double) -> Void) throws -> RecordedFileSummary {
         guard !inputs.isEmpty else { throw PostProcessingError.noInputs }
         let tracks = try inputs.map(AudioTimelineTrack.init)
         let total = tracks.map(\.endSample).max() ?? 0
@@ -46,7 +46,7 @@ enum AudioMixer {
         try writer.finish()
         let size = try file.commit()
         progress(1)
-        return PostOutput(path: path, format: "ogg", durationMs: total / 48, size: size)
+        return RecordedFileSummary(path: path, format: "ogg", durationMs: total / 48, size: size, hasGaps: false)
     }
 
     /// Unity below `threshold`; above it a tanh knee approaches `ceiling`

@@ -11,6 +11,20 @@ struct InputPacket {
     var isKeyframe: Bool
 }
 
+/// Why an input file could not be used.
+public enum PostInputError: Error, Equatable, CustomStringConvertible {
+    case unreadable(String)
+    case malformed(String, String)
+    case unsupported(String, String)
+    public var description: String {
+        switch self {
+        case .unreadable(let p): return "\(p): cannot be read"
+        case .malformed(let p, let why): return "\(p): malformed: \(why)"
+        case .unsupported(let p, let why): return "\(p): unsupported: \(why)"
+        }
+    }
+}
+
 /// The Opus track of an input file (.ogg, or the audio track of .webm/.mkv).
 struct OpusInputTrack {
     var channels: Int
@@ -20,32 +34,39 @@ struct OpusInputTrack {
     var durationSamples: Int64
     var packets: [InputPacket]
 
+    /// Reads the file; a torn tail (a recorder that crashed) is accepted.
     static func open(_ path: String) throws -> OpusInputTrack {
         let bytes = try readInputFile(path)
-        if path.hasSuffix(".ogg") || path.hasSuffix(".opus") {
-            let ogg = try StandInOggPackets(bytes: bytes, path: path)
-            guard ogg.packets.count >= 2 else { throw PostInputError.malformed(path, "no OpusHead/OpusTags") }
-            let head = try OpusHeadFields(ogg.packets[0], path: path)
-            let audio = ogg.packets.dropFirst(2).map { InputPacket(data: $0[...], timeNs: nil, isKeyframe: true) }
+        if isOgg(path, bytes) {
+            let all: [OggPacket]
+            do { all = try OggReader.packets(bytes, allowTruncatedTail: true) } catch {
+                throw PostInputError.malformed(path, "\(error)")
+            }
+            guard all.count >= 2 else { throw PostInputError.malformed(path, "no OpusHead/OpusTags") }
+            let head = try OpusHeadFields(all[0].bytes, path: path)
+            let audio = all.dropFirst(2).map { InputPacket(data: $0.bytes[...], timeNs: nil, isKeyframe: true) }
+            let lastGranule = all.last { $0.granule >= 0 }?.granule ?? 0
             return OpusInputTrack(channels: head.channels, preSkip: head.preSkip,
-                                  durationSamples: max(0, ogg.lastGranule - Int64(head.preSkip)), packets: audio)
+                                  durationSamples: max(0, lastGranule - Int64(head.preSkip)), packets: audio)
         }
-        let webm = try StandInWebM(bytes: bytes, path: path)
-        guard let t = webm.tracks.first(where: { $0.codecID == "A_OPUS" }) else {
+        let webm = try readWebM(bytes, path)
+        guard let t = webm.tracks.first(where: { $0.codecID == WebMTrack.Codec.opus.rawValue }) else {
             throw PostInputError.unsupported(path, "no Opus track")
         }
-        var channels = t.channels, preSkip = 0
+        var channels = t.channels, preSkip = Int(t.codecDelayNs * 48 / 1_000_000)
         if !t.codecPrivate.isEmpty {
             let head = try OpusHeadFields(t.codecPrivate, path: path)
             channels = head.channels
             preSkip = head.preSkip
         }
         let blocks = webm.blocks.filter { $0.track == t.number }
-        let packets = blocks.map { InputPacket(data: webm.bytes[$0.range], timeNs: $0.timeNs, isKeyframe: true) }
-        var end: Int64 = webm.durationNs * 48 / 1_000_000
+        let packets = blocks.map { InputPacket(data: $0.data[...], timeNs: $0.timestampMs * 1_000_000, isKeyframe: true) }
+        // The track ends with its last packet, or earlier when the file's
+        // Duration says so (an encoder's end padding, RFC 7845 §4.5 / DiscardPadding).
+        var end: Int64 = 0
         if let last = blocks.last {
-            let lastSamples = Int64(webm.bytes[last.range].withUnsafeBytes { OpusPacket.sampleCount($0) } ?? 960)
-            end = max(end, last.timeNs * 48 / 1_000_000 + lastSamples)
+            end = last.timestampMs * 48 + Int64(OpusPacket.sampleCount(last.data) ?? 960)
+            if let d = webm.durationMs, d > 0 { end = min(end, Int64(d * 48)) }
         }
         return OpusInputTrack(channels: max(1, min(2, channels)), preSkip: preSkip,
                               durationSamples: max(0, end - Int64(preSkip)), packets: packets)
@@ -61,20 +82,39 @@ struct VideoInputTrack {
     /// In decode order, with presentation times (no B-frames in VP8/VP9).
     var packets: [InputPacket]
 
-    static func open(_ path: String) throws -> VideoInputTrack {
-        let webm = try StandInWebM(bytes: try readInputFile(path), path: path)
-        guard let t = webm.tracks.first(where: { $0.type == 1 }) else {
-            throw PostInputError.unsupported(path, "no video track")
-        }
+    /// Reads the file; nil when it has no video track (an audio-only stream).
+    static func open(_ path: String) throws -> VideoInputTrack? {
+        let bytes = try readInputFile(path)
+        if isOgg(path, bytes) { return nil }
+        let webm = try readWebM(bytes, path)
+        guard let t = webm.tracks.first(where: { $0.isVideo }) else { return nil }
         let codec: VPXCodec
         switch t.codecID {
-        case "V_VP8": codec = .vp8
-        case "V_VP9": codec = .vp9
+        case WebMTrack.Codec.vp8.rawValue: codec = .vp8
+        case WebMTrack.Codec.vp9.rawValue: codec = .vp9
         default: throw PostInputError.unsupported(path, "video codec \(t.codecID) (VP8 and VP9 are decoded)")
         }
-        let packets = webm.blocks.filter { $0.track == t.number }
-            .map { InputPacket(data: webm.bytes[$0.range], timeNs: $0.timeNs, isKeyframe: $0.keyframe) }
-        return VideoInputTrack(codec: codec, width: t.width, height: t.height, durationNs: webm.durationNs, packets: packets)
+        let blocks = webm.blocks.filter { $0.track == t.number }
+        let packets = blocks.map { InputPacket(data: $0.data[...], timeNs: $0.timestampMs * 1_000_000, isKeyframe: $0.keyframe) }
+        // The picture lasts until its last frame's interval (estimated from the
+        // last two) is over; the file's Duration also counts the audio track.
+        var endMs = Int64(webm.durationMs ?? 0)
+        if let last = blocks.last {
+            let interval = blocks.count > 1 ? max(1, min(1000, last.timestampMs - blocks[blocks.count - 2].timestampMs)) : 33
+            endMs = last.timestampMs + interval
+        }
+        return VideoInputTrack(codec: codec, width: t.width ?? 0, height: t.height ?? 0,
+                               durationNs: endMs * 1_000_000, packets: packets)
+    }
+}
+
+func isOgg(_ path: String, _ bytes: [UInt8]) -> Bool {
+    bytes.starts(with: [0x4F, 0x67, 0x67, 0x53]) || path.hasSuffix(".ogg") || path.hasSuffix(".opus")
+}
+
+func readWebM(_ bytes: [UInt8], _ path: String) throws -> WebMFile {
+    do { return try WebMReader.read(bytes, allowTruncatedTail: true) } catch {
+        throw PostInputError.malformed(path, "\(error)")
     }
 }
 

@@ -73,15 +73,6 @@ public enum PostProcessor {
     }
 }
 
-/// What a post-processing job wrote (before the contract's
-/// RecordedFileSummary from the `webm` branch is available).
-struct PostOutput {
-    var path: String
-    var format: String
-    var durationMs: Int64
-    var size: Int64
-}
-
 /// A file written under "<path>.part" and renamed into place by `commit`.
 final class PartFile {
     let path: String
@@ -135,17 +126,55 @@ struct PartFileOggSink: OggSink {
 }
 
 extension PostProcessor {
-    /// Writes `manifest` as manifest.json and then every file into one
-    /// POSIX ustar archive at `path` (written as `path.part`, renamed at the
-    /// end). Member names are relative paths; duplicates, absolute or
-    /// `..` names and members over 8 GiB are rejected.
-    static func writeArchive(_ files: [(name: String, path: String)], manifest: [UInt8], to path: String) throws -> PostOutput {
-        let file = try PartFile(path)
-        var tar = TarWriter(file: file, mtime: Int64(time(nil)))
-        try tar.add(name: "manifest.json", bytes: manifest)
-        for f in files { try tar.add(name: f.name, path: f.path) }
-        try tar.finish()
-        let size = try file.commit()
-        return PostOutput(path: path, format: "tar", durationMs: 0, size: size)
+    /// The combined audio: every input's Opus track decoded, placed at its
+    /// start offset on a 48 kHz stereo timeline, mixed with a soft limiter
+    /// and encoded (Opus 64 kbit/s, 20 ms) into Ogg Opus at `path`. Its
+    /// length is the longest input end. Inputs: .ogg, or .webm/.mkv (their
+    /// Opus track). See docs/POSTPROCESSING.md.
+    public static func mixAudio(_ inputs: [MixInput], to path: String,
+                                progress: @escaping (Double) -> Void) throws -> RecordedFileSummary {
+        try withLowPriority { try AudioMixer.mix(inputs, to: path, progress: progress) }
+    }
+
+    /// The combined video: the VP8/VP9 inputs present at each frame laid out
+    /// in a grid on a `width` × `height` canvas (even sizes), encoded as VP8
+    /// at `fps` into WebM at `path`, with the Opus packets of `audio` (an Ogg
+    /// Opus file, normally `mixAudio`'s output) muxed in. Inputs without a
+    /// video track are ignored; none at all is `PostProcessingError.noInputs`.
+    public static func composeVideo(_ inputs: [MixInput], audio: String?, to path: String, width: Int, height: Int, fps: Int,
+                                    progress: @escaping (Double) -> Void) throws -> RecordedFileSummary {
+        try withLowPriority {
+            try CombinedVideo.write(inputs, audio: audio, to: path, width: width, height: height, fps: fps, progress: progress)
+        }
+    }
+
+    /// One POSIX ustar file at `path`: `manifest` as manifest.json first,
+    /// then every file under its relative name. Absolute names, `.`/`..`
+    /// components, duplicates and members over 8 GiB are rejected.
+    public static func archive(_ files: [(name: String, path: String)], manifest: [UInt8],
+                               to path: String) throws -> RecordedFileSummary {
+        try withLowPriority {
+            let file = try PartFile(path)
+            var tar = TarWriter(file: file, mtime: Int64(time(nil)))
+            try tar.add(name: "manifest.json", bytes: manifest)
+            for f in files { try tar.add(name: f.name, path: f.path) }
+            try tar.finish()
+            let size = try file.commit()
+            return RecordedFileSummary(path: path, format: "tar", durationMs: 0, size: size, hasGaps: false)
+        }
+    }
+
+    /// Runs `body` with the calling thread at nice 10 and restores its
+    /// priority afterwards (the caller's thread may be a pooled one).
+    static func withLowPriority<T>(_ body: () throws -> T) rethrows -> T {
+        let before = threadNice()
+        let lowered = before < 10 && lowerThreadPriority(nice: 10)
+        defer {
+            #if os(Linux)
+            // Raising it back needs CAP_SYS_NICE unless RLIMIT_NICE allows; best effort.
+            if lowered, let tid = currentThreadID() { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), tid, before) }
+            #endif
+        }
+        return try body()
     }
 }

@@ -19,8 +19,10 @@ final class VideoTimelineTrack {
     /// Frames libvpx refused (corrupt or missing references); skipped to the next keyframe.
     private(set) var undecodable = 0
 
-    init(_ input: MixInput) throws {
-        track = try VideoInputTrack.open(input.path)
+    /// Nil when the input has no video track (an audio-only stream).
+    init?(_ input: MixInput) throws {
+        guard let track = try VideoInputTrack.open(input.path) else { return nil }
+        self.track = track
         decoder = try VPXDecoder(codec: track.codec)
         label = input.label
         startNs = max(0, input.startOffsetMs) * 1_000_000
@@ -60,7 +62,9 @@ struct VideoCompositor {
     /// frame (data, presentation time in ns, keyframe) and `progress` with 0…1.
     func compose(_ tracks: [VideoTimelineTrack], durationNs: Int64,
                  emit: (UnsafeRawBufferPointer, Int64, Bool) throws -> Void, progress: (Double) -> Void) throws {
-        let frames = Int((durationNs * Int64(fps) + 999_999_999) / 1_000_000_000)
+        // Rounded to the nearest frame: millisecond rounding in the inputs must
+        // not add a frame.
+        let frames = Int((durationNs * Int64(fps) + 500_000_000) / 1_000_000_000)
         let encoder = try VP8Encoder(config: .init(width: width, height: height, fps: fps,
                                                    bitrateKbps: max(150, width * height * fps / 13_000),
                                                    keyframeInterval: 2 * fps, deadline: .realtime))

@@ -43,6 +43,7 @@ extension RecordingService {
         if rec.readyTime == nil && rec.isSettled && rec.assets.contains(where: { $0.role == .archive }) {
             rec.readyTime = Self.now()
             recordings[rid] = rec
+            endpointUsers[rid] = nil
             await persist(rid)
             let failed = rec.assets.filter { $0.state == .failed }.count
             Log.info("recording \(rid) is ready: \(rec.assets.count) asset(s), \(failed) failed")

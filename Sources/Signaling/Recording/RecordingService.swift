@@ -35,6 +35,7 @@ public actor RecordingService {
         var started: Double
         var starting = true
         var stopRequested = false
+        var rotating = false
     }
 
     enum Job: Equatable {
@@ -47,13 +48,14 @@ public actor RecordingService {
     let media: MediaController
     let conferences: ConferenceService
     let processor: RecordingPostProcessing
-    let postQueue = PostProcessingQueue()
+    let postQueue: PostProcessingQueue
     var recordsStore: RecordStore?
     var recordings: [String: Recording] = [:]
     var active: [String: Active] = [:]
     var endpointUsers: [String: [String: String]] = [:]
     var jobs: [Job] = []
     var jobsRunning = false
+    var pendingWrites = 0
     var ticker: Task<Void, Never>?
     var lastAliveSaved: Double = 0
     var recovered: Recovered?
@@ -67,6 +69,7 @@ public actor RecordingService {
         self.media = media
         self.conferences = conferences
         self.processor = processor
+        self.postQueue = PostProcessingQueue(prepare: { processor.prepareThread() })
         let found = Self.recover(catalog)
         recordings = found.recordings
         recovered = found
@@ -185,6 +188,8 @@ public actor RecordingService {
     /// Stops the conference's recording; nil if none is running.
     @discardableResult
     func stop(conferenceId: String, reason: String) async -> Recording? {
+        // A segment cut in flight finishes first, so the files it returns land in their segment.
+        while active[conferenceId]?.rotating == true { try? await Task.sleep(nanoseconds: 5_000_000) }
         guard let a = active[conferenceId] else { return nil }
         if a.starting {
             active[conferenceId]?.stopRequested = true
@@ -200,7 +205,6 @@ public actor RecordingService {
         rec.lastAliveTime = now
         rec.stopReason = reason
         recordings[rec.id] = rec
-        endpointUsers[rec.id] = nil
         await persist(rec.id)
         Log.info("recording \(rec.id) of conference \(conferenceId) stopped (\(reason)): \(rec.assets.count) file(s) in \(rec.segments.count) segment(s)")
         enqueue(.segment(recordingId: rec.id, index: a.segment))
@@ -209,7 +213,7 @@ public actor RecordingService {
 
     /// Cuts the running recording of `conferenceId` into a new segment.
     func rotate(conferenceId: String) async {
-        guard let a = active[conferenceId], !a.starting, var rec = recordings[a.recordingId] else { return }
+        guard let a = active[conferenceId], !a.starting, !a.rotating, var rec = recordings[a.recordingId] else { return }
         let next = a.segment + 1
         let dir = catalog.segmentDirectory(conferenceId: conferenceId, recordingId: a.recordingId, segment: next)
         do {
@@ -222,10 +226,12 @@ public actor RecordingService {
         let now = Self.now()
         active[conferenceId]?.segment = next
         active[conferenceId]?.segmentStarted = Self.monotonic()
+        active[conferenceId]?.rotating = true
         if let i = rec.segments.firstIndex(where: { $0.index == a.segment }) { rec.segments[i].endTime = now }
         rec.segments.append(RecordingSegment(index: next, startTime: now))
         recordings[rec.id] = rec
         let files = await media.rotateRecording(conferenceId: conferenceId, directory: dir)
+        active[conferenceId]?.rotating = false
         addFiles(files, to: a.recordingId, segment: a.segment, finished: true, now: now)
         await persist(a.recordingId)
         Log.info("recording \(a.recordingId): segment \(a.segment) closed with \(files.count) file(s); segment \(next) started")
@@ -295,8 +301,15 @@ public actor RecordingService {
         NameUUID.v5(namespace: NameUUID.bytes(recordingId) ?? NameUUID.urlNamespace, name: relativePath)
     }
 
+    /// Waits until every metadata write begun so far is on disk.
+    func flushed() async {
+        while pendingWrites > 0 { try? await Task.sleep(nanoseconds: 2_000_000) }
+    }
+
     func persist(_ recordingId: String) async {
         guard let rec = recordings[recordingId] else { return }
+        pendingWrites += 1
+        defer { pendingWrites -= 1 }
         do { try await catalog.save(rec) } catch {
             Log.error("recording \(recordingId): cannot write recording.json: \(error)")
         }
