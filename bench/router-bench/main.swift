@@ -12,6 +12,7 @@ import RouterHarness
 
 struct Options {
     var viewers = 50
+    var pipedViewers = 0
     var packets = 20_000
     var warmup = 2_000
     var floor: Double? = nil
@@ -22,8 +23,10 @@ struct Options {
 
 func usage() -> Never {
     print("""
-    usage: router-bench [--viewers N] [--packets N] [--warmup N] [--floor PPS] [--verify] [--alloc] [--no-pin]
+    usage: router-bench [--viewers N] [--piped N] [--packets N] [--warmup N] [--floor PPS] [--verify] [--alloc] [--no-pin]
       --viewers  viewers of the one publisher (fan-out, default 50)
+      --piped    of the viewers, how many sit on a second router fed through a PipeRing
+                 (both routers run on this thread: the CPU figure is their sum)
       --packets  video packets measured (default 20000), after --warmup packets (default 2000)
       --floor    floor-bench's sent_packets_per_cpu_second from the same session: adds "ratio"
       --verify   viewers SRTP-unprotect and check every packet (outside the measured calls)
@@ -41,6 +44,7 @@ func parse() -> Options {
     while let a = args.next() {
         switch a {
         case "--viewers": guard let v = Int(value()), (1...2000).contains(v) else { usage() }; o.viewers = v
+        case "--piped": guard let v = Int(value()), v >= 0 else { usage() }; o.pipedViewers = v
         case "--packets": guard let v = Int(value()), v > 0 else { usage() }; o.packets = v
         case "--warmup": guard let v = Int(value()), v >= 0 else { usage() }; o.warmup = v
         case "--floor": guard let v = Double(value()), v > 0 else { usage() }; o.floor = v
@@ -64,11 +68,12 @@ func pinThisThread(to cpu: Int) {
 
 let o = parse()
 if o.pin { pinThisThread(to: 0) }
-let conference = try LoopbackConference(viewers: o.viewers)
+let conference = try LoopbackConference(viewers: o.viewers, pipedViewers: o.pipedViewers)
 try conference.connect()
 var traffic = LoopbackConference.TrafficState()
 conference.runTraffic(&traffic, iterations: o.warmup, verify: o.verify)
-let forwardedBefore = conference.router.currentStats().rtpOut
+@MainActor func forwardedSoFar() -> UInt64 { conference.router.currentStats().rtpOut + (conference.downstream?.currentStats().rtpOut ?? 0) }
+let forwardedBefore = forwardedSoFar()
 let trafficBefore = traffic
 let callsBefore = conference.routerLibsrtpCalls()
 let refusedBefore = conference.outbox.dropped
@@ -81,12 +86,12 @@ let wall = Double(monotonicNowForBench() - wall0) / 1e9
 conference.measureCPU = false
 conference.countAllocations = false
 let stats = conference.router.currentStats()
-let forwarded = stats.rtpOut - forwardedBefore
+let forwarded = forwardedSoFar() - forwardedBefore
 let cpu = Double(conference.routerCPUNanoseconds)
 let nsPerPacket = cpu / Double(max(forwarded, 1))
 let perCPUSecond = Double(forwarded) / (cpu / 1e9)
 var fields: [(String, String)] = [
-    ("viewers", "\(o.viewers)"), ("video_packets", "\(traffic.videoSent - trafficBefore.videoSent)"),
+    ("viewers", "\(o.viewers)"), ("piped_viewers", "\(min(o.pipedViewers, o.viewers))"), ("video_packets", "\(traffic.videoSent - trafficBefore.videoSent)"),
     ("audio_packets", "\(traffic.audioSent - trafficBefore.audioSent)"), ("rtx_packets", "\(traffic.rtxSent - trafficBefore.rtxSent)"),
     ("rtcp_packets", "\(traffic.rtcpSent - trafficBefore.rtcpSent)"),
     ("forwarded", "\(forwarded)"), ("router_cpu_s", fixed(cpu / 1e9, 4)), ("wall_s", fixed(wall, 3)),
