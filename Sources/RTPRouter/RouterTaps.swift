@@ -40,16 +40,17 @@ public struct TappedStream: Sendable {
 extension WorkerRouter {
     /// The streams published in a conference now, with their tracks.
     public func publishedStreams(conferenceId: String) -> [TappedStream] {
-        producers.values.filter { $0.transport.conferenceId == conferenceId }
+        producers.values.filter { $0.transport.conferenceId == conferenceId && $0.upstream == nil }
             .map { tappedStream($0) }
             .sorted { $0.streamId < $1.streamId }
     }
 
     /// Attaches `tap` to the producer of `streamId`. Returns nil when the
-    /// stream is not published or already has a tap (e.g. an ICE restart
-    /// re-ran `addPublisher`: the existing tap and file continue).
+    /// stream is not published here (a pipe producer's publisher is tapped on
+    /// its own worker) or already has a tap (e.g. an ICE restart re-ran
+    /// `addPublisher`: the existing tap and file continue).
     public func attachTap(_ tap: RecorderTap, conferenceId: String, streamId: String) -> TappedStream? {
-        guard let p = producers[Self.key(conferenceId, streamId)], p.recorderTap == nil else { return nil }
+        guard let p = producers[Self.key(conferenceId, streamId)], p.upstream == nil, p.recorderTap == nil else { return nil }
         p.recorderTap = tap
         return tappedStream(p)
     }

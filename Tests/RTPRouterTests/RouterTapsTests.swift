@@ -71,4 +71,18 @@ final class RouterTapsTests: XCTestCase {
         r.removeConference("other")
         XCTAssertTrue(otherTap.isClosed)
     }
+
+    /// A pipe producer (the publisher lives on another worker) is not tapped here:
+    /// the recording taps the real publisher once, on its own worker.
+    func testPipeProducersAreNotTapped() {
+        let upstream = router()
+        publish(upstream, stream: "cam")
+        let downstream = router()
+        let tracks = upstream.publishedTracks(conferenceId: "c", streamId: "cam")!
+        let pipe = PipeUpstream(ring: PipeRing()) { _, _, _ in }
+        XCTAssertNil(downstream.addPipeProducer(conferenceId: "c", streamId: "cam", tracks: tracks, upstream: pipe, now: 1))
+        XCTAssertEqual(downstream.publishedStreams(conferenceId: "c").count, 0)
+        XCTAssertNil(downstream.attachTap(RecorderTap(slotCount: 4), conferenceId: "c", streamId: "cam"))
+        XCTAssertNotNil(upstream.attachTap(RecorderTap(slotCount: 4), conferenceId: "c", streamId: "cam"))
+    }
 }
