@@ -67,8 +67,8 @@ f = lambda v, d=1: "-" if v is None else f"{v:.{d}f}"
 md = [f"\n### sfu-bench run {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC, commit {commit}{'+' if dirty else ''}\n",
       f"Machine: {model}, {cpus} CPU(s); server `--media-workers {workers}`, harness `--procs {procs}`, release build, loopback.",
       f"Command: `STEP={step} STEP_SECONDS={step_s} MAX_VIEWERS={maxv} PROCS={procs} WORKERS={workers} SCENARIOS=\"{scenarios}\" bench/sfu-bench.sh` (results in `{out}`).\n",
-      "| scenario | step | viewers | pubs | loss % | p50 ms | p99 ms | max ms | server CPU % | µs / fwd pkt | fwd pkts / CPU-s | server RSS MiB | harness CPU % |",
-      "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+      "| scenario | step | viewers | pubs | loss % | p50 ms | p99 ms | max ms | server CPU % | µs / fwd pkt | fwd pkts / CPU-s | server RSS MiB | harness CPU % | harness loop busy / late max ms |",
+      "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
 summaries = {}
 for name in scenarios.split():
     for r in lines(name):
@@ -78,7 +78,8 @@ for name in scenarios.split():
         md.append(f"| {name}{' (' + r['group'] + ')' if 'group' in r else ''} | {r['step']} | {r['viewers']} | {r['publishers']} | {f(r['loss_percent'], 3)} | "
                   f"{f(r.get('delay_p50_ms'), 2)} | {f(r.get('delay_p99_ms'), 2)} | {f(r.get('delay_max_ms'), 1)} | {f(r.get('server_cpu_percent'))} | "
                   f"{f(r.get('server_cpu_us_per_packet'), 2)} | {r.get('server_packets_per_cpu_second', '-')} | {f(r.get('server_rss_mib'))} | "
-                  f"{'+'.join(str(round(x)) for x in r['harness_cpu_percent'])} |")
+                  f"{'+'.join(str(round(x)) for x in r['harness_cpu_percent'])} | "
+                  f"{f(r.get('harness_loop_busy_max_ms'))} / {f(r.get('harness_loop_late_max_ms'))} |")
 md.append("")
 if "floor" in summaries:
     s = summaries["floor"]

@@ -63,7 +63,12 @@ public final class ConferenceRecorder {
         while i < streams.count {
             let s = streams[i]
             let closed = s.tap.isClosed // before the last drain: all pushes are then visible
-            s.drain(counters: counters)
+            s.drain(counters: counters) { self.offsetMs(ofArrival: $0) }
+            if s.originPending, let origin = s.recording?.originArrivalNs {
+                // File time 0 is known (after the jitter buffer's hold, or the first keyframe): the exact start.
+                s.originPending = false
+                s.status?.startOffsetMs = offsetMs(ofArrival: origin)
+            }
             if closed {
                 finish(s)
                 streams.remove(at: i)
@@ -110,7 +115,22 @@ public final class ConferenceRecorder {
         }
     }
 
+    /// Updates the open files' share of `bytesWritten` (every second; a stat per open file).
+    func sampleSizes() {
+        for s in streams where s.recording != nil {
+            let size = Int(Self.fileSize(s.status?.path ?? "") ?? 0)
+            counters.bytesOpen.add(size - s.sampledSize, ordering: .relaxed)
+            s.sampledSize = size
+        }
+    }
+
     var nowOffsetMs: Int64 { max(0, RecorderThread.wallClockMs() - startedAtMs) }
+
+    /// The recording offset of a packet that arrived at `arrival` (CLOCK_MONOTONIC ns).
+    func offsetMs(ofArrival arrival: UInt64) -> Int64 {
+        let ageMs = Int64((monotonicNow() &- arrival) / 1_000_000)
+        return max(0, RecorderThread.wallClockMs() - ageMs - startedAtMs)
+    }
 
     private func open(_ s: StreamSession, at offset: Int64? = nil) {
         let name = "\(s.stream.streamId)-\(s.stream.endpointId)"
@@ -124,6 +144,11 @@ public final class ConferenceRecorder {
                                          kinds: tracks.map(\.kind.rawValue), codecs: tracks.map(\.codec),
                                          startOffsetMs: offset ?? nowOffsetMs, endOffsetMs: nil, size: 0, hasGaps: false, droppedPackets: 0)
         s.droppedAtOpen = s.tap.dropped
+        // A new publication's file starts with its first packet (media flows only after ICE and DTLS);
+        // a segment cut's file at the cut, where its predecessor ended; either is then refined to the
+        // writer's file time 0 (`originArrivalNs`) once it has written its first frame.
+        s.startsAtFirstPacket = offset == nil
+        s.originPending = true
         do {
             let r = try factory(base, tracks)
             s.recording = r
@@ -144,6 +169,7 @@ public final class ConferenceRecorder {
         st.endOffsetMs = offset ?? nowOffsetMs
         st.droppedPackets = Int64(s.droppedInFile)
         if let r = s.recording {
+            counters.bytesOpen.subtract(s.sampledSize, ordering: .relaxed)
             do {
                 let summary = try r.finish()
                 st.size = summary.size
@@ -157,6 +183,7 @@ public final class ConferenceRecorder {
             }
             counters.files.subtract(1, ordering: .relaxed)
         }
+        s.sampledSize = 0
         s.recording = nil
         s.status = nil
         finished.append(st)
@@ -202,7 +229,14 @@ final class StreamSession {
         self.keyframe = keyframe
     }
 
-    func drain(counters: RecorderCounters) {
+    /// Whether the file's start offset is still to be taken from its first packet.
+    var startsAtFirstPacket = false
+    /// This file's size as last added to `RecorderCounters.bytesOpen`.
+    var sampledSize = 0
+    /// Whether the writer's file time 0 (`originArrivalNs`) is still to be read.
+    var originPending = false
+
+    func drain(counters: RecorderCounters, offsetOfArrival: (UInt64) -> Int64) {
         var packets = 0
         let dropped = tap.dropped
         tap.drain { e in
@@ -212,6 +246,10 @@ final class StreamSession {
             guard let r = recording else { return }
             switch e.kind {
             case .rtp:
+                if startsAtFirstPacket {
+                    startsAtFirstPacket = false
+                    status?.startOffsetMs = offsetOfArrival(e.arrival)
+                }
                 packets += 1
                 perform(r.packet(track: e.track, rtp: e.bytes, arrival: e.arrival))
             case .senderReport:

@@ -55,9 +55,9 @@ public final class RecorderThread: @unchecked Sendable {
         }
     }
 
-    /// Contract A's writer once merged; until then Opus-only streams go to `OpusOnlyRecording`.
+    /// Contract A's `StreamRecording`: Ogg Opus for audio-only streams, WebM (Matroska for H.264) otherwise.
     public static let defaultFactory: @Sendable () -> RecordingFactory = {
-        { base, tracks in try OpusOnlyRecording(basePath: base, tracks: tracks) }
+        { base, tracks in try StreamRecording(basePath: base, tracks: tracks) }
     }
 
     /// - Parameters:
@@ -130,8 +130,7 @@ public final class RecorderThread: @unchecked Sendable {
             }
             if now &- lastSizeSample >= 1_000_000_000 {
                 lastSizeSample = now
-                let open = state.conferences.values.reduce(0) { $0 + $1.files().filter { $0.endOffsetMs == nil }.reduce(0) { $0 + Int($1.size) } }
-                counters.bytesOpen.store(open, ordering: .relaxed)
+                for c in state.conferences.values { c.sampleSizes() }
             }
         }
         close(wakeFD)

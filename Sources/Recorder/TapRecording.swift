@@ -4,6 +4,8 @@
 /// chosen by a factory. Used on the recorder thread only.
 public protocol TapRecording: AnyObject {
     var path: String { get }
+    /// CLOCK_MONOTONIC arrival (ns) of the media at file time 0; nil until the first frame is written.
+    var originArrivalNs: UInt64? { get }
     /// A decrypted RTP packet of `track` (RTX already unwrapped).
     func packet(track: Int, rtp: UnsafeRawBufferPointer, arrival: UInt64) -> [RecorderAction]
     func senderReport(track: Int, ntp: UInt64, rtpTimestamp: UInt32, arrival: UInt64)
@@ -13,17 +15,4 @@ public protocol TapRecording: AnyObject {
     func finish() throws -> RecordedFileSummary
 }
 
-/// Why a recording could not be made.
-public enum TapRecordingError: Error, Equatable, CustomStringConvertible {
-    /// No writer for these tracks (e.g. video before the WebM writer exists).
-    case unsupportedTracks(String)
-    /// open/write/fsync failed with this errno.
-    case io(String, Int32)
-
-    public var description: String {
-        switch self {
-        case .unsupportedTracks(let s): return "unsupported tracks: \(s)"
-        case .io(let op, let e): return "\(op) failed: errno \(e)"
-        }
-    }
-}
+extension StreamRecording: TapRecording {}

@@ -113,6 +113,7 @@ do {
                 guard let n = Int(w), n >= 1, n <= 256 else { throw ConfigError("--media-workers must be 1-256") }
                 mc.workers = n
             }
+            mc.spillThreshold = try settings.int("--worker-spill", min: 0)
             let port = try settings.int("--media-port")
             guard port <= 65535 - mc.workers else { throw ConfigError("--media-port leaves no room for \(mc.workers) workers") }
             mc.basePort = UInt16(port)
@@ -373,6 +374,8 @@ func startMediaMetrics(_ rm: RouterMedia) {
                 Metrics.shared.set("sfu_media_nack_sent_total", Double(s.nackSent), labels: l)
                 Metrics.shared.set("sfu_media_nack_recovered_total", Double(s.nackRecovered), labels: l)
                 Metrics.shared.set("sfu_media_rtx_received_total", Double(s.rtxReceived), labels: l)
+                Metrics.shared.set("sfu_media_piped_in_total", Double(s.pipedIn), labels: l)
+                Metrics.shared.set("sfu_media_pipe_dropped_total", Double(s.pipeDropped), labels: l)
             }
             try? await Task.sleep(nanoseconds: 2_000_000_000)
         }

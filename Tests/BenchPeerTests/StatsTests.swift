@@ -83,7 +83,7 @@ final class StatsTests: XCTestCase {
         var t = Tally()
         t.viewers = 3; t.publishers = 1; t.sent = 540; t.expected = 1620; t.received = 1610; t.duplicates = 2
         t.reordered = 1; t.srtpFailures = 0; t.freezes = 1; t.maxGapNanos = 120_000_000; t.keyframeWaitsNanos = [5_000_000, 900_000_000]
-        t.delays.record(2_000_000); t.gcmPeers = 4
+        t.delays.record(2_000_000); t.gcmPeers = 4; t.harnessLoopBusyMaxNanos = 3_000_000; t.harnessLoopLateMaxNanos = 1_500_000
         let back = try Tally(json: try JSON.parse(t.json.serialized()))
         XCTAssertEqual(back, t)
         XCTAssertEqual(t.lost, 10)

@@ -16,6 +16,7 @@ final class StalledRecording: TapRecording {
     let inner: TapRecording
     init(_ inner: TapRecording) { self.inner = inner }
     var path: String { inner.path }
+    var originArrivalNs: UInt64? { inner.originArrivalNs }
     func packet(track: Int, rtp: UnsafeRawBufferPointer, arrival: UInt64) -> [RecorderAction] {
         usleep(50_000)
         return inner.packet(track: track, rtp: rtp, arrival: arrival)
@@ -31,6 +32,7 @@ final class KeyframeAskingRecording: TapRecording {
     let path: String
     let video: [Bool]
     init(path: String, video: [Bool]) { self.path = path; self.video = video }
+    var originArrivalNs: UInt64? { nil }
     func packet(track: Int, rtp: UnsafeRawBufferPointer, arrival: UInt64) -> [RecorderAction] { [] }
     func senderReport(track: Int, ntp: UInt64, rtpTimestamp: UInt32, arrival: UInt64) {}
     func noteDropped(track: Int, count: Int) {}
@@ -136,7 +138,7 @@ final class RecordingTests: XCTestCase {
         config.announcedAddresses = ["127.0.0.1"]
         config.recorderTapSlots = 32
         let media = try RouterMedia(configuration: config, recordingFactory: {
-            { base, tracks in StalledRecording(try OpusOnlyRecording(basePath: base, tracks: tracks)) }
+            { base, tracks in StalledRecording(try StreamRecording(basePath: base, tracks: tracks)) }
         }) { _ in }
         let port = media.ports[0]
         let pub = try LoopbackPublisher()

@@ -25,6 +25,9 @@ public final class PeerLoop: @unchecked Sendable {
     private var delays: [Int: HistogramBox] = [:]   // by group (boxed: recorded in place)
     private var pendingWaits: [Int: [UInt64]] = [:]   // keyframe waits since the last collect, by group
     private var lastPublish: UInt64 = 0
+    /// Longest loop iteration and longest oversleep of `epoll_wait` since the last reset (ns).
+    private var loopBusyMax: UInt64 = 0
+    private var loopLateMax: UInt64 = 0
 
     private static let batch = 32
     private static let slot = 2048
@@ -130,6 +133,8 @@ public final class PeerLoop: @unchecked Sendable {
             p.maxGap = 0
         }
         delays.removeAll()
+        loopBusyMax = 0
+        loopLateMax = 0
         // Key frame waits are kept: viewers that connected while settling report theirs in the next collect.
     }
 
@@ -164,6 +169,11 @@ public final class PeerLoop: @unchecked Sendable {
         for (g, box) in delays { out[g, default: Tally()].delays = box.histogram }
         for (g, w) in pendingWaits { out[g, default: Tally()].keyframeWaitsNanos = w }
         pendingWaits.removeAll()
+        if !out.isEmpty {
+            let any = out.keys.min()!
+            out[any]!.harnessLoopBusyMaxNanos = loopBusyMax
+            out[any]!.harnessLoopLateMaxNanos = loopLateMax
+        }
         return out
     }
 
@@ -173,12 +183,20 @@ public final class PeerLoop: @unchecked Sendable {
         var events = [epoll_event](repeating: epoll_event(), count: 256)
         var nextTick: UInt64 = 0
         var nextPublish: UInt64 = 0
+        var iterationStart = DTLSTransport.monotonicNow()
         while running {
             var now = DTLSTransport.monotonicNow()
+            // Self-check: a long iteration delays reading every socket, so it would show up as "delay".
+            if now - iterationStart > loopBusyMax { loopBusyMax = now - iterationStart }
             let until = min(nextTick, nextPublish)
             let timeoutMs = until <= now ? 0 : Int32(min(10, (until - now + 999_999) / 1_000_000))
+            let waitStart = now
             let n = epoll_wait(epfd, &events, Int32(events.count), timeoutMs)
             now = DTLSTransport.monotonicNow()
+            iterationStart = now
+            // Woken later than asked (the thread was not scheduled): the harness, not the server, was late.
+            let late = now - waitStart > UInt64(timeoutMs) * 1_000_000 ? now - waitStart - UInt64(timeoutMs) * 1_000_000 : 0
+            if n == 0, late > loopLateMax { loopLateMax = late }
             if n > 0 {
                 for i in 0..<Int(n) {
                     let fd = events[i].data.fd

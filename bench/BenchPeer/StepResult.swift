@@ -66,6 +66,8 @@ public struct StepResult: Equatable {
             "delay_max_ms": Self.round(maxMillis, 3), "keyframe_waits": .int(Int64(tally.keyframeWaitsNanos.count)),
             "keyframe_requests": .int(Int64(clamping: tally.keyframeRequests)), "gcm_peers": .int(Int64(tally.gcmPeers)),
             "harness_cpu_percent": .array(harnessCPUSeconds.map { Self.round($0 / seconds * 100, 1) }),
+            "harness_loop_busy_max_ms": Self.round(Double(tally.harnessLoopBusyMaxNanos) / 1e6, 2),
+            "harness_loop_late_max_ms": Self.round(Double(tally.harnessLoopLateMaxNanos) / 1e6, 2),
         ]
         if let v = p50Millis { o["delay_p50_ms"] = Self.round(v, 3) }
         if let v = p99Millis { o["delay_p99_ms"] = Self.round(v, 3) }

@@ -29,6 +29,11 @@ public struct Tally: Equatable {
     public var delays = DelayHistogram()
     /// Peers whose DTLS negotiated AEAD_AES_128_GCM.
     public var gcmPeers = 0
+    /// The harness's own event loops: longest iteration, and longest time
+    /// woken later than asked (not scheduled). If these are near the delays
+    /// measured, the harness, not the server, caused them.
+    public var harnessLoopBusyMaxNanos: UInt64 = 0
+    public var harnessLoopLateMaxNanos: UInt64 = 0
 
     public init() {}
 
@@ -41,6 +46,8 @@ public struct Tally: Equatable {
         reordered &+= o.reordered; srtpFailures &+= o.srtpFailures; keyframeRequests &+= o.keyframeRequests
         freezes &+= o.freezes; maxGapNanos = max(maxGapNanos, o.maxGapNanos)
         keyframeWaitsNanos += o.keyframeWaitsNanos; delays.merge(o.delays); gcmPeers += o.gcmPeers
+        harnessLoopBusyMaxNanos = max(harnessLoopBusyMaxNanos, o.harnessLoopBusyMaxNanos)
+        harnessLoopLateMaxNanos = max(harnessLoopLateMaxNanos, o.harnessLoopLateMaxNanos)
     }
 
     public var json: JSON {
@@ -50,7 +57,8 @@ public struct Tally: Equatable {
                 "duplicates": u(duplicates), "reordered": u(reordered), "srtp_failures": u(srtpFailures),
                 "keyframe_requests": u(keyframeRequests), "freezes": u(freezes), "max_gap_ns": u(maxGapNanos),
                 "keyframe_waits_ns": .array(keyframeWaitsNanos.map(u)), "delay_max_ns": u(delays.maxNanos),
-                "delay_buckets": .array(delays.sparse.map { .array($0.map(u)) }), "gcm_peers": .int(Int64(gcmPeers))]
+                "delay_buckets": .array(delays.sparse.map { .array($0.map(u)) }), "gcm_peers": .int(Int64(gcmPeers)),
+                "loop_busy_max_ns": u(harnessLoopBusyMaxNanos), "loop_late_max_ns": u(harnessLoopLateMaxNanos)]
     }
 
     /// Why a tally from a child could not be read.
@@ -70,6 +78,7 @@ public struct Tally: Equatable {
         duplicates = UInt64(try int("duplicates")); reordered = UInt64(try int("reordered"))
         srtpFailures = UInt64(try int("srtp_failures")); keyframeRequests = UInt64(try int("keyframe_requests"))
         freezes = UInt64(try int("freezes")); maxGapNanos = UInt64(try int("max_gap_ns")); gcmPeers = Int(try int("gcm_peers"))
+        harnessLoopBusyMaxNanos = UInt64(try int("loop_busy_max_ns")); harnessLoopLateMaxNanos = UInt64(try int("loop_late_max_ns"))
         guard let waits = json["keyframe_waits_ns"]?.arrayValue else { throw DecodeError(field: "keyframe_waits_ns") }
         keyframeWaitsNanos = try waits.map { (w: JSON) throws(DecodeError) -> UInt64 in
             guard let v = w.intValue, v >= 0 else { throw DecodeError(field: "keyframe_waits_ns") }

@@ -180,8 +180,10 @@ public final class StreamRecording {
             switch codecs[i] {
             case .opus: return .opus(number: number, channels: tracks[i].channels == 1 ? 1 : 2)
             case .h264:
-                let avcC = buffers[i].h264ParameterSets.flatMap { try? AVCDecoderConfiguration.record(sps: $0.sps, pps: $0.pps) } ?? []
-                return .video(.h264, number: number, width: firstKey[i]?.width, height: firstKey[i]?.height, codecPrivate: avcC)
+                let sets = buffers[i].h264ParameterSets
+                let avcC = sets.flatMap { try? AVCDecoderConfiguration.record(sps: $0.sps, pps: $0.pps) } ?? []
+                let size = sets.flatMap { H264SPS.dimensions($0.sps) }
+                return .video(.h264, number: number, width: size?.width, height: size?.height, codecPrivate: avcC)
             case let c: return .video(c, number: number, width: firstKey[i]?.width, height: firstKey[i]?.height)
             }
         }

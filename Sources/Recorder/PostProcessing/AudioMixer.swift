@@ -46,7 +46,8 @@ enum AudioMixer {
         try writer.finish()
         let size = try file.commit()
         progress(1)
-        return RecordedFileSummary(path: path, format: "ogg", durationMs: total / 48, size: size, hasGaps: false)
+        return RecordedFileSummary(path: path, format: "ogg", durationMs: total / 48, size: size,
+                                   hasGaps: tracks.contains { $0.concealed > 0 })
     }
 
     /// Unity below `threshold`; above it a tanh knee approaches `ceiling`

@@ -25,6 +25,8 @@ final class AudioTimelineTrack {
     private var readIndex = 0
     private var pendingStart: Int64
     private var scratch = [Float](repeating: 0, count: OpusDecoder.maxFrameSamples * 2)
+    /// Packets libopus rejected and that were concealed instead.
+    private(set) var concealed = 0
 
     init(_ input: MixInput) throws {
         track = try OpusInputTrack.open(input.path)
@@ -87,8 +89,16 @@ final class AudioTimelineTrack {
             n = samples
             scratch.withUnsafeMutableBufferPointer { $0.baseAddress!.update(repeating: 0, count: samples * 2) }
         } else {
-            n = try packet.data.withUnsafeBytes { p in
-                try scratch.withUnsafeMutableBufferPointer { try decoder.decode(p, into: $0) }
+            do {
+                n = try packet.data.withUnsafeBytes { p in
+                    try scratch.withUnsafeMutableBufferPointer { try decoder.decode(p, into: $0) }
+                }
+            } catch {
+                // A packet libopus rejects (corrupt on disk): conceal its duration
+                // (from the TOC, else 20 ms) and go on.
+                concealed += 1
+                let lost = packet.data.withUnsafeBytes { OpusPacket.sampleCount($0) } ?? 960
+                n = try scratch.withUnsafeMutableBufferPointer { try decoder.decode(nil, into: $0, lostSamples: lost) }
             }
         }
         let skip = min(toSkip, n)

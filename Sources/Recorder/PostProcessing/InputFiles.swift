@@ -1,6 +1,9 @@
 // Opening recorded files for post-processing: which container, which
 // track, and the packets of that track in order with their times.
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One compressed frame of an input track. `timeNs` is from the file's
 /// start; nil when the container only gives a running sample count (Ogg),
@@ -36,8 +39,8 @@ struct OpusInputTrack {
 
     /// Reads the file; a torn tail (a recorder that crashed) is accepted.
     static func open(_ path: String) throws -> OpusInputTrack {
-        let bytes = try readInputFile(path)
-        if isOgg(path, bytes) {
+        if isOgg(path) {
+            let bytes = try readInputFile(path)
             let all: [OggPacket]
             do { all = try OggReader.packets(bytes, allowTruncatedTail: true) } catch {
                 throw PostInputError.malformed(path, "\(error)")
@@ -49,73 +52,85 @@ struct OpusInputTrack {
             return OpusInputTrack(channels: head.channels, preSkip: head.preSkip,
                                   durationSamples: max(0, lastGranule - Int64(head.preSkip)), packets: audio)
         }
-        let webm = try readWebM(bytes, path)
-        guard let t = webm.tracks.first(where: { $0.codecID == WebMTrack.Codec.opus.rawValue }) else {
+        guard let stream = try WebMBlockStream(path: path, select: { $0.codecID == WebMTrack.Codec.opus.rawValue }) else {
             throw PostInputError.unsupported(path, "no Opus track")
         }
+        let t = stream.track
         var channels = t.channels, preSkip = Int(t.codecDelayNs * 48 / 1_000_000)
         if !t.codecPrivate.isEmpty {
             let head = try OpusHeadFields(t.codecPrivate, path: path)
             channels = head.channels
             preSkip = head.preSkip
         }
-        let blocks = webm.blocks.filter { $0.track == t.number }
-        let packets = blocks.map { InputPacket(data: $0.data[...], timeNs: $0.timestampMs * 1_000_000, isKeyframe: true) }
+        var packets: [InputPacket] = []
+        var end: Int64 = 0
+        while let b = try stream.next() {
+            packets.append(InputPacket(data: b.data[...], timeNs: b.timestampMs * 1_000_000, isKeyframe: true))
+            end = b.timestampMs * 48 + Int64(OpusPacket.sampleCount(b.data) ?? 960)
+        }
         // The track ends with its last packet, or earlier when the file's
         // Duration says so (an encoder's end padding, RFC 7845 §4.5 / DiscardPadding).
-        var end: Int64 = 0
-        if let last = blocks.last {
-            end = last.timestampMs * 48 + Int64(OpusPacket.sampleCount(last.data) ?? 960)
-            if let d = webm.durationMs, d > 0 { end = min(end, Int64(d * 48)) }
-        }
+        if let d = stream.durationMs, d > 0 { end = min(end, Int64(d * 48)) }
         return OpusInputTrack(channels: max(1, min(2, channels)), preSkip: preSkip,
                               durationSamples: max(0, end - Int64(preSkip)), packets: packets)
     }
 }
 
-/// The VP8 or VP9 track of a WebM input.
-struct VideoInputTrack {
-    var codec: VPXCodec
-    var width: Int
-    var height: Int
-    var durationNs: Int64
-    /// In decode order, with presentation times (no B-frames in VP8/VP9).
-    var packets: [InputPacket]
+/// The VP8 or VP9 track of a WebM input, read from disk as it is decoded.
+final class VideoInputTrack {
+    let codec: VPXCodec
+    let width: Int
+    let height: Int
+    /// Last frame's time plus one frame interval (estimated from the last two).
+    let durationNs: Int64
+    private let stream: WebMBlockStream
+    private var peeked: WebMBlock?
 
-    /// Reads the file; nil when it has no video track (an audio-only stream).
-    static func open(_ path: String) throws -> VideoInputTrack? {
-        let bytes = try readInputFile(path)
-        if isOgg(path, bytes) { return nil }
-        let webm = try readWebM(bytes, path)
-        guard let t = webm.tracks.first(where: { $0.isVideo }) else { return nil }
-        let codec: VPXCodec
-        switch t.codecID {
+    /// Nil when the file has no video track (an audio-only stream). A first
+    /// pass over the block headers finds the duration.
+    init?(path: String) throws {
+        if isOgg(path) { return nil }
+        guard let stream = try WebMBlockStream(path: path, select: { $0.isVideo }),
+              let scan = try WebMBlockStream(path: path, select: { $0.isVideo }) else { return nil }
+        switch stream.track.codecID {
         case WebMTrack.Codec.vp8.rawValue: codec = .vp8
         case WebMTrack.Codec.vp9.rawValue: codec = .vp9
-        default: throw PostInputError.unsupported(path, "video codec \(t.codecID) (VP8 and VP9 are decoded)")
+        default: throw PostInputError.unsupported(path, "video codec \(stream.track.codecID) (VP8 and VP9 are decoded)")
         }
-        let blocks = webm.blocks.filter { $0.track == t.number }
-        let packets = blocks.map { InputPacket(data: $0.data[...], timeNs: $0.timestampMs * 1_000_000, isKeyframe: $0.keyframe) }
-        // The picture lasts until its last frame's interval (estimated from the
-        // last two) is over; the file's Duration also counts the audio track.
-        var endMs = Int64(webm.durationMs ?? 0)
-        if let last = blocks.last {
-            let interval = blocks.count > 1 ? max(1, min(1000, last.timestampMs - blocks[blocks.count - 2].timestampMs)) : 33
-            endMs = last.timestampMs + interval
+        var last: Int64?, previous: Int64?
+        while let b = try scan.next(withData: false) { (previous, last) = (last, b.timestampMs) }
+        var endMs = Int64(stream.durationMs ?? 0)
+        if let last {
+            let interval = previous.map { max(1, min(1000, last - $0)) } ?? 33
+            endMs = last + interval
         }
-        return VideoInputTrack(codec: codec, width: t.width ?? 0, height: t.height ?? 0,
-                               durationNs: endMs * 1_000_000, packets: packets)
+        self.stream = stream
+        width = stream.track.width ?? 0
+        height = stream.track.height ?? 0
+        durationNs = endMs * 1_000_000
+    }
+
+    /// The time of the next frame (ns from the file start), nil at the end.
+    func nextTime() throws -> Int64? {
+        if peeked == nil { peeked = try stream.next() }
+        return peeked.map { $0.timestampMs * 1_000_000 }
+    }
+
+    /// Takes the next frame.
+    func take() throws -> WebMBlock? {
+        if peeked == nil { peeked = try stream.next() }
+        defer { peeked = nil }
+        return peeked
     }
 }
 
-func isOgg(_ path: String, _ bytes: [UInt8]) -> Bool {
-    bytes.starts(with: [0x4F, 0x67, 0x67, 0x53]) || path.hasSuffix(".ogg") || path.hasSuffix(".opus")
-}
-
-func readWebM(_ bytes: [UInt8], _ path: String) throws -> WebMFile {
-    do { return try WebMReader.read(bytes, allowTruncatedTail: true) } catch {
-        throw PostInputError.malformed(path, "\(error)")
-    }
+/// Ogg by name or by its capture pattern.
+func isOgg(_ path: String) -> Bool {
+    if path.hasSuffix(".ogg") || path.hasSuffix(".opus") { return true }
+    guard let f = fopen(path, "rb") else { return false }
+    defer { fclose(f) }
+    var magic = [UInt8](repeating: 0, count: 4)
+    return fread(&magic, 1, 4, f) == 4 && magic == [0x4F, 0x67, 0x67, 0x53]
 }
 
 /// The OpusHead fields the decoder needs (RFC 7845 §5.1).
@@ -134,8 +149,7 @@ struct OpusHeadFields {
     }
 }
 
-/// Input files are read whole into memory (a 30-minute segment of audio is
-/// a few MB; video tens to hundreds of MB).
+/// Ogg inputs are read whole (a 30-minute Opus track is a few MB).
 func readInputFile(_ path: String) throws -> [UInt8] {
     guard let d = try? Data(contentsOf: URL(fileURLWithPath: path)) else {
         throw PostInputError.unreadable(path)

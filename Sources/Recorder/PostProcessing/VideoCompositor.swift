@@ -12,7 +12,6 @@ final class VideoTimelineTrack {
     let height: Int
     private let track: VideoInputTrack
     private let decoder: VPXDecoder
-    private var next = 0
     private var waitingForKeyframe = true
     /// The picture to show; valid until the decoder's next `decode`.
     private(set) var current: I420View?
@@ -21,7 +20,7 @@ final class VideoTimelineTrack {
 
     /// Nil when the input has no video track (an audio-only stream).
     init?(_ input: MixInput) throws {
-        guard let track = try VideoInputTrack.open(input.path) else { return nil }
+        guard let track = try VideoInputTrack(path: input.path) else { return nil }
         self.track = track
         decoder = try VPXDecoder(codec: track.codec)
         label = input.label
@@ -34,11 +33,10 @@ final class VideoTimelineTrack {
     func isPresent(at t: Int64) -> Bool { t >= startNs && t < endNs }
 
     /// Decodes every frame due by timeline time `t`.
+    /// A read error (a corrupt stretch of the file) ends this input's frames.
     func advance(to t: Int64) {
-        while next < track.packets.count, startNs + (track.packets[next].timeNs ?? 0) <= t {
-            let p = track.packets[next]
-            next += 1
-            if waitingForKeyframe && !p.isKeyframe { continue }
+        while let due = try? track.nextTime(), startNs + due <= t, let p = try? track.take() {
+            if waitingForKeyframe && !p.keyframe { continue }
             do {
                 try p.data.withUnsafeBytes { try decoder.decode($0) }
                 waitingForKeyframe = false

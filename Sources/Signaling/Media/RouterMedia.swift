@@ -9,9 +9,12 @@ import SDP
 
 /// The media controller of ROUTER mode: negotiates each PeerConnection
 /// (SDP answer with our ICE-lite credentials, DTLS fingerprint and host
-/// candidates) and installs it on the media worker that owns the
-/// conference. Every conference lives on one worker, chosen at its first
-/// stream (the least loaded), so its forwarding never crosses threads.
+/// candidates) and installs it on a media worker. A conference's publishers
+/// live on its home worker (the least loaded at its first stream); its
+/// viewers join the publisher's worker until that worker carries
+/// `spillThreshold` transports, then the least-loaded worker, which gets the
+/// stream through a pipe (`PipeRing`) from the publisher's worker
+/// (`WorkerPlacement` decides, see docs/ARCHITECTURE.md).
 public final class RouterMedia: MediaController, @unchecked Sendable {
     public struct Configuration: Sendable {
         public var workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
@@ -19,6 +22,9 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
         public var basePort: UInt16 = 40000
         /// Addresses put in host candidates (NAT / cloud: the public ones).
         public var announcedAddresses: [String] = []
+        /// Transports a worker takes before a conference's viewers spill to
+        /// the least-loaded worker (0: every viewer goes to the least loaded).
+        public var spillThreshold = 500
         /// Packets queued per recorded stream between the worker and the recorder thread.
         public var recorderTapSlots = RecorderTap.defaultSlotCount
         public init() {}
@@ -29,8 +35,7 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
     let context: DTLSContext
     let announced: [String]
     private let lock = NSLock()
-    private var conferenceWorker: [String: Int] = [:]
-    private var workerLoad: [Int]
+    private var placement: WorkerPlacement
     /// Recorded conferences and the recorder thread (RouterMediaRecording.swift).
     let recording: RecordingRegistry
     /// What we negotiate: the SDP module's default without transport-cc
@@ -67,7 +72,7 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
             ws.append(w)
         }
         workers = ws
-        workerLoad = Array(repeating: 0, count: ws.count)
+        placement = WorkerPlacement(workers: ws.count, spillThreshold: configuration.spillThreshold)
         announced = configuration.announcedAddresses.isEmpty ? RouterMedia.localAddresses() : configuration.announcedAddresses
         let registry = recording
         Metrics.shared.registerRecorder { registry.counters }
@@ -103,25 +108,44 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
     public var ports: [UInt16] { workers.map(\.port) }
     public var announcedAddresses: [String] { announced }
 
-    func worker(for conferenceId: String) -> MediaWorker {
+    private func withPlacement<T>(_ body: (inout WorkerPlacement) -> T) -> T {
         lock.lock(); defer { lock.unlock() }
-        if let i = conferenceWorker[conferenceId] { return workers[i] }
-        let i = workerLoad.indices.min { workerLoad[$0] < workerLoad[$1] } ?? 0
-        conferenceWorker[conferenceId] = i
-        workerLoad[i] += 1
-        return workers[i]
+        return body(&placement)
     }
 
-    func releaseWorker(_ conferenceId: String) -> Int? {
-        lock.lock(); defer { lock.unlock() }
-        let i = conferenceWorker.removeValue(forKey: conferenceId)
-        if let i { workerLoad[i] -= 1 }
-        return i
-    }
-
+    /// The worker holding a conference's publishers (nil before its first stream).
     func existingWorker(for conferenceId: String) -> MediaWorker? {
-        lock.lock(); defer { lock.unlock() }
-        return conferenceWorker[conferenceId].map { workers[$0] }
+        withPlacement { $0.home(of: conferenceId) }.map { workers[$0] }
+    }
+
+    /// Transports per worker, as placed (for tests and metrics).
+    public var workerLoad: [Int] { withPlacement { $0.load } }
+
+    /// Pipes stream `streamId` from worker `source` to worker `target`: the
+    /// pipe producer is installed on the target before the source starts
+    /// filling the ring (both through the workers' FIFO mailboxes, so a viewer
+    /// added to the target afterwards finds the producer).
+    private func startPipe(conferenceId: String, streamId: String, tracks: PublishedTracks, from source: Int, to target: Int) {
+        let ring = PipeRing()
+        let upstreamWorker = workers[source]
+        let upstream = PipeUpstream(ring: ring) { trackIndex, force, now in
+            upstreamWorker.submit {
+                ($0 as? WorkerRouter)?.pipedKeyframeRequest(conferenceId: conferenceId, streamId: streamId, trackIndex: trackIndex,
+                                                            force: force, now: now)
+            }
+        }
+        workers[target].submit { h in
+            if let e = (h as? WorkerRouter)?.addPipeProducer(conferenceId: conferenceId, streamId: streamId, tracks: tracks,
+                                                             upstream: upstream, now: monotonicNow()) {
+                Log.warn("pipe of \(streamId) to worker \(target): \(e)")
+            }
+        }
+        workers[target].watch(wakeFD: ring.wakeFD)
+        workers[source].submit { h in
+            if let e = (h as? WorkerRouter)?.addPipe(conferenceId: conferenceId, streamId: streamId, ring: ring) {
+                Log.warn("pipe of \(streamId) from worker \(source): \(e)")
+            }
+        }
     }
 
     // MARK: - MediaController
@@ -160,7 +184,8 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
             sdp.media[i].attributes.removeAll { $0.name == "simulcast" || $0.name == "rid" }
         }
         let creds = IceCredentials.random()
-        let w = worker(for: conferenceId)
+        let isNew = withPlacement { $0.publisherWorker(conference: conferenceId, stream: streamId) == nil }
+        let w = workers[withPlacement { $0.placePublisher(conference: conferenceId, stream: streamId) }]
         var builder = AnswerBuilder(transport: localTransport(creds, port: w.port), policy: RouterMedia.policy)
         if let videoBitrate, videoBitrate > 0 { builder.maxVideoBitrate = UInt64(videoBitrate) }
         let answer: Answer
@@ -173,17 +198,31 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
         if let videoBitrate, videoBitrate > 0 { spec.maxBitrate = UInt64(videoBitrate) }
         let publisher = spec
         let error = await w.call { ($0 as! WorkerRouter).addPublisher(publisher, now: monotonicNow()) }
-        if let error { throw HTTPError(409, "STREAM_EXISTS", error) }
+        if let error {
+            if isNew { _ = withPlacement { $0.removePublisher(conference: conferenceId, stream: streamId) } }
+            throw HTTPError(409, "STREAM_EXISTS", error)
+        }
         await tapIfRecorded(conferenceId: conferenceId, streamId: streamId, worker: w)
         return answer.sdp
     }
 
     public func view(conferenceId: String, endpointId: String, streamId: String, viewerId: String, offer: String) async throws(HTTPError) -> String {
         let sdp = try parseOffer(offer)
-        guard let w = existingWorker(for: conferenceId),
-              let published = await w.call({ ($0 as! WorkerRouter).publishedTracks(conferenceId: conferenceId, streamId: streamId) }) else {
+        guard let source = withPlacement({ $0.publisherWorker(conference: conferenceId, stream: streamId) }),
+              let published = await workers[source].call({ ($0 as! WorkerRouter).publishedTracks(conferenceId: conferenceId, streamId: streamId) }) else {
             throw HTTPError(404, "STREAM_NOT_FOUND", "stream '\(streamId)' has no media on this server")
         }
+        guard let place = withPlacement({ p -> WorkerPlacement.ViewerPlacement? in
+            let place = p.placeViewer(conference: conferenceId, stream: streamId, viewer: viewerId)
+            // Under the lock, so that a concurrent viewer's addViewer is queued after the pipe producer.
+            if let place, place.newPipe {
+                startPipe(conferenceId: conferenceId, streamId: streamId, tracks: published, from: place.source, to: place.worker)
+            }
+            return place
+        }) else {
+            throw HTTPError(404, "STREAM_NOT_FOUND", "stream '\(streamId)' has no media on this server")
+        }
+        let w = workers[place.worker]
         let creds = IceCredentials.random()
         let builder = AnswerBuilder(transport: localTransport(creds, port: w.port), policy: RouterMedia.policy)
         var outgoing: [OutgoingTrack] = []
@@ -217,7 +256,10 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
         let spec = ViewerSpec(conferenceId: conferenceId, endpointId: endpointId, streamId: streamId, viewerId: viewerId,
                               localICE: creds, remoteUfrag: ufrag, remoteFingerprints: fps, consumers: consumers)
         let error = await w.call { ($0 as! WorkerRouter).addViewer(spec, now: monotonicNow()) }
-        if let error { throw HTTPError(404, "STREAM_NOT_FOUND", error) }
+        if let error {
+            _ = withPlacement { $0.removeViewer(conference: conferenceId, stream: streamId, viewer: viewerId) }
+            throw HTTPError(404, "STREAM_NOT_FOUND", error)
+        }
         return answer.sdp
     }
 
@@ -226,22 +268,29 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
     public func addCandidates(conferenceId: String, streamId: String, viewerId: String?, candidates: [JSON]) async {}
 
     public func unpublish(conferenceId: String, streamId: String) async {
-        existingWorker(for: conferenceId)?.submit { ($0 as! WorkerRouter).removePublisher(conferenceId: conferenceId, streamId: streamId) }
+        guard let removed = withPlacement({ $0.removePublisher(conference: conferenceId, stream: streamId) }) else { return }
+        // The publisher's worker and every worker it was piped to: each removes its producer and that producer's viewers.
+        for i in [removed.worker] + removed.pipedTo {
+            workers[i].submit { ($0 as! WorkerRouter).removePublisher(conferenceId: conferenceId, streamId: streamId) }
+        }
     }
 
     public func stopView(conferenceId: String, streamId: String, viewerId: String) async {
-        existingWorker(for: conferenceId)?.submit { ($0 as! WorkerRouter).removeViewer(conferenceId: conferenceId, streamId: streamId, viewerId: viewerId) }
+        guard let i = withPlacement({ $0.removeViewer(conference: conferenceId, stream: streamId, viewer: viewerId) }) else { return }
+        workers[i].submit { ($0 as! WorkerRouter).removeViewer(conferenceId: conferenceId, streamId: streamId, viewerId: viewerId) }
     }
 
     /// Caps the publisher's video with REMB (`updatePublishedStreamBitrate`); 0 restores the default cap.
     public func setBitrate(conferenceId: String, streamId: String, bitsPerSecond: Int64) async {
         let bps = bitsPerSecond > 0 ? UInt64(bitsPerSecond) : PublisherSpec.defaultMaxBitrate
-        existingWorker(for: conferenceId)?.submit { ($0 as! WorkerRouter).setMaxBitrate(conferenceId: conferenceId, streamId: streamId, bitsPerSecond: bps) }
+        guard let i = withPlacement({ $0.publisherWorker(conference: conferenceId, stream: streamId) }) else { return }
+        workers[i].submit { ($0 as! WorkerRouter).setMaxBitrate(conferenceId: conferenceId, streamId: streamId, bitsPerSecond: bps) }
     }
 
     public func endConference(_ conferenceId: String) async {
-        guard let i = releaseWorker(conferenceId) else { return }
-        workers[i].submit { ($0 as! WorkerRouter).removeConference(conferenceId) }
+        for i in withPlacement({ $0.removeConference(conferenceId) }) {
+            workers[i].submit { ($0 as! WorkerRouter).removeConference(conferenceId) }
+        }
     }
 
     /// Per-worker counters for `/metrics`.
