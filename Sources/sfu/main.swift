@@ -122,7 +122,7 @@ do {
             }
             mc.announcedAddresses = settings.announce
             let events = MediaEvents()
-            let rm = try RouterMedia(configuration: mc, recordingFactory: StreamTapRecording.factory) { e in events.forward(e) }
+            let rm = try RouterMedia(configuration: mc) { e in events.forward(e) }
             events.conferences = service
             routerMedia = rm
             media = rm
