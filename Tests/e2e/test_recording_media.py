@@ -124,13 +124,17 @@ def test_two_audio_publishers_recorded_mixed_and_stored(srv):
             await bob.wait_connected()
             t0 = time.monotonic()
             await asyncio.sleep(SECONDS)
+            live = await asyncio.to_thread(lambda: api.get(f"{srv.base}/channels/{cid}/recordings/{rec['id']}/assets").json())
             stopped = await asyncio.to_thread(stop_recording, api, srv, cid)
-            return stopped, time.monotonic() - t0
+            return stopped, time.monotonic() - t0, live
         finally:
             await alice.close()
             await bob.close()
 
-    stopped, sent_seconds = asyncio.run(run())
+    stopped, sent_seconds, live = asyncio.run(run())
+    # While it ran, the files were listed as being recorded, with growing sizes and no end.
+    assert sorted((a["state"], a["endTime"], a["isIndividual"]) for a in live) == [("recording", None, True)] * 2, live
+    assert all(a["size"] > 10_000 for a in live), [a["size"] for a in live]
     assert stopped["endTime"] is not None
     rec, assets = wait_ready(api, srv, cid, rec["id"])
     rdir = os.path.join(srv.data_dir, "recordings", cid, rec["id"])
