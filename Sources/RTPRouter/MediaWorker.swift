@@ -18,11 +18,16 @@ public protocol DatagramHandler: AnyObject {
     func endOfBatch()
     /// A watched eventfd (`MediaWorker.watch`) fired: drain what other workers queued.
     func pipesReadable(out: Outbox, now: UInt64)
+    /// False while there is nothing a tick could do (no transports, no
+    /// pipes): the worker then sleeps until a datagram or a command arrives
+    /// instead of waking 100 times a second.
+    var hasTimers: Bool { get }
 }
 
 extension DatagramHandler {
     public func endOfBatch() {}
     public func pipesReadable(out: Outbox, now: UInt64) {}
+    public var hasTimers: Bool { true }
 }
 
 /// Queues datagrams to send at the end of the current batch (one
@@ -183,10 +188,15 @@ public final class MediaWorker: @unchecked Sendable {
         var nextTick = monotonicNow() + tickInterval
         while !stopping {
             let now0 = monotonicNow()
-            let waitMs = nextTick > now0 ? Int32((nextTick - now0) / 1_000_000) : 0
-            let n = epoll_wait(epfd, &events, Int32(events.count), max(waitMs, 0))
+            // Rounded up: truncating would turn the last millisecond before
+            // each tick into a busy loop of zero-timeout epoll_waits.
+            let timers = handler.hasTimers
+            if !timers { nextTick = now0 + tickInterval }
+            let waitMs: Int32 = !timers ? -1 : nextTick > now0 ? Int32((nextTick - now0 + 999_999) / 1_000_000) : 0
+            let n = epoll_wait(epfd, &events, Int32(events.count), waitMs)
             var readable = false
             var piped = false
+            var mail = false
             if n > 0 {
                 for i in 0..<Int(n) {
                     let fd = events[i].data.fd
@@ -196,11 +206,13 @@ public final class MediaWorker: @unchecked Sendable {
                         // The mailbox's eventfd or a pipe's: reset it before draining.
                         var v: UInt64 = 0
                         _ = Glibc.read(fd, &v, 8)
-                        if fd != wakeFD { piped = true }
+                        if fd == wakeFD { mail = true } else { piped = true }
                     }
                 }
             }
-            drainMailbox()
+            // The mailbox is looked at only when its eventfd fired: no lock
+            // per media batch (submit writes the eventfd after appending).
+            if mail { drainMailbox() }
             if piped { handler.pipesReadable(out: outbox, now: monotonicNow()) }
             if readable { receiveAll() }
             let now = monotonicNow()

@@ -758,6 +758,9 @@ public final class WorkerRouter: DatagramHandler {
 
     // MARK: - Timers
 
+    /// An idle worker (no transports, no pipes) needs no ticks.
+    public var hasTimers: Bool { !transports.isEmpty || !pipesIn.isEmpty || !pipesOut.isEmpty }
+
     public func tick(out: Outbox, now: UInt64) {
         let d = Self.duration(now)
         for t in transports.values {
