@@ -91,5 +91,6 @@ if ProcessInfo.processInfo.environment["SFU_FUZZ"] != nil {
         .executableTarget(name: "FuzzDTLS", dependencies: ["DTLS"], path: "fuzz/FuzzDTLS"),
         .executableTarget(name: "FuzzRTP", dependencies: ["RTP"], path: "fuzz/FuzzRTP", swiftSettings: unchecked),
         .executableTarget(name: "FuzzRTCP", dependencies: ["RTP"], path: "fuzz/FuzzRTCP", swiftSettings: unchecked),
+        .executableTarget(name: "FuzzRecorder", dependencies: ["Recorder"], path: "fuzz/FuzzRecorder"),
     ]
 }

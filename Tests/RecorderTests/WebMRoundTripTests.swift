@@ -172,6 +172,24 @@ final class WebMRoundTripTests: XCTestCase {
         expect(noSegment.bytes, .missingSegment)
     }
 
+    /// Found by FuzzRecorder: a PixelWidth beyond Int.max trapped in the
+    /// conversion; now it is a malformed value (input kept as fuzz/corpus/recorder/regress-webm-pixel-width-overflow).
+    func testOversizedIntegerElementIsMalformedNotATrap() throws {
+        var b = EBMLBuffer()
+        b.master(MatroskaID.ebml) { $0.string(MatroskaID.docType, "webm") }
+        b.id(MatroskaID.segment); b.unknownSize()
+        b.master(MatroskaID.tracks) { tracks in
+            tracks.master(MatroskaID.trackEntry) { t in
+                t.uint(MatroskaID.trackNumber, 1)
+                t.master(MatroskaID.video) { $0.uint(MatroskaID.pixelWidth, UInt64.max) }
+            }
+        }
+        XCTAssertThrowsError(try WebMReader.read(b.bytes)) { error in
+            guard case .badValue(let id, _)? = error as? WebMReadError else { return XCTFail("\(error)") }
+            XCTAssertEqual(id, MatroskaID.pixelWidth)
+        }
+    }
+
     func testTooManyTracksIsRejected() throws {
         var limits = WebMReader.Limits()
         limits.maxTracks = 1

@@ -91,6 +91,14 @@ struct EBMLReader {
         return v
     }
 
+    /// An unsigned integer element that must fit `max` (track numbers,
+    /// picture sizes, channel counts): larger values are malformed, not a trap.
+    static func int(_ bytes: [UInt8], _ h: EBMLHeader, max: Int = 1 << 30) throws(WebMReadError) -> Int {
+        let v = try uint(bytes, h)
+        guard v <= UInt64(max) else { throw .badValue(id: h.id, offset: h.offset) }
+        return Int(v)
+    }
+
     static func float(_ bytes: [UInt8], _ h: EBMLHeader) throws(WebMReadError) -> Double {
         switch h.size {
         case 0: return 0

@@ -176,7 +176,7 @@ public enum WebMReader {
                 let c = try r.header()
                 let ce = try end(of: c, limit: 1 << 20, within: e)
                 switch c.id {
-                case MatroskaID.trackNumber: t.number = Int(try EBMLReader.uint(bytes, c))
+                case MatroskaID.trackNumber: t.number = try EBMLReader.int(bytes, c)
                 case MatroskaID.trackType: t.isVideo = try EBMLReader.uint(bytes, c) == MatroskaID.trackTypeVideo
                 case MatroskaID.codecID: t.codecID = EBMLReader.string(bytes, c)
                 case MatroskaID.codecPrivate: t.codecPrivate = EBMLReader.data(bytes, c)
@@ -188,9 +188,9 @@ public enum WebMReader {
                         let g = try s.header()
                         let ge = try end(of: g, limit: 64, within: ce)
                         switch g.id {
-                        case MatroskaID.pixelWidth: t.width = Int(try EBMLReader.uint(bytes, g))
-                        case MatroskaID.pixelHeight: t.height = Int(try EBMLReader.uint(bytes, g))
-                        case MatroskaID.channels: t.channels = Int(try EBMLReader.uint(bytes, g))
+                        case MatroskaID.pixelWidth: t.width = try EBMLReader.int(bytes, g)
+                        case MatroskaID.pixelHeight: t.height = try EBMLReader.int(bytes, g)
+                        case MatroskaID.channels: t.channels = try EBMLReader.int(bytes, g)
                         case MatroskaID.samplingFrequency: t.samplingFrequency = try EBMLReader.float(bytes, g)
                         default: break
                         }
@@ -221,7 +221,7 @@ public enum WebMReader {
                             while t.position < ce {
                                 let g = try t.header()
                                 let ge = try end(of: g, limit: 64, within: ce)
-                                if g.id == MatroskaID.cueTrack { track = Int(try EBMLReader.uint(bytes, g)) }
+                                if g.id == MatroskaID.cueTrack { track = try EBMLReader.int(bytes, g) }
                                 if g.id == MatroskaID.cueClusterPosition { position = try EBMLReader.uint(bytes, g) }
                                 t.position = ge
                             }
