@@ -2,23 +2,43 @@ import Glibc
 import RTPRouter
 import SDP
 
-/// One recorded file as the recordings API sees it (live or finished).
-public struct RecordingFileStatus: Sendable, Equatable {
+/// One file of a recording — one published stream for one stretch of time,
+/// live or finished — as the recordings API turns it into an asset.
+public struct RecordedFileInfo: Sendable, Equatable {
     public var streamId: String
     public var endpointId: String
     public var path: String
     /// "ogg" | "webm" | "mkv"
     public var format: String
+    /// "audio", "video" per track.
     public var kinds: [String]
     public var codecs: [String]
     /// Milliseconds after the recording's start when the file starts / ends (nil: still recording).
     public var startOffsetMs: Int64
     public var endOffsetMs: Int64?
     public var size: Int64
+    /// Packets are missing (the recorder fell behind, or loss it could not repair).
     public var hasGaps: Bool
+    /// Packets the recorder tap dropped for this file (its queue was full).
     public var droppedPackets: Int64
-    /// Why the file could not be written (open or write failure), if it could not.
+    /// Why the file could not be written (open or write failure, unsupported codecs), if it could not.
     public var error: String?
+
+    public init(streamId: String, endpointId: String, path: String, format: String, kinds: [String], codecs: [String],
+                startOffsetMs: Int64, endOffsetMs: Int64?, size: Int64, hasGaps: Bool, droppedPackets: Int64, error: String? = nil) {
+        self.streamId = streamId
+        self.endpointId = endpointId
+        self.path = path
+        self.format = format
+        self.kinds = kinds
+        self.codecs = codecs
+        self.startOffsetMs = startOffsetMs
+        self.endOffsetMs = endOffsetMs
+        self.size = size
+        self.hasGaps = hasGaps
+        self.droppedPackets = droppedPackets
+        self.error = error
+    }
 }
 
 /// Everything the recorder does for one recorded conference: one file per
@@ -37,7 +57,7 @@ public final class ConferenceRecorder {
     let counters: RecorderCounters
     var streams: [StreamSession] = []
     /// Files finished in the current segment.
-    var finished: [RecordingFileStatus] = []
+    var finished: [RecordedFileInfo] = []
     /// Next file number per "<streamId>-<endpointId>", over the whole recording.
     var fileNumbers: [String: Int] = [:]
 
@@ -83,7 +103,7 @@ public final class ConferenceRecorder {
     }
 
     /// Segment cut: finishes every current file, continues into `directory`.
-    func rotate(to directory: String, now: UInt64) -> [RecordingFileStatus] {
+    func rotate(to directory: String, now: UInt64) -> [RecordedFileInfo] {
         drain(now: now)
         let cut = nowOffsetMs // one instant: each file ends where its successor starts
         for s in streams { finish(s, at: cut) }
@@ -95,7 +115,7 @@ public final class ConferenceRecorder {
     }
 
     /// Finishes every file (after draining what the taps hold) and returns the segment's files.
-    func stop(now: UInt64) -> [RecordingFileStatus] {
+    func stop(now: UInt64) -> [RecordedFileInfo] {
         drain(now: now)
         for s in streams { s.tap.close(); finish(s) }
         streams = []
@@ -105,8 +125,8 @@ public final class ConferenceRecorder {
     }
 
     /// The segment's files: finished ones and those being written.
-    func files() -> [RecordingFileStatus] {
-        finished + streams.compactMap { s -> RecordingFileStatus? in
+    func files() -> [RecordedFileInfo] {
+        finished + streams.compactMap { s -> RecordedFileInfo? in
             guard var st = s.status else { return nil }
             st.size = Self.fileSize(st.path) ?? 0
             st.droppedPackets = Int64(s.droppedInFile)
@@ -140,7 +160,7 @@ public final class ConferenceRecorder {
         let tracks = s.stream.tracks.map {
             RecordedTrack(kind: $0.kind == .video ? .video : .audio, codec: $0.codec, clockRate: $0.clockRate, channels: $0.channels)
         }
-        var status = RecordingFileStatus(streamId: s.stream.streamId, endpointId: s.stream.endpointId, path: base, format: "",
+        var status = RecordedFileInfo(streamId: s.stream.streamId, endpointId: s.stream.endpointId, path: base, format: "",
                                          kinds: tracks.map(\.kind.rawValue), codecs: tracks.map(\.codec),
                                          startOffsetMs: offset ?? nowOffsetMs, endOffsetMs: nil, size: 0, hasGaps: false, droppedPackets: 0)
         s.droppedAtOpen = s.tap.dropped
@@ -216,7 +236,7 @@ final class StreamSession {
     let tap: RecorderTap
     let keyframe: @Sendable (Int) -> Void
     var recording: TapRecording?
-    var status: RecordingFileStatus?
+    var status: RecordedFileInfo?
     /// Tap drops since this file was opened.
     var droppedInFile: Int { tap.dropped - droppedAtOpen }
     var droppedAtOpen = 0

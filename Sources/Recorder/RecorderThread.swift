@@ -168,17 +168,17 @@ extension RecorderThread.State {
         return true
     }
 
-    public func rotate(_ id: String, directory: String) -> [RecordingFileStatus] {
+    public func rotate(_ id: String, directory: String) -> [RecordedFileInfo] {
         guard let c = conferences[id] else { return [] }
         _ = try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         return c.rotate(to: directory, now: monotonicNow())
     }
 
-    public func stop(_ id: String) -> [RecordingFileStatus] {
+    public func stop(_ id: String) -> [RecordedFileInfo] {
         guard let c = conferences.removeValue(forKey: id) else { return [] }
         counters.conferences.store(conferences.count, ordering: .relaxed)
         return c.stop(now: monotonicNow())
     }
 
-    public func files(_ id: String) -> [RecordingFileStatus] { conferences[id]?.files() ?? [] }
+    public func files(_ id: String) -> [RecordedFileInfo] { conferences[id]?.files() ?? [] }
 }

@@ -2,6 +2,7 @@ import XCTest
 import Foundation
 import JSON
 import HTTP
+import Recorder
 @testable import Signaling
 
 /// A recorder tap double: for each configured publisher it writes a real

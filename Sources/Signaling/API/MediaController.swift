@@ -1,5 +1,6 @@
 import HTTP
 import JSON
+import Recorder
 
 /// The seam between the Conference API and the media path. The API layer
 /// validates and authorizes; the media controller checks the SDP offer and
@@ -27,46 +28,6 @@ public protocol MediaController: Sendable {
     func stopRecording(conferenceId: String) async -> [RecordedFileInfo]
     /// Live view of the current segment, in-progress files included.
     func recordingFiles(conferenceId: String) async -> [RecordedFileInfo]
-}
-
-/// One file of a recording (one published stream for one stretch of time):
-/// what the recordings API turns into an asset.
-public struct RecordedFileInfo: Sendable, Equatable {
-    public var streamId: String
-    public var endpointId: String
-    public var path: String
-    /// "ogg" | "webm" | "mkv"
-    public var format: String
-    /// "audio", "video" per track.
-    public var kinds: [String]
-    public var codecs: [String]
-    /// Milliseconds after the recording's start (`startedAtMs`).
-    public var startOffsetMs: Int64
-    /// nil while recording.
-    public var endOffsetMs: Int64?
-    public var size: Int64
-    /// Packets are missing (the recorder fell behind, or loss it could not repair).
-    public var hasGaps: Bool
-    /// Packets the recorder tap dropped for this file (its queue was full).
-    public var droppedPackets: Int64
-    /// Why the file could not be written, if it could not (disk error, unsupported codecs).
-    public var error: String?
-
-    public init(streamId: String, endpointId: String, path: String, format: String, kinds: [String], codecs: [String],
-                startOffsetMs: Int64, endOffsetMs: Int64?, size: Int64, hasGaps: Bool, droppedPackets: Int64, error: String? = nil) {
-        self.streamId = streamId
-        self.endpointId = endpointId
-        self.path = path
-        self.format = format
-        self.kinds = kinds
-        self.codecs = codecs
-        self.startOffsetMs = startOffsetMs
-        self.endOffsetMs = endOffsetMs
-        self.size = size
-        self.hasGaps = hasGaps
-        self.droppedPackets = droppedPackets
-        self.error = error
-    }
 }
 
 /// The media controller used until the media path is enabled: every offer is

@@ -62,7 +62,7 @@ extension RouterMedia {
 
     public func rotateRecording(conferenceId: String, directory: String) async -> [RecordedFileInfo] {
         guard let recorder = recording.recorder(for: conferenceId) else { return [] }
-        return await recorder.call { $0.rotate(conferenceId, directory: directory) }.map(RecordedFileInfo.init)
+        return await recorder.call { $0.rotate(conferenceId, directory: directory) }
     }
 
     public func stopRecording(conferenceId: String) async -> [RecordedFileInfo] {
@@ -72,12 +72,12 @@ extension RouterMedia {
         if let w = existingWorker(for: conferenceId) {
             await w.call { ($0 as! WorkerRouter).detachTaps(conferenceId: conferenceId) }
         }
-        return await recorder.call { $0.stop(conferenceId) }.map(RecordedFileInfo.init)
+        return await recorder.call { $0.stop(conferenceId) }
     }
 
     public func recordingFiles(conferenceId: String) async -> [RecordedFileInfo] {
         guard let recorder = recording.recorder(for: conferenceId) else { return [] }
-        return await recorder.call { $0.files(conferenceId) }.map(RecordedFileInfo.init)
+        return await recorder.call { $0.files(conferenceId) }
     }
 
     /// Called after every successful publish: a stream of a recorded
@@ -101,12 +101,4 @@ extension RouterMedia {
 
     /// The recorder's counters for `/metrics` (nil before the first recording).
     public var recorderCounters: RecorderCounters? { recording.counters }
-}
-
-extension RecordedFileInfo {
-    init(_ s: RecordingFileStatus) {
-        self.init(streamId: s.streamId, endpointId: s.endpointId, path: s.path, format: s.format, kinds: s.kinds, codecs: s.codecs,
-                  startOffsetMs: s.startOffsetMs, endOffsetMs: s.endOffsetMs, size: s.size, hasGaps: s.hasGaps,
-                  droppedPackets: s.droppedPackets, error: s.error)
-    }
 }

@@ -2,6 +2,7 @@ import Foundation
 import HTTP
 import JSON
 import RecordStore
+import Recorder
 
 /// Records conferences: starts and stops the recorder tap (through the
 /// `MediaController`), cuts recordings into segments, stops them when the
