@@ -13,7 +13,43 @@ private final class EchoHandler: DatagramHandler {
     func attach(_ out: Outbox) {}
 }
 
+/// Counts ticks; says whether it has timers (an idle router has none).
+private final class TimerHandler: DatagramHandler {
+    let timers: Bool
+    var ticks = 0
+    init(timers: Bool) { self.timers = timers }
+    func received(_ packet: UnsafeMutableRawPointer, length: Int, from: UDPAddress, out: Outbox, now: UInt64) {}
+    func tick(out: Outbox, now: UInt64) { ticks += 1 }
+    func attach(_ out: Outbox) {}
+    var hasTimers: Bool { timers }
+}
+
 final class MediaWorkerTests: XCTestCase {
+    /// The loop wakes about once per 10 ms tick — no zero-timeout spin before
+    /// each tick (a truncated epoll timeout once cost 9 % of a core per idle
+    /// worker) — and not at all when the handler has no timers.
+    func testLoopWakesOncePerTickAndSleepsWhenIdle() async throws {
+        for timers in [true, false] {
+            let worker = try MediaWorker(index: 0, port: 0)
+            worker.start { TimerHandler(timers: timers) }
+            try await Task.sleep(nanoseconds: 50_000_000)
+            let before = await worker.call { _ in worker.loopWakeups }
+            try await Task.sleep(nanoseconds: 500_000_000)
+            let after = await worker.call { _ in worker.loopWakeups }
+            let ticks = await worker.call { ($0 as! TimerHandler).ticks }
+            worker.stop()
+            let wakeups = after - before
+            if timers {
+                // 500 ms of 10 ms ticks: ≈ 50 wake-ups (+ the mailbox's); a spin would be thousands.
+                XCTAssertGreaterThan(ticks, 20)
+                XCTAssertLessThan(wakeups, 150, "the worker loop spins")
+            } else {
+                XCTAssertEqual(ticks, 0)
+                XCTAssertLessThan(wakeups, 5, "an idle worker keeps waking")
+            }
+        }
+    }
+
     func testEchoThroughRecvmmsgAndSendmmsg() async throws {
         let worker = try MediaWorker(index: 0, port: 0)
         worker.start { EchoHandler() }
