@@ -42,15 +42,22 @@ public struct OggFileDescriptorSink: OggSink {
     public let fd: Int32
     public init(fd: Int32) { self.fd = fd }
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw OggError.io(errno)
-            }
-            offset += n
-        }
+        if let error = writeAll(fd, bytes) { throw OggError.io(error) }
     }
+}
+
+/// Writes every byte to `fd`, retrying after EINTR and short writes;
+/// the errno of a failed write(2), or nil. Shared by the Ogg and WebM file sinks.
+func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32? {
+    var offset = 0
+    while offset < bytes.count {
+        let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+        if n < 0 {
+            if errno == EINTR { continue }
+            return errno
+        }
+        offset += n
+    }
+    return nil
 }
 #endif

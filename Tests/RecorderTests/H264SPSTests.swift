@@ -6,10 +6,10 @@ import XCTest
 
 final class H264SPSTests: XCTestCase {
     func sps(size: String, profile: String) throws -> [UInt8] {
-        let dir = try MediaTools.tempDir("sps")
+        let dir = try makeTempDirectory("sps")
         defer { try? FileManager.default.removeItem(at: dir) }
         let raw = dir.appendingPathComponent("s.h264").path
-        let r = try MediaTools.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=\(size):rate=30:duration=0.1",
+        let r = try runTool(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=\(size):rate=30:duration=0.1",
                                     "-pix_fmt", "yuv420p", "-c:v", "libx264", "-profile:v", profile, "-f", "h264", "-y", raw])
         XCTAssertEqual(r.status, 0, r.err)
         return try XCTUnwrap(AnnexB.nalUnits(Array(try Data(contentsOf: URL(fileURLWithPath: raw)))).first { $0[0] & 0x1F == 7 })

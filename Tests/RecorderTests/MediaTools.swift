@@ -1,42 +1,21 @@
-// Test helpers: run Debian's ffmpeg/ffprobe, make real encoded media with
-// them, and read IVF files (the simple VP8/VP9 container: 32-byte header,
+// Test helpers: make real encoded media with Debian's ffmpeg (run through
+// `runTool`, PostSupport.swift), and read IVF files (the simple VP8/VP9 container: 32-byte header,
 // then per frame a 4-byte LE size, an 8-byte LE pts and the frame).
 import Foundation
 import XCTest
 @testable import Recorder
 
 enum MediaTools {
-    @discardableResult
-    static func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
-
-    static func tempDir(_ prefix: String) throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir
-    }
-
     /// Encodes a moving test pattern (320×240, 30 fps, keyframe every `gop` frames) to IVF.
     static func makeIVF(_ path: String, codec: String, seconds: Double, gop: Int = 30) throws {
-        let r = try run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=30:duration=\(seconds)",
+        let r = try runTool(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=30:duration=\(seconds)",
                          "-c:v", codec, "-g", "\(gop)", "-b:v", "300k", "-deadline", "realtime", "-y", path])
         XCTAssertEqual(r.status, 0, r.err)
     }
 
     /// Encodes a 440 Hz tone to Ogg Opus, 20 ms frames.
     static func makeOpus(_ path: String, seconds: Double, channels: Int = 1) throws {
-        let r = try run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=\(seconds)",
+        let r = try runTool(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=\(seconds)",
                          "-c:a", "libopus", "-b:a", "32k", "-ac", "\(channels)", "-frame_duration", "20", "-y", path])
         XCTAssertEqual(r.status, 0, r.err)
     }
@@ -69,7 +48,7 @@ enum MediaTools {
         var args = ["ffprobe", "-v", "error"]
         if let stream { args += ["-select_streams", stream] }
         args += ["-show_entries", entries, "-of", "csv=p=0", path]
-        let r = try run(args)
+        let r = try runTool(args)
         XCTAssertEqual(r.status, 0, r.err)
         return r.out.trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -80,7 +59,7 @@ enum MediaTools {
 
     /// `ffmpeg -v error` decodes everything: exit 0 and nothing on stderr.
     static func assertDecodesCleanly(_ path: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let r = try run(["ffmpeg", "-v", "error", "-i", path, "-f", "null", "-"])
+        let r = try runTool(["ffmpeg", "-v", "error", "-i", path, "-f", "null", "-"])
         XCTAssertEqual(r.status, 0, file: file, line: line)
         XCTAssertEqual(r.err, "", "ffmpeg -v error said: \(r.err)", file: file, line: line)
     }

@@ -17,25 +17,11 @@ final class OggOpusInteropTests: XCTestCase {
         try? FileManager.default.removeItem(at: dir)
     }
 
-    @discardableResult
-    func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
 
     /// A 3 s 440 Hz tone as Opus packets (mono, 20 ms frames), via ffmpeg.
     func sourcePackets() throws -> (packets: [[UInt8]], duration: Double) {
         let src = dir.appendingPathComponent("src.ogg").path
-        let r = try run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=3",
+        let r = try runTool(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=3",
                          "-c:a", "libopus", "-b:a", "32k", "-ac", "1", "-y", src])
         XCTAssertEqual(r.status, 0, r.err)
         let pages = try parsePages(Array(try Data(contentsOf: URL(fileURLWithPath: src))))
@@ -45,13 +31,13 @@ final class OggOpusInteropTests: XCTestCase {
     }
 
     func duration(_ path: String) throws -> Double {
-        let r = try run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", path])
+        let r = try runTool(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", path])
         XCTAssertEqual(r.status, 0, r.err)
         return Double(r.out.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
     }
 
     func assertDecodesCleanly(_ path: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let r = try run(["ffmpeg", "-v", "error", "-i", path, "-f", "null", "-"])
+        let r = try runTool(["ffmpeg", "-v", "error", "-i", path, "-f", "null", "-"])
         XCTAssertEqual(r.status, 0, file: file, line: line)
         XCTAssertEqual(r.err, "", "ffmpeg -v error said: \(r.err)", file: file, line: line)
     }
@@ -82,7 +68,7 @@ final class OggOpusInteropTests: XCTestCase {
         print("ffprobe: source \(srcDuration) s, remuxed \(d) s")
         XCTAssertEqual(d, srcDuration, accuracy: 0.05, "ffprobe: remuxed \(d) s, source \(srcDuration) s")
         try assertDecodesCleanly(out)
-        let info = try run(["opusinfo", out])
+        let info = try runTool(["opusinfo", out])
         XCTAssertEqual(info.status, 0, info.out + info.err)
         XCTAssertFalse(info.out.lowercased().contains("warning"), info.out)
         XCTAssertFalse(info.err.lowercased().contains("warning"), info.err)
@@ -99,7 +85,7 @@ final class OggOpusInteropTests: XCTestCase {
         print("ffprobe: source \(srcDuration) s, with 1 s gap \(d) s")
         XCTAssertEqual(d, srcDuration + 1, accuracy: 0.05, "ffprobe: with gap \(d) s, source \(srcDuration) s")
         try assertDecodesCleanly(out)
-        let info = try run(["opusinfo", out])
+        let info = try runTool(["opusinfo", out])
         XCTAssertEqual(info.status, 0, info.out + info.err)
         XCTAssertFalse((info.out + info.err).lowercased().contains("warning"), info.out + info.err)
     }
@@ -113,7 +99,7 @@ final class OggOpusInteropTests: XCTestCase {
         print("ffprobe: unfinished 2.8 s file reads \(d) s")
         XCTAssertGreaterThanOrEqual(d, 2.0, "ffprobe reads \(d) s of an unfinished 2.8 s file")
         XCTAssertLessThan(d, 2.8)
-        let r = try run(["ffmpeg", "-v", "error", "-i", out, "-f", "null", "-"])
+        let r = try runTool(["ffmpeg", "-v", "error", "-i", out, "-f", "null", "-"])
         XCTAssertEqual(r.status, 0, r.err)
     }
 }

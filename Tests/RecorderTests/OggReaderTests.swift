@@ -54,7 +54,7 @@ final class OggReaderTests: XCTestCase {
     }
 
     func testReadsFfmpegOggOpus() throws {
-        let dir = try MediaTools.tempDir("oggr")
+        let dir = try makeTempDirectory("oggr")
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("t.ogg").path
         try MediaTools.makeOpus(path, seconds: 2)

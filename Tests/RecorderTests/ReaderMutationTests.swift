@@ -68,7 +68,7 @@ final class ReaderMutationTests: XCTestCase {
     }
 
     func testRecordingSurvivesGarbageRTP() throws {
-        let dir = try MediaTools.tempDir("garbage")
+        let dir = try makeTempDirectory("garbage")
         defer { try? FileManager.default.removeItem(at: dir) }
         var rng = TestRandom(seed: 5)
         for codec in ["VP8", "VP9", "H264"] {

@@ -37,7 +37,7 @@ final class RecorderThreadTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         if Self.tone.isEmpty {
             let src = dir + "/src.ogg"
-            let r = try run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=3",
+            let r = try runTool(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=3",
                              "-c:a", "libopus", "-b:a", "32k", "-ac", "2", "-frame_duration", "20", "-y", src])
             XCTAssertEqual(r.status, 0, r.err)
             Self.tone = Array(packets(of: try parsePages(Array(try Data(contentsOf: URL(fileURLWithPath: src))))).dropFirst(2).map(\.bytes))
@@ -46,29 +46,15 @@ final class RecorderThreadTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
 
-    @discardableResult
-    func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
 
     func duration(_ path: String) throws -> Double {
-        let r = try run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", path])
+        let r = try runTool(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", path])
         XCTAssertEqual(r.status, 0, r.err)
         return Double(r.out.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
     }
 
     func assertDecodesCleanly(_ path: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let r = try run(["ffmpeg", "-v", "error", "-i", path, "-f", "null", "-"])
+        let r = try runTool(["ffmpeg", "-v", "error", "-i", path, "-f", "null", "-"])
         XCTAssertEqual(r.status, 0, file: file, line: line)
         XCTAssertEqual(r.err, "", "ffmpeg -v error said: \(r.err)", file: file, line: line)
     }

@@ -26,7 +26,7 @@ final class StreamRecordingCodecTests: StreamRecordingTestCase {
     func testH264AndOpusWithLossMakeAPlayableMatroska() throws {
         var m = try media(seconds: 6, video: false)
         let raw = dir.appendingPathComponent("v.h264").path
-        let r = try MediaTools.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=30:duration=6",
+        let r = try runTool(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=30:duration=6",
                                     "-pix_fmt", "yuv420p", "-c:v", "libx264", "-profile:v", "baseline", "-g", "30",
                                     "-bsf:v", "h264_mp4toannexb", "-f", "h264", "-y", raw])
         XCTAssertEqual(r.status, 0, r.err)

@@ -9,7 +9,7 @@ import RTP
 /// Shared set-up of the StreamRecording tests (no tests of its own).
 class StreamRecordingTestCase: XCTestCase {
     var dir: URL!
-    override func setUpWithError() throws { dir = try MediaTools.tempDir("rec") }
+    override func setUpWithError() throws { dir = try makeTempDirectory("rec") }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 
     let start: UInt64 = 5_000_000_000  // CLOCK_MONOTONIC ns of the first send

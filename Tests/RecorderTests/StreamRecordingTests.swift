@@ -84,13 +84,13 @@ final class StreamRecordingTests: StreamRecordingTestCase {
         var rng = TestRandom(seed: 3)
         _ = record(rec, m, videoTrack: 0, audioTrack: 1, rng: &rng, loss: 0, crashAtMs: 3500)
         // No finish(): the process "died" at 3.5 s. Everything but the last second is on disk and plays.
-        let r = try MediaTools.run(["ffprobe", "-v", "error", "-show_entries", "packet=pts_time", "-of", "csv=p=0", rec.path])
+        let r = try runTool(["ffprobe", "-v", "error", "-show_entries", "packet=pts_time", "-of", "csv=p=0", rec.path])
         XCTAssertEqual(r.status, 0, r.err)
         let last = r.out.split(separator: "\n").compactMap { Double($0) }.max() ?? 0
         print("ffprobe: unfinished 4 s recording has packets up to \(last) s")
         XCTAssertGreaterThan(last, 2.3)
         XCTAssertLessThan(last, 3.5)
-        let dec = try MediaTools.run(["ffmpeg", "-v", "error", "-i", rec.path, "-f", "null", "-"])
+        let dec = try runTool(["ffmpeg", "-v", "error", "-i", rec.path, "-f", "null", "-"])
         XCTAssertEqual(dec.status, 0, dec.err)
         XCTAssertEqual(dec.err, "")
     }

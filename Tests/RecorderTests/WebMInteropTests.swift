@@ -8,7 +8,7 @@ import XCTest
 final class WebMInteropTests: XCTestCase {
     var dir: URL!
 
-    override func setUpWithError() throws { dir = try MediaTools.tempDir("webm") }
+    override func setUpWithError() throws { dir = try makeTempDirectory("webm") }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 
     func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
@@ -55,12 +55,12 @@ final class WebMInteropTests: XCTestCase {
         print("ffprobe: VP8+Opus WebM \(d) s, \(frames) video frames")
         XCTAssertEqual(d, 3.0, accuracy: 0.05)
         XCTAssertEqual(try MediaTools.probe(out, "format=format_name"), "\"matroska,webm\"")
-        let counted = try MediaTools.run(["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v",
+        let counted = try runTool(["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v",
                                           "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", out])
         XCTAssertEqual(Int(counted.out.trimmingCharacters(in: .whitespacesAndNewlines)), frames)
         try MediaTools.assertDecodesCleanly(out)
         // Seeking uses the Cues: starting at 2 s decodes cleanly.
-        let seek = try MediaTools.run(["ffmpeg", "-v", "error", "-ss", "2", "-i", out, "-f", "null", "-"])
+        let seek = try runTool(["ffmpeg", "-v", "error", "-ss", "2", "-i", out, "-f", "null", "-"])
         XCTAssertEqual(seek.status, 0)
         XCTAssertEqual(seek.err, "")
     }
@@ -79,19 +79,19 @@ final class WebMInteropTests: XCTestCase {
         let (out, _, w) = try muxVideoAndAudio(codec: "libvpx", track: .vp8, seconds: 3, name: "crash.webm",
                                                finish: false, stopAtMs: 2500)
         XCTAssertEqual(w.clustersWritten, 2)
-        let packets = try MediaTools.run(["ffprobe", "-v", "error", "-count_packets", "-show_entries",
+        let packets = try runTool(["ffprobe", "-v", "error", "-count_packets", "-show_entries",
                                           "stream=codec_name,nb_read_packets", "-of", "csv=p=0", out])
         XCTAssertEqual(packets.status, 0, packets.err)
         print("ffprobe on an unfinished WebM: \(packets.out.split(separator: "\n"))")
         XCTAssertEqual(packets.out.split(separator: "\n"), ["vp8,60", "opus,100"])
-        let r = try MediaTools.run(["ffmpeg", "-v", "error", "-i", out, "-f", "null", "-"])
+        let r = try runTool(["ffmpeg", "-v", "error", "-i", out, "-f", "null", "-"])
         XCTAssertEqual(r.status, 0, r.err)
         XCTAssertEqual(r.err, "")
     }
 
     func testH264MatroskaProbesAndDecodes() throws {
         let raw = path("v.h264")
-        let r = try MediaTools.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=30:duration=2",
+        let r = try runTool(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=30:duration=2",
                                     "-pix_fmt", "yuv420p", "-c:v", "libx264", "-profile:v", "baseline", "-g", "30", "-bsf:v", "h264_mp4toannexb",
                                     "-f", "h264", "-y", raw])
         XCTAssertEqual(r.status, 0, r.err)

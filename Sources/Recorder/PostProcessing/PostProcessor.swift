@@ -89,15 +89,7 @@ final class PartFile {
 
     /// Writes all of `bytes`.
     func write(_ bytes: UnsafeRawBufferPointer) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw PostProcessingError.io(partPath, errno)
-            }
-            offset += n
-        }
+        if let error = writeAll(fd, bytes) { throw PostProcessingError.io(partPath, error) }
     }
 
     /// fsyncs, closes and renames into place; returns the size.

@@ -65,15 +65,7 @@ public final class WebMFileSink: WebMSink {
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw WebMWriteError.io(errno)
-            }
-            offset += n
-        }
+        if let error = writeAll(fd, bytes) { throw WebMWriteError.io(error) }
         size += Int64(bytes.count)
     }
 
