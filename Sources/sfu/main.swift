@@ -69,7 +69,8 @@ do {
         clients.append(c)
         devClient = c
     }
-    let auth = Authenticator(enabled: authOn, secret: secret, clients: clients, tokenTTL: Int64(try settings.int("--token-ttl", min: 1)))
+    let auth = Authenticator(enabled: authOn, secret: secret, clients: clients, tokenTTL: Int64(try settings.int("--token-ttl", min: 1)),
+                             tokenFailures: TokenFailureLimiter(burst: try settings.int("--token-failure-limit"), window: 60))
 
     var http = HTTPServer.Configuration()
     http.host = settings.string("--host")
@@ -77,6 +78,7 @@ do {
     http.headerTimeout = try settings.seconds("--header-timeout")
     http.keepAliveTimeout = try settings.seconds("--keepalive-timeout")
     http.bodyTimeout = try settings.seconds("--body-timeout")
+    http.bodyMinRate = Double(try settings.int("--body-min-rate"))
     http.accessLog = settings.switches.contains("--access-log")
     let grace = try settings.seconds("--shutdown-grace")
     let shown = http.host == "0.0.0.0" || http.host == "::" ? "localhost" : http.host
