@@ -132,6 +132,16 @@ do {
         default:
             throw ConfigError("--media must be on or off")
         }
+        let iceServers = try settings.iceServerConfig()
+        if !iceServers.isEmpty {
+            let how: String
+            switch iceServers.credentials {
+            case .none: how = "no credentials"
+            case .fixed: how = "a fixed TURN username"
+            case .sharedSecret(_, let ttl): how = "time-limited TURN credentials from the shared secret (\(ttl) s)"
+            }
+            Log.info("ICE servers for clients: \(iceServers.urls.map(\.description).joined(separator: ", ")) with \(how)")
+        }
         let corsSetting = settings.string("--cors-origin")
         let cors = CORSPolicy(allowedOrigins: corsSetting == "none" ? [] : corsSetting.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
         var recConfig = RecordingService.Configuration(directory: settings.optional("--recordings-dir") ?? (dataDir as NSString).appendingPathComponent("recordings"))
@@ -147,7 +157,8 @@ do {
         }
         recordingService = recorder
         let api = APIHandler(conferences: service, auth: auth, media: media, cors: cors,
-                             recordings: RecordingsAPI(service: recorder, auth: auth, conferences: service))
+                             recordings: RecordingsAPI(service: recorder, auth: auth, conferences: service),
+                             iceServers: iceServers)
         var apiConfig = http
         apiConfig.name = "api"
         apiConfig.port = try settings.int("--port")
