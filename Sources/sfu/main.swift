@@ -355,8 +355,8 @@ final class MediaEvents: @unchecked Sendable {
     func forward(_ e: MediaEvent) {
         guard let conferences else { return }
         switch e {
-        case .transportConnected(let conf, let endpoint, let stream, let viewer):
-            Log.info("media: \(viewer == nil ? "publisher" : "viewer \(viewer!)") of stream \(stream) (endpoint \(endpoint), conference \(conf)) connected")
+        case .transportConnected(let conf, let endpoint, let stream, let viewer, let remote):
+            Log.info("media: \(viewer == nil ? "publisher" : "viewer \(viewer!)") of stream \(stream) (endpoint \(endpoint), conference \(conf)) connected from \(remote)")
             Task { await conferences.setEndpointState(conf, endpoint: endpoint, sick: false) }
         case .transportFailed(let conf, let endpoint, let stream, let viewer, let reason):
             Log.warn("media: \(viewer == nil ? "publisher" : "viewer \(viewer!)") of stream \(stream) (endpoint \(endpoint), conference \(conf)) failed: \(reason)")
