@@ -35,7 +35,8 @@ let allOptions: [Option] = [
     Option(flag: "--media-workers", env: "SFU_MEDIA_WORKERS", value: "N", defaultValue: "cores", help: "Media worker threads, each with its own UDP port. A conference's publishers live on one worker; its viewers spill to other workers (see --worker-spill)."),
     Option(flag: "--worker-spill", env: "SFU_WORKER_SPILL", value: "N", defaultValue: "500", help: "Transports a media worker takes before a conference's further viewers go to the least-loaded worker, which receives the stream through an in-memory pipe from the publisher's worker. 0: every viewer goes to the least-loaded worker."),
     Option(flag: "--media-port", env: "SFU_MEDIA_PORT", value: "PORT", defaultValue: "40000", help: "UDP port of the first media worker; worker i uses PORT+i (0: any free ports)."),
-    Option(flag: "--announce-ip", env: "SFU_ANNOUNCE_IPS", value: "ADDR", defaultValue: "this host's addresses", help: "Address put into ICE candidates, e.g. the public IP behind NAT or on a cloud host. Repeatable (IPv4 and IPv6); the variable takes a comma-separated list."),
+    Option(flag: "--media-listen", env: "SFU_MEDIA_LISTEN", value: "ADDR", defaultValue: "every address, IPv4 and IPv6", help: "Local address the media ports bind to (one socket per address and worker; '0.0.0.0' every IPv4 address, '::' every IPv6 address). Repeatable; the variable takes a comma-separated list. Replies always leave from the address a peer's packets arrived on."),
+    Option(flag: "--announce-ip", env: "SFU_ANNOUNCE_IPS", value: "ADDR", defaultValue: "the --media-listen addresses, else this host's addresses", help: "Address put into ICE host candidates instead of the local ones, e.g. the public IP of a 1:1 NAT or cloud host (packets to it must reach a listened address, on the same port). Repeatable (IPv4 and IPv6); the variable takes a comma-separated list."),
     Option(flag: "--cors-origin", env: "SFU_CORS_ORIGINS", value: "ORIGIN", defaultValue: "*", help: "Origins whose web pages may call the API from a browser (CORS): '*' for any, a comma-separated list of exact origins, or 'none'."),
     Option(flag: "--recorder", env: "SFU_RECORDER", value: "on|off", defaultValue: "on", help: "Allow recording conferences (POST /channels/{id}/record). 'off' keeps the Recordings API for listing and downloading existing recordings."),
     Option(flag: "--recordings-dir", env: "SFU_RECORDINGS_DIR", value: "DIR", defaultValue: "DATA_DIR/recordings", help: "Where recordings are written: DIR/<conference>/<recording id>/<segment>/ plus recording.json."),
@@ -96,6 +97,7 @@ struct Settings {
     var values: [String: String] = [:]
     var clients: [String] = []
     var announce: [String] = []
+    var mediaListen: [String] = []
     var switches: Set<String> = []
 
     static func parse(_ args: [String], env: [String: String]) throws -> Settings {
@@ -106,6 +108,8 @@ struct Settings {
                     s.clients += v.split(separator: ";").map(String.init)
                 } else if o.flag == "--announce-ip" {
                     s.announce += v.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+                } else if o.flag == "--media-listen" {
+                    s.mediaListen += v.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
                 } else if o.value == nil {
                     if ["1", "true", "yes", "on"].contains(v.lowercased()) { s.switches.insert(o.flag) }
                 } else {
@@ -115,6 +119,7 @@ struct Settings {
         }
         var cliClients: [String] = []
         var cliAnnounce: [String] = []
+        var cliListen: [String] = []
         var i = 0
         var args = args
         if args.first == "serve" { args.removeFirst() }
@@ -139,11 +144,17 @@ struct Settings {
                 v = args[i + 1]
                 i += 1
             }
-            if o.flag == "--client" { cliClients.append(v) } else if o.flag == "--announce-ip" { cliAnnounce.append(v) } else { s.values[o.flag] = v }
+            switch o.flag {
+            case "--client": cliClients.append(v)
+            case "--announce-ip": cliAnnounce.append(v)
+            case "--media-listen": cliListen.append(v)
+            default: s.values[o.flag] = v
+            }
             i += 1
         }
         if !cliClients.isEmpty { s.clients = cliClients }
         if !cliAnnounce.isEmpty { s.announce = cliAnnounce }
+        if !cliListen.isEmpty { s.mediaListen = cliListen }
         return s
     }
 
