@@ -13,6 +13,11 @@ public struct WHIPFaces: Sendable {
     }
 }
 
+extension Principal {
+    /// The server itself, ending a session on its own initiative.
+    static let system = Principal(subject: "sfu", roles: [.service], organizationId: nil)
+}
+
 extension APIHandler {
     /// Keeps the session table in step with the conferences (an endpoint
     /// removed through the Conference API, after SICK or with its conference
@@ -28,6 +33,13 @@ extension APIHandler {
         }
         Task.detached {
             while !Task.isCancelled {
+                // A WHEP player whose stream was unpublished has nothing left to
+                // play: its endpoint leaves, as the WHIP DELETE of the publisher implies.
+                for s in await faces.sessions.playbacks where !(await svc.streamExists(s.conferenceId, streamId: s.streamId)) {
+                    await faces.sessions.remove(s.id)
+                    try? await svc.leave(s.conferenceId, endpoint: s.endpointId, reason: "STREAM_ENDED", who: .system)
+                    Log.info("whep: session \(s.id) ended: stream \(s.streamId) is no longer published")
+                }
                 let live = await svc.liveEndpointKeys()
                 let total = await svc.peerConnectionCount()
                 let byFace = await faces.sessions.reconcile(liveEndpoints: live)

@@ -292,12 +292,17 @@ extension APIHandler {
     func deleteSession(_ face: WHIPFace, _ cid: String, _ id: String, _ who: Principal) async throws -> HTTPResponse {
         let s = try await session(face, cid, id, who)
         try await forgettingOn404(s) {
-            if let viewerId = s.viewerId {
-                try await conferences.stopView(s.conferenceId, endpoint: s.endpointId, streamId: s.streamId, viewerId: viewerId, who: who)
-                await media.stopView(conferenceId: s.conferenceId, streamId: s.streamId, viewerId: viewerId)
-            } else {
-                try await conferences.unpublish(s.conferenceId, endpoint: s.endpointId, streamId: s.streamId, who: who)
-                await media.unpublish(conferenceId: s.conferenceId, streamId: s.streamId)
+            // The stream (or, for WHEP, the stream viewed) may be gone already; the endpoint still leaves.
+            do {
+                if let viewerId = s.viewerId {
+                    try await conferences.stopView(s.conferenceId, endpoint: s.endpointId, streamId: s.streamId, viewerId: viewerId, who: who)
+                    await media.stopView(conferenceId: s.conferenceId, streamId: s.streamId, viewerId: viewerId)
+                } else {
+                    try await conferences.unpublish(s.conferenceId, endpoint: s.endpointId, streamId: s.streamId, who: who)
+                    await media.unpublish(conferenceId: s.conferenceId, streamId: s.streamId)
+                }
+            } catch let e as HTTPError {
+                if e.code != "STREAM_NOT_FOUND" && e.code != "VIEWER_NOT_FOUND" { throw e }
             }
             try await conferences.leave(s.conferenceId, endpoint: s.endpointId, reason: face == .whip ? "WHIP_DELETE" : "WHEP_DELETE", who: who)
         }

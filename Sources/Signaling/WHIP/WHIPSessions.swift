@@ -57,6 +57,9 @@ actor WHIPSessions {
         return counts
     }
 
+    /// Every WHEP session (the bookkeeping ends those whose stream went).
+    var playbacks: [WHIPSession] { sessions.values.filter { $0.face == .whep } }
+
     static func key(_ conferenceId: String, _ endpointId: String) -> String { conferenceId + "\u{0}" + endpointId }
 }
 
