@@ -10,8 +10,14 @@ are recorded in `times` (monotonic seconds).
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
+import tempfile
+import threading
 import time
 import urllib.parse
+from pathlib import Path
 
 import requests
 from aiortc import RTCSessionDescription
@@ -118,3 +124,71 @@ class WhipSession:
 
     async def play(self, pc) -> None:
         await self._negotiate(pc)
+
+
+class GstPublisher:
+    """`gst_whip_client.py` (GStreamer webrtcbin) as a subprocess of the system
+    Python, publishing to a WHIP URL until `stop()`; its JSON lines are collected
+    in `events`."""
+
+    SCRIPT = Path(__file__).resolve().parent / "gst_whip_client.py"
+
+    def __init__(self, url: str, token: str | None, trickle: bool = True):
+        args = ["/usr/bin/python3", str(self.SCRIPT), url] + (["--token", token] if token else []) + ([] if trickle else ["--no-trickle"])
+        env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
+        env["PATH"] = "/usr/bin:/bin"
+        self.stderr = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, env=env, text=True)
+        self.events: list[dict] = []
+        self._lock = threading.Lock()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            try:
+                e = json.loads(line)
+            except ValueError:
+                continue
+            with self._lock:
+                self.events.append(e)
+
+    def snapshot(self) -> list[dict]:
+        with self._lock:
+            return list(self.events)
+
+    def wait_for(self, pred, timeout: float, what: str) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for e in self.snapshot():
+                if pred(e):
+                    return e
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"GStreamer WHIP client: no {what} within {timeout} s; events {self.snapshot()}\n{self.log()}")
+
+    def log(self) -> str:
+        self.stderr.seek(0)
+        text = self.stderr.read().decode(errors="replace")
+        return "\n".join(l for l in text.splitlines() if l.strip() and "CRITICAL" not in l)[-3000:]
+
+    def stop(self, timeout: float = 20) -> list[dict]:
+        """Closes its input: it DELETEs the session and exits."""
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self._reader.join(5)
+        return self.snapshot()
+
+    def __enter__(self) -> "GstPublisher":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
