@@ -21,8 +21,10 @@ from whip_client import FRAG, WhipSession
 
 @pytest.fixture(scope="module")
 def creating():
-    """A server that creates conferences on a SERVICE token's first WHIP publish."""
-    s = SfuServer("whip-create", ["--whip-create-conferences", "on"]).start()
+    """A server that creates conferences on a SERVICE token's first WHIP publish,
+    with a STUN and a TURN server for its clients (coturn-style shared secret)."""
+    s = SfuServer("whip-create", ["--whip-create-conferences", "on", "--ice-server", "stun:127.0.0.1:3478",
+                                  "--ice-server", "turn:127.0.0.1:3478?transport=udp", "--turn-secret", "whip-turn-secret"]).start()
     yield s
     s.kill()
 
@@ -251,6 +253,15 @@ def test_first_publish_creates_the_conference_only_when_allowed(creating):
     assert conf["participants"][0]["id"].startswith("whip-"), conf
     types = [e["type"] for e in api.events(cid, v=0)]
     assert types[:3] == ["ConferenceCreatedEvent", "ConferenceParticipantJoinedEvent", "ConferenceStreamPublishedEvent"], types
+    # Link: rel="ice-server" (RFC 9725 §4.6): the STUN URL, and the TURN URL with this caller's credential.
+    links = r.headers["Link"]
+    assert '<stun:127.0.0.1:3478>; rel="ice-server"' in links, links
+    m = re.search(r'<turn:127.0.0.1:3478\?transport=udp>; rel="ice-server"; username="(\d+):svc"; '
+                  r'credential="([^"]+)"; credential-type="password"', links)
+    assert m, links
+    import base64, hashlib, hmac
+    expected = base64.b64encode(hmac.new(b"whip-turn-secret", f"{m.group(1)}:svc".encode(), hashlib.sha1).digest()).decode()
+    assert m.group(2) == expected and int(m.group(1)) > time.time() + 3600, links
     # A participant token cannot create one, on this server either.
     alice = fetch_token(creating.base, user_id="alice-whip")
     assert_error(whip(creating.base, uid("nope"), alice).post(load_offer("sendonly")), 404, "CONFERENCE_NOT_FOUND")

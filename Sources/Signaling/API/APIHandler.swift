@@ -12,6 +12,8 @@ public final class APIHandler: HTTPHandler {
     let cors: CORSPolicy
     /// The Recordings API (`/channels/...`), when this server records.
     let recordings: RecordingsAPI?
+    /// STUN/TURN servers handed to clients at `GET /rtc-api/iceServers` and in WHIP/WHEP `Link` headers.
+    let iceServers: IceServerConfig
     /// The WHIP/WHEP faces (`/whip/...`, `/whep/...`; WHIP/WHIPHandler.swift).
     let whip: WHIPFaces
 
@@ -21,9 +23,10 @@ public final class APIHandler: HTTPHandler {
     public init(conferences: ConferenceService, auth: Authenticator, media: MediaController,
                 cors: CORSPolicy = CORSPolicy(allowedOrigins: ["*"]),
                 extraRoutes: [String: @Sendable (HTTPRequest) async throws -> HTTPResponse] = [:],
-                recordings: RecordingsAPI? = nil, whip: WHIPFaces = WHIPFaces()) {
+                recordings: RecordingsAPI? = nil, iceServers: IceServerConfig = .none, whip: WHIPFaces = WHIPFaces()) {
         self.whip = whip
         self.cors = cors
+        self.iceServers = iceServers
         self.recordings = recordings
         self.conferences = conferences
         self.auth = auth
@@ -101,6 +104,10 @@ public final class APIHandler: HTTPHandler {
         case "/security/oauth/token":
             try only("POST")
             return try await auth.tokenEndpoint(request)
+        case "/rtc-api/iceServers":
+            try only("GET")
+            let who = try auth.authenticate(request)
+            return json(200, iceServers.json(for: who))
         default:
             break
         }

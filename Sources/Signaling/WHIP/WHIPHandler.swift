@@ -151,7 +151,7 @@ extension APIHandler {
                             remoteUfrag: TrickleFragment.ufrag(ofOffer: offer))
         await whip.sessions.add(s)
         Log.info("whip: session \(s.id) publishes stream \(streamId) as endpoint \(endpoint) in conference \(cid)")
-        return created(s, answer.sdp)
+        return created(s, answer.sdp, who)
     }
 
     func whepPlay(_ request: HTTPRequest, _ cid: String, _ requested: String?, _ who: Principal) async throws -> HTTPResponse {
@@ -186,18 +186,19 @@ extension APIHandler {
                             remoteUfrag: TrickleFragment.ufrag(ofOffer: offer))
         await whip.sessions.add(s)
         Log.info("whep: session \(s.id) plays stream \(streamId) as endpoint \(endpoint) in conference \(cid)")
-        return created(s, answer.sdp)
+        return created(s, answer.sdp, who)
     }
 
     /// `201 Created`: the answer, the session's `Location` and `ETag`, and the ICE servers.
-    func created(_ s: WHIPSession, _ answer: String) -> HTTPResponse {
+    func created(_ s: WHIPSession, _ answer: String, _ who: Principal) -> HTTPResponse {
         var r = HTTPResponse.text(201, answer, contentType: Self.sdpType)
         r.headers.add("Location", s.location)
         r.headers.add("ETag", s.etag)
         r.headers.add("Accept-Patch", TrickleFragment.mediaType)
         r.headers.add("Cache-Control", "no-store")
-        for server in whip.options.iceServers() {
-            for link in server.linkValues { r.headers.add("Link", link) }
+        // RFC 9725 §4.6; TURN credentials minted for this caller (see IceServerConfig).
+        for server in iceServers.iceServers(for: who) {
+            for link in server.linkHeaderValues { r.headers.add("Link", link) }
         }
         return r
     }
