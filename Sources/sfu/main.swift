@@ -163,9 +163,12 @@ do {
             throw ConfigError("recordings: cannot use \(recConfig.directory): \(error)")
         }
         recordingService = recorder
+        var whipOptions = WHIPOptions()
+        whipOptions.createConferences = try settings.onOff("--whip-create-conferences")
         let api = APIHandler(conferences: service, auth: auth, media: media, cors: cors,
                              recordings: RecordingsAPI(service: recorder, auth: auth, conferences: service),
-                             iceServers: iceServers)
+                             iceServers: iceServers, whip: WHIPFaces(options: whipOptions))
+        api.startSessionBookkeeping()
         var apiConfig = http
         apiConfig.name = "api"
         apiConfig.port = try settings.int("--port")

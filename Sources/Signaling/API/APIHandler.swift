@@ -13,8 +13,10 @@ public final class APIHandler: HTTPHandler {
     let cors: CORSPolicy
     /// The Recordings API (`/channels/...`), when this server records.
     let recordings: RecordingsAPI?
-    /// STUN/TURN servers handed to clients at `GET /rtc-api/iceServers`.
+    /// STUN/TURN servers handed to clients at `GET /rtc-api/iceServers` and in WHIP/WHEP `Link` headers.
     let iceServers: IceServerConfig
+    /// The WHIP/WHEP faces (`/whip/...`, `/whep/...`; WHIP/WHIPHandler.swift).
+    let whip: WHIPFaces
 
     /// JSON command bodies are small; 1 MiB is generous (SDP offers are ~10 KiB).
     public static let maxCommandBytes = 1 << 20
@@ -22,7 +24,8 @@ public final class APIHandler: HTTPHandler {
     public init(conferences: ConferenceService, auth: Authenticator, media: MediaController,
                 cors: CORSPolicy = CORSPolicy(allowedOrigins: ["*"]),
                 extraRoutes: [String: @Sendable (HTTPRequest) async throws -> HTTPResponse] = [:],
-                recordings: RecordingsAPI? = nil, iceServers: IceServerConfig = .none) {
+                recordings: RecordingsAPI? = nil, iceServers: IceServerConfig = .none, whip: WHIPFaces = WHIPFaces()) {
+        self.whip = whip
         self.cors = cors
         self.iceServers = iceServers
         self.recordings = recordings
@@ -37,20 +40,24 @@ public final class APIHandler: HTTPHandler {
     }
 
     public func handle(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let wish = WHIPFace(path: request.path)
+        let face = wish?.rawValue ?? "api"
         do {
             var r: HTTPResponse
-            if request.method == "OPTIONS", let origin = request.headers["Origin"] {
+            if let wish {
+                r = try await routeWHIP(request, wish)
+            } else if request.method == "OPTIONS", let origin = request.headers["Origin"] {
                 r = HTTPResponse(status: 204)
                 cors.preflight(origin: origin, request: request.headers, into: &r.headers)
             } else {
                 r = try await route(request)
             }
             if let origin = request.headers["Origin"] { cors.allow(origin: origin, into: &r.headers) }
-            Metrics.shared.increment("sfu_http_requests_total", labels: ["face": "api", "status": String(r.status)])
+            Metrics.shared.increment("sfu_http_requests_total", labels: ["face": face, "status": String(r.status)])
             return r
         } catch var e as HTTPError {
             if let origin = request.headers["Origin"] { cors.allow(origin: origin, into: &e.headers) }
-            Metrics.shared.increment("sfu_http_requests_total", labels: ["face": "api", "status": String(e.status)])
+            Metrics.shared.increment("sfu_http_requests_total", labels: ["face": face, "status": String(e.status)])
             throw e
         }
     }
