@@ -27,6 +27,8 @@ var package = Package(
         // Pure wire formats and protocol modules
         .target(name: "JSON"),
         .target(name: "HTTP", dependencies: ["CSystem"]),
+        // Our own RESP2/RESP3 client (issue 13): parser, pipelining connection on its own epoll thread.
+        .target(name: "Redis", dependencies: ["CSystem"]),
         .target(name: "SDP"),
         .target(name: "ICE", dependencies: ["COpenSSL"]),
         .target(name: "ICETestSupport", dependencies: ["ICE"]),
@@ -65,6 +67,8 @@ var package = Package(
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        // RedisServer.swift starts a real redis-server (Debian redis-server) on a free loopback port.
+        .testTarget(name: "RedisTests", dependencies: ["Redis"]),
         .testTarget(name: "RecordStoreTests", dependencies: ["RecordStore", "HTTP", "JSON"]),
         .testTarget(name: "RTPRouterTests", dependencies: ["RTPRouter", "RouterHarness", "DTLS", "CAllocCounter"]),
         // Interop/ holds the script that produced the aiortc reference bytes.
@@ -85,6 +89,7 @@ var package = Package(
 if ProcessInfo.processInfo.environment["SFU_FUZZ"] != nil {
     package.targets += [
         .executableTarget(name: "FuzzHTTPRequest", dependencies: ["HTTP"], path: "fuzz/FuzzHTTPRequest"),
+        .executableTarget(name: "FuzzRESP", dependencies: ["Redis"], path: "fuzz/FuzzRESP"),
         .executableTarget(name: "FuzzJSON", dependencies: ["JSON"], path: "fuzz/FuzzJSON"),
         .executableTarget(name: "FuzzSDP", dependencies: ["SDP"], path: "fuzz/FuzzSDP"),
         .executableTarget(name: "FuzzSTUN", dependencies: ["ICE"], path: "fuzz/FuzzSTUN"),
