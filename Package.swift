@@ -29,6 +29,8 @@ var package = Package(
         .target(name: "HTTP", dependencies: ["CSystem"]),
         // Our own RESP2/RESP3 client (issue 13): parser, pipelining connection on its own epoll thread.
         .target(name: "Redis", dependencies: ["CSystem"]),
+        // The cluster on Redis (issue 13): node registry with leases and fencing epochs; docs/CLUSTER.md.
+        .target(name: "Cluster", dependencies: ["Redis", "JSON"]),
         .target(name: "SDP"),
         .target(name: "ICE", dependencies: ["COpenSSL"]),
         .target(name: "ICETestSupport", dependencies: ["ICE"]),
@@ -42,7 +44,7 @@ var package = Package(
         .target(name: "RecordStore", dependencies: ["HTTP", "JSON", "CSystem"]),
         .target(name: "Signaling", dependencies: ["HTTP", "JSON", "SDP", "ICE", "DTLS", "RTPRouter", "Recorder", "RecordStore", "COpenSSL"],
                 exclude: ["Web/index.html", "Web/client.js", "Web/embed.py"]),
-        .executableTarget(name: "sfu", dependencies: ["Signaling", "RecordStore", "HTTP", "RTPRouter"]),
+        .executableTarget(name: "sfu", dependencies: ["Signaling", "RecordStore", "HTTP", "RTPRouter", "Cluster"]),
         // swift run -c release srtp-bench: SRTP cost per packet and DTLS handshake time, as JSON.
         .executableTarget(name: "srtp-bench", dependencies: ["DTLS"], path: "bench/srtp-bench"),
         // swift run -c release floor-bench: this machine's forwarding floor (recvmmsg → unprotect →
@@ -68,7 +70,7 @@ var package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         // RedisServer.swift starts a real redis-server (Debian redis-server) on a free loopback port.
-        .testTarget(name: "RedisTests", dependencies: ["Redis"]),
+        .testTarget(name: "RedisTests", dependencies: ["Redis", "Cluster"]),
         .testTarget(name: "RecordStoreTests", dependencies: ["RecordStore", "HTTP", "JSON"]),
         .testTarget(name: "RTPRouterTests", dependencies: ["RTPRouter", "RouterHarness", "DTLS", "CAllocCounter"]),
         // Interop/ holds the script that produced the aiortc reference bytes.
