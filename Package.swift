@@ -27,6 +27,10 @@ var package = Package(
         // Pure wire formats and protocol modules
         .target(name: "JSON"),
         .target(name: "HTTP", dependencies: ["CSystem"]),
+        // Our own RESP2/RESP3 client (issue 13): parser, pipelining connection on its own epoll thread.
+        .target(name: "Redis", dependencies: ["CSystem"]),
+        // The cluster on Redis (issue 13): node registry with leases and fencing epochs; docs/CLUSTER.md.
+        .target(name: "Cluster", dependencies: ["Redis", "JSON"]),
         .target(name: "SDP"),
         .target(name: "ICE", dependencies: ["COpenSSL"]),
         .target(name: "ICETestSupport", dependencies: ["ICE"]),
@@ -43,7 +47,7 @@ var package = Package(
         .target(name: "Signaling", dependencies: ["HTTP", "JSON", "Identifier", "SDP", "ICE", "DTLS", "RTPRouter", "Recorder", "RecordStore", "COpenSSL"],
                 // The files scripts/embed.py embeds (edit them, then run it).
                 exclude: ["Web/index.html", "Web/client.js", "OpenAPI/conference.openapi.json"]),
-        .executableTarget(name: "sfu", dependencies: ["Signaling", "RecordStore", "HTTP", "RTPRouter"]),
+        .executableTarget(name: "sfu", dependencies: ["Signaling", "RecordStore", "HTTP", "RTPRouter", "Cluster"]),
         // swift run -c release srtp-bench: SRTP cost per packet and DTLS handshake time, as JSON.
         .executableTarget(name: "srtp-bench", dependencies: ["DTLS"], path: "bench/srtp-bench"),
         // swift run -c release floor-bench: this machine's forwarding floor (recvmmsg → unprotect →
@@ -69,6 +73,8 @@ var package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "IdentifierTests", dependencies: ["Identifier"]),
+        // RedisServer.swift starts a real redis-server (Debian redis-server) on a free loopback port.
+        .testTarget(name: "RedisTests", dependencies: ["Redis", "Cluster"]),
         .testTarget(name: "RecordStoreTests", dependencies: ["RecordStore", "HTTP", "JSON"]),
         .testTarget(name: "RTPRouterTests", dependencies: ["RTPRouter", "RouterHarness", "DTLS", "CAllocCounter"]),
         // Interop/ holds the script that produced the aiortc reference bytes.
@@ -89,6 +95,7 @@ var package = Package(
 if ProcessInfo.processInfo.environment["SFU_FUZZ"] != nil {
     package.targets += [
         .executableTarget(name: "FuzzHTTPRequest", dependencies: ["HTTP"], path: "fuzz/FuzzHTTPRequest"),
+        .executableTarget(name: "FuzzRESP", dependencies: ["Redis"], path: "fuzz/FuzzRESP"),
         .executableTarget(name: "FuzzJSON", dependencies: ["JSON"], path: "fuzz/FuzzJSON"),
         .executableTarget(name: "FuzzSDP", dependencies: ["SDP"], path: "fuzz/FuzzSDP"),
         .executableTarget(name: "FuzzSTUN", dependencies: ["ICE"], path: "fuzz/FuzzSTUN"),

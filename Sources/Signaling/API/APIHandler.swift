@@ -13,6 +13,10 @@ public final class APIHandler: HTTPHandler {
     let cors: CORSPolicy
     /// The Recordings API (`/channels/...`), when this server records.
     let recordings: RecordingsAPI?
+    /// STUN/TURN servers handed to clients at `GET /rtc-api/iceServers` and in WHIP/WHEP `Link` headers.
+    let iceServers: IceServerConfig
+    /// The WHIP/WHEP faces (`/whip/...`, `/whep/...`; WHIP/WHIPHandler.swift).
+    let whip: WHIPFaces
 
     /// JSON command bodies are small; 1 MiB is generous (SDP offers are ~10 KiB).
     public static let maxCommandBytes = 1 << 20
@@ -20,8 +24,10 @@ public final class APIHandler: HTTPHandler {
     public init(conferences: ConferenceService, auth: Authenticator, media: MediaController,
                 cors: CORSPolicy = CORSPolicy(allowedOrigins: ["*"]),
                 extraRoutes: [String: @Sendable (HTTPRequest) async throws -> HTTPResponse] = [:],
-                recordings: RecordingsAPI? = nil) {
+                recordings: RecordingsAPI? = nil, iceServers: IceServerConfig = .none, whip: WHIPFaces = WHIPFaces()) {
+        self.whip = whip
         self.cors = cors
+        self.iceServers = iceServers
         self.recordings = recordings
         self.conferences = conferences
         self.auth = auth
@@ -34,20 +40,24 @@ public final class APIHandler: HTTPHandler {
     }
 
     public func handle(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let wish = WHIPFace(path: request.path)
+        let face = wish?.rawValue ?? "api"
         do {
             var r: HTTPResponse
-            if request.method == "OPTIONS", let origin = request.headers["Origin"] {
+            if let wish {
+                r = try await routeWHIP(request, wish)
+            } else if request.method == "OPTIONS", let origin = request.headers["Origin"] {
                 r = HTTPResponse(status: 204)
                 cors.preflight(origin: origin, request: request.headers, into: &r.headers)
             } else {
                 r = try await route(request)
             }
             if let origin = request.headers["Origin"] { cors.allow(origin: origin, into: &r.headers) }
-            Metrics.shared.increment("sfu_http_requests_total", labels: ["face": "api", "status": String(r.status)])
+            Metrics.shared.increment("sfu_http_requests_total", labels: ["face": face, "status": String(r.status)])
             return r
         } catch var e as HTTPError {
             if let origin = request.headers["Origin"] { cors.allow(origin: origin, into: &e.headers) }
-            Metrics.shared.increment("sfu_http_requests_total", labels: ["face": "api", "status": String(e.status)])
+            Metrics.shared.increment("sfu_http_requests_total", labels: ["face": face, "status": String(e.status)])
             throw e
         }
     }
@@ -95,6 +105,10 @@ public final class APIHandler: HTTPHandler {
         case "/security/oauth/token":
             try only("POST")
             return try await auth.tokenEndpoint(request)
+        case "/rtc-api/iceServers":
+            try only("GET")
+            let who = try auth.authenticate(request)
+            return json(200, iceServers.json(for: who))
         default:
             break
         }
@@ -116,8 +130,7 @@ public final class APIHandler: HTTPHandler {
             let body = try await request.body.collect(upTo: APIHandler.maxCommandBytes)
             // No body (and then no Content-Type) is the empty command: `create` needs none.
             if !body.isEmpty {
-                let ctype = request.headers["Content-Type"]?.lowercased() ?? ""
-                guard ctype.hasPrefix("application/json") || ctype.hasPrefix("application/") && ctype.contains("+json") else {
+                guard MediaType.isJSON(request.headers["Content-Type"]) else {
                     throw HTTPError(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json")
                 }
             }

@@ -87,6 +87,7 @@ public enum WebAssets {
         <input id="conference" name="conference" required placeholder="standup">
         <label for="name">Your name</label>
         <input id="name" name="name" required maxlength="60" placeholder="Ada">
+        <label for="relay"><input id="relay" name="relay" type="checkbox"> Relay only: connect through the server's TURN relay (tests it)</label>
       </fieldset>
       <div class="buttons">
         <button id="join" type="submit">Join</button>
@@ -283,7 +284,7 @@ public enum WebAssets {
     demo.subscriptions.set(streamId, null);
     const label = displayName(endpointId) + ' · ' + (type || 'stream');
     try {
-      const sub = await demo.client.view({ conferenceId: demo.conferenceId, userEndpointId: demo.userEndpointId, streamId });
+      const sub = await demo.client.view({ conferenceId: demo.conferenceId, userEndpointId: demo.userEndpointId, streamId, rtcConfiguration: rtcConfiguration() });
       if (!demo.subscriptions.has(streamId) || !demo.joined) { sub.stop().catch(() => {}); return; }
       sub.endpointId = endpointId;
       demo.subscriptions.set(streamId, sub);
@@ -346,6 +347,9 @@ public enum WebAssets {
   }
 
   // ------------------------------------------------------------ join / publish / leave
+  /** Relay only: no host or server-reflexive candidates, so media must go through TURN. */
+  function rtcConfiguration() { return $('relay').checked ? { iceTransportPolicy: 'relay' } : undefined; }
+
   async function join() {
     const server = $('server').value.trim().replace(/\/+$/, '');
     const clientId = $('clientId').value.trim();
@@ -377,6 +381,11 @@ public enum WebAssets {
       renderParticipants();
       status('Joined as ' + name + '.', 'ok');
       log('joined ' + conference + ' as ' + userEndpointId + ' (version ' + conf.version + ')');
+      client.getIceServers().then(list => {
+        const urls = list.flatMap(s => [].concat(s.urls));
+        log(urls.length ? 'ICE servers: ' + urls.join(', ') : 'no STUN/TURN servers configured (host candidates only)');
+        if ($('relay').checked && !urls.some(u => /^turns?:/.test(u))) status('Relay only is checked, but the server offers no TURN server.', 'error');
+      }, e => log('ICE servers: ' + e.message));
       demo.events = client.events(conference, {
         fromVersion: conf.version, userEndpointId, onEvent,
         onError: e => log('event stream: ' + (e.code || '') + ' ' + e.message),
@@ -405,7 +414,7 @@ public enum WebAssets {
     const type = screen ? 'SCREEN' : stream.getVideoTracks().length && stream.getAudioTracks().length ? 'MIC_AND_CAM' : stream.getVideoTracks().length ? 'CAM' : 'MIC';
     status('Publishing ' + type + '…');
     try {
-      const pub = await demo.client.publish({ conferenceId: demo.conferenceId, userEndpointId: demo.userEndpointId, stream, type, metadata: { displayName: $('name').value.trim() } });
+      const pub = await demo.client.publish({ conferenceId: demo.conferenceId, userEndpointId: demo.userEndpointId, stream, type, metadata: { displayName: $('name').value.trim() }, rtcConfiguration: rtcConfiguration() });
       demo.publications.set(pub.streamId, pub);
       addTile('pub:' + pub.streamId, { label: 'You · ' + type, stream, local: true, target: pub });
       status('Publishing ' + type + '.', 'ok');
@@ -485,6 +494,7 @@ public enum WebAssets {
 
   const API = '/rtc-api/conferences';
   const DEFAULT_TIMEOUT_MS = 15000;
+  const ICE_SERVERS_MAX_AGE_MS = 10 * 60 * 1000;
   const TRICKLE_INTERVAL_MS = 100;
   const MAX_CANDIDATES_PER_CALL = 64;   // the server rejects larger batches
   const POLL_WAIT_S = 25;
@@ -1070,6 +1080,34 @@ public enum WebAssets {
     // ---- WebRTC helpers
 
     /**
+     * `GET /rtc-api/iceServers`: the STUN/TURN servers the operator configured
+     * (RTCIceServer[], TURN entries with this caller's time-limited credential).
+     * Kept for 10 minutes; an empty list when the server offers none.
+     */
+    async getIceServers() {
+      const now = Date.now();
+      if (!this._iceServers || now - this._iceServers.at > ICE_SERVERS_MAX_AGE_MS) {
+        const body = await this.request('GET', '/rtc-api/iceServers');
+        this._iceServers = { at: now, list: (body && Array.isArray(body.iceServers)) ? body.iceServers : [] };
+      }
+      return this._iceServers.list;
+    }
+
+    /** The RTCConfiguration for a publish/view: the server's ICE servers unless rtcConfiguration names its own. */
+    async _rtcConfiguration(rtcConfiguration) {
+      const config = { bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require', ...(rtcConfiguration || {}) };
+      if (!config.iceServers) {
+        try {
+          config.iceServers = await this.getIceServers();
+        } catch (e) {
+          warn('iceServers (connecting without STUN/TURN)', e);
+          config.iceServers = [];
+        }
+      }
+      return config;
+    }
+
+    /**
      * Publishes a MediaStream: sendonly transceivers, offer, publishStream,
      * answer, trickled candidates. Rejects with the API's SfuError (e.g. 503
      * MEDIA_UNAVAILABLE) after closing the peer connection.
@@ -1081,7 +1119,7 @@ public enum WebAssets {
       const hasAudio = tracks.some(t => t.kind === 'audio');
       const hasVideo = tracks.some(t => t.kind === 'video');
       if (!type) type = hasAudio && hasVideo ? 'MIC_AND_CAM' : hasVideo ? 'CAM' : 'MIC';
-      const pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require', ...(rtcConfiguration || {}) });
+      const pc = new RTCPeerConnection(await this._rtcConfiguration(rtcConfiguration));
       const args = { conferenceId, userEndpointId, stream, type };
       let id = streamKey(streamId) || null;
       const trickler = new Trickler(batch => this.addPublishStreamIceCandidates({ conferenceId, userEndpointId, streamId: id, iceCandidates: batch }),
@@ -1114,7 +1152,7 @@ public enum WebAssets {
      * answer, trickled candidates. `subscription.stream` gets the tracks.
      */
     async view({ conferenceId, userEndpointId, streamId, viewerId, metadata, rtcConfiguration, onTrack, onCandidateError } = {}) {
-      const pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require', ...(rtcConfiguration || {}) });
+      const pc = new RTCPeerConnection(await this._rtcConfiguration(rtcConfiguration));
       const stream = new MediaStream();
       pc.addEventListener('track', e => {
         if (!stream.getTracks().includes(e.track)) stream.addTrack(e.track);
