@@ -1169,6 +1169,24 @@ enum ConferenceOpenAPI {
                 }
               }
             }
+          },
+          "429": {
+            "description": "Too many failed token requests from this address (`--token-failure-limit`): an OAuth error `slow_down`; retry after `Retry-After` seconds.",
+            "headers": {
+              "Retry-After": {
+                "description": "Seconds until one more failure is allowed.",
+                "schema": {
+                  "type": "integer"
+                }
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OAuthError"
+                }
+              }
+            }
           }
         }
       }
@@ -1902,7 +1920,8 @@ enum ConferenceOpenAPI {
             "schema": {
               "type": "string",
               "minLength": 1,
-              "maxLength": 8192
+              "maxLength": 4096,
+              "pattern": "^[A-Za-z0-9_.-]+$"
             }
           }
         ],
@@ -2082,7 +2101,8 @@ enum ConferenceOpenAPI {
         "schema": {
           "type": "string",
           "minLength": 1,
-          "maxLength": 8192
+          "maxLength": 4096,
+          "pattern": "^[A-Za-z0-9_.-]+$"
         }
       }
     },
@@ -3404,7 +3424,8 @@ enum ConferenceOpenAPI {
             "enum": [
               "invalid_request",
               "unsupported_grant_type",
-              "invalid_client"
+              "invalid_client",
+              "slow_down"
             ]
           },
           "error_description": {
