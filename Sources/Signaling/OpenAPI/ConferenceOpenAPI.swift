@@ -11,7 +11,7 @@ enum ConferenceOpenAPI {
   "info": {
     "title": "SFU Conference API",
     "version": "1.0",
-    "description": "Operations supporting multi-party video call applications, served by an SFU in **ROUTER** mode only: every stream goes through the server.\n\n## Conventions\n- Requests and responses are JSON (`Content-Type: application/json`), UTF-8. Request bodies are limited to 1 MiB (413 beyond). Unknown fields are ignored.\n- Every error is `{\"error\": CODE, \"message\": text}` (schema `Error`).\n- Identifiers (`conferenceId`, `userEndpointId`, `streamId.id`, `viewerId`) are 1-128 characters of A-Z a-z 0-9 . _ ~ -; anything else is 400. When `conferenceId`, `streamId` or `viewerId` is optional and missing, the server generates a UUID.\n\n## Authentication\nGet a token from `POST /security/oauth/token` (OAuth 2.0 client credentials) and send `Authorization: Bearer <token>` on every other call; `GET` requests for event streams may pass `?access_token=` instead. Roles:\n- `SERVICE` may do everything, on any endpoint.\n- `PARTICIPANT` acts only through user endpoints it joined itself (`join` binds `userEndpointId` to the token's subject; a later call naming that endpoint with another subject's token is 403). It may read a conference (`GET {id}`, `simpleView`, `events`) only while one of its endpoints is joined. `sendEvent` is `SERVICE` only.\n\nWith `--auth off` no token is needed and every caller is treated as `SERVICE` with subject `anonymous`.\n\n## Lifecycle\nA conference with no participants reports `empty: true`; one that stays empty for `--conference-idle-timeout` seconds (default 300) ends by itself (`ConferenceEndedEvent` with reason `IDLE`). An ended conference keeps its event log for `--ended-retention` seconds (default 600); every other call on it answers 404 `CONFERENCE_ENDED`."
+    "description": "Operations supporting multi-party video call applications, served by an SFU in **ROUTER** mode only: every stream goes through the server.\n\n## Conventions\n- Requests and responses are JSON (`Content-Type: application/json`), UTF-8. A command body's `Content-Type` must be exactly `application/json` or an `application/…+json` type, parameters allowed (`application/jsonx` is 415). Request bodies are limited to 1 MiB (413 beyond). Unknown fields are ignored.\n- Every error is `{\"error\": CODE, \"message\": text}` (schema `Error`).\n- Identifiers (`conferenceId`, `userEndpointId`, `streamId.id`, `viewerId`) are 1-128 characters of A-Z a-z 0-9 . _ ~ -; anything else is 400. When `conferenceId`, `streamId` or `viewerId` is optional and missing, the server generates a UUID.\n\n## Authentication\nGet a token from `POST /security/oauth/token` (OAuth 2.0 client credentials) and send `Authorization: Bearer <token>` on every other call; `GET` requests for event streams may pass `?access_token=` instead. Roles:\n- `SERVICE` may do everything, on any endpoint.\n- `PARTICIPANT` acts only through user endpoints it joined itself (`join` binds `userEndpointId` to the token's subject; a later call naming that endpoint with another subject's token is 403). It may read a conference (`GET {id}`, `simpleView`, `events`) only while one of its endpoints is joined. `sendEvent` is `SERVICE` only.\n\nWith `--auth off` no token is needed and every caller is treated as `SERVICE` with subject `anonymous`.\n\n## Lifecycle\nA conference with no participants reports `empty: true`; one that stays empty for `--conference-idle-timeout` seconds (default 300) ends by itself (`ConferenceEndedEvent` with reason `IDLE`). An ended conference keeps its event log for `--ended-retention` seconds (default 600); every other call on it answers 404 `CONFERENCE_ENDED`."
   },
   "servers": [
     {
@@ -871,7 +871,7 @@ enum ConferenceOpenAPI {
             "name": "v",
             "in": "query",
             "required": true,
-            "description": "The last version the client has; events with a greater `conferenceVersion` are answered (0: all).",
+            "description": "The last version the client has; events with a greater `conferenceVersion` are answered (0: all). A version at or past the current one answers `[]`, up to 9223372036854775807; a larger or negative value is 400.",
             "schema": {
               "type": "integer",
               "format": "int64",
@@ -1010,7 +1010,7 @@ enum ConferenceOpenAPI {
         ],
         "operationId": "issueToken",
         "summary": "Issue an access token (OAuth 2.0 client credentials)",
-        "description": "OAuth 2.0 client-credentials grant (RFC 6749 section 4.4). The client authenticates by HTTP Basic (`Authorization: Basic base64(client_id:client_secret)`) or with the form fields `client_id` and `client_secret`. A client with role `SERVICE` may add `user_id` to get a `PARTICIPANT` token for that user (how a backend hands tokens to its browsers).",
+        "description": "OAuth 2.0 client-credentials grant (RFC 6749 section 4.4). The client authenticates by HTTP Basic (`Authorization: Basic base64(client_id:client_secret)`) or with the form fields `client_id` and `client_secret`. A client with role `SERVICE` may add `user_id` to get a `PARTICIPANT` token for that user (how a backend hands tokens to its browsers). Credentials are never taken from the query string (400): URLs end up in proxies' and servers' logs. After `--token-failure-limit` failed requests (default 10) per minute from one address, the endpoint answers 429 with `Retry-After` until the limit refills, without looking at the credentials.",
         "security": [],
         "requestBody": {
           "required": true,
@@ -1102,6 +1102,34 @@ enum ConferenceOpenAPI {
                 "example": {
                   "error": "invalid_client",
                   "error_description": "client authentication failed"
+                }
+              }
+            }
+          },
+          "429": {
+            "description": "Too many failed token requests from this address (`slow_down`); retry after `Retry-After` seconds.",
+            "headers": {
+              "Retry-After": {
+                "description": "Seconds until one more attempt is allowed.",
+                "schema": {
+                  "type": "integer"
+                }
+              },
+              "Cache-Control": {
+                "description": "`no-store`",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OAuthError"
+                },
+                "example": {
+                  "error": "slow_down",
+                  "error_description": "too many failed token requests from this address; retry in 6 s"
                 }
               }
             }
