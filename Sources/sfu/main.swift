@@ -123,6 +123,11 @@ do {
                 guard UDPAddress(ip: ip, port: 9) != nil else { throw ConfigError("--announce-ip '\(ip)' is not an IPv4 or IPv6 address") }
             }
             mc.announcedAddresses = settings.announce
+            guard settings.mediaListen.count <= 16 else { throw ConfigError("--media-listen: at most 16 addresses") }
+            for ip in settings.mediaListen {
+                guard UDPAddress(ip: ip, port: 9) != nil else { throw ConfigError("--media-listen '\(ip)' is not an IPv4 or IPv6 address") }
+            }
+            mc.listenAddresses = settings.mediaListen
             let events = MediaEvents()
             let rm = try RouterMedia(configuration: mc) { e in events.forward(e) }
             events.conferences = service
@@ -158,9 +163,12 @@ do {
             throw ConfigError("recordings: cannot use \(recConfig.directory): \(error)")
         }
         recordingService = recorder
+        var whipOptions = WHIPOptions()
+        whipOptions.createConferences = try settings.onOff("--whip-create-conferences")
         let api = APIHandler(conferences: service, auth: auth, media: media, cors: cors,
                              recordings: RecordingsAPI(service: recorder, auth: auth, conferences: service),
-                             iceServers: iceServers)
+                             iceServers: iceServers, whip: WHIPFaces(options: whipOptions))
+        api.startSessionBookkeeping()
         var apiConfig = http
         apiConfig.name = "api"
         apiConfig.port = try settings.int("--port")
@@ -217,7 +225,7 @@ do {
     if apiServer == nil && stores.isEmpty { throw ConfigError("nothing to run: the Conference API is off and both stores are off") }
 
     if let rm = routerMedia {
-        Log.info("media: \(rm.workers.count) worker(s) on UDP \(rm.ports.map(String.init).joined(separator: ", ")), announcing \(rm.announcedAddresses.joined(separator: ", "))")
+        Log.info("media: \(rm.workers.count) worker(s) on UDP \(rm.ports.map(String.init).joined(separator: ", ")) at \(rm.listenAddresses.isEmpty ? "every address" : rm.listenAddresses.joined(separator: ", ")), announcing \(rm.announcedAddresses.joined(separator: ", "))")
     }
     if !authOn {
         Log.warn("!!! AUTH IS OFF: every caller may do anything. Never run like this where others can reach the server. !!!")
