@@ -114,8 +114,7 @@ public final class APIHandler: HTTPHandler {
         if rest.count == 1 && APIHandler.conferenceCommands.contains(rest[0]) {
             try only("POST")
             let who = try auth.authenticate(request)
-            let ctype = request.headers["Content-Type"]?.lowercased() ?? ""
-            guard ctype.hasPrefix("application/json") || ctype.hasPrefix("application/") && ctype.contains("+json") else {
+            guard MediaType.isJSON(request.headers["Content-Type"]) else {
                 throw HTTPError(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json")
             }
             let body = try await request.body.collect(upTo: APIHandler.maxCommandBytes)
