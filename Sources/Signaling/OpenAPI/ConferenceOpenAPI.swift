@@ -1067,6 +1067,31 @@ enum ConferenceOpenAPI {
         }
       }
     },
+    "/rtc-api/iceServers": {
+      "get": {
+        "tags": [
+          "Conferences"
+        ],
+        "operationId": "getIceServers",
+        "summary": "STUN and TURN servers for this caller's peer connections",
+        "description": "The STUN and TURN servers the operator configured (`--ice-server`), in the shape of `RTCConfiguration.iceServers`: pass the list to `new RTCPeerConnection({iceServers})` before `publishStream`/`viewStream`. STUN URLs come without credentials, TURN URLs with them. With a coturn `use-auth-secret` shared secret (`--turn-secret`) each call mints a time-limited credential for the caller: `username` is `EXPIRY:USER` (Unix time when it stops working, `--turn-credential-ttl` seconds from now, and the token's subject with `:` replaced by `_`), `credential` is base64(HMAC-SHA1(secret, username)). With `--ice-server-username`/`--ice-server-credential` every caller gets that fixed pair. An empty list when none are configured. Any valid token (`SERVICE` or `PARTICIPANT`).",
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/IceServers"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          }
+        }
+      }
+    },
     "/security/oauth/token": {
       "post": {
         "tags": [
@@ -3766,6 +3791,51 @@ enum ConferenceOpenAPI {
           "url": {
             "type": "string",
             "description": "Downloads this asset with the same token."
+          }
+        }
+      },
+      "IceServer": {
+        "type": "object",
+        "description": "One STUN or TURN server (W3C `RTCIceServer`).",
+        "required": [
+          "urls"
+        ],
+        "properties": {
+          "urls": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+              "type": "string"
+            },
+            "description": "`stun:HOST[:PORT]`, `turn:HOST[:PORT][?transport=udp|tcp]` or `turns:HOST[:PORT][?transport=tcp]` (RFC 7064, RFC 7065).",
+            "example": [
+              "turn:turn.example.net:3478?transport=udp",
+              "turn:turn.example.net:3478?transport=tcp"
+            ]
+          },
+          "username": {
+            "type": "string",
+            "description": "TURN only: `EXPIRY:USER` with a shared secret, or the fixed username.",
+            "example": "1765190000:alice"
+          },
+          "credential": {
+            "type": "string",
+            "description": "TURN only: the password for `username`.",
+            "example": "n3VmTeWrM9I8l5qgGhKmrBU1Xn4="
+          }
+        }
+      },
+      "IceServers": {
+        "type": "object",
+        "required": [
+          "iceServers"
+        ],
+        "properties": {
+          "iceServers": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/IceServer"
+            }
           }
         }
       }
