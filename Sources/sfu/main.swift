@@ -69,7 +69,8 @@ do {
         clients.append(c)
         devClient = c
     }
-    let auth = Authenticator(enabled: authOn, secret: secret, clients: clients, tokenTTL: Int64(try settings.int("--token-ttl", min: 1)))
+    let auth = Authenticator(enabled: authOn, secret: secret, clients: clients, tokenTTL: Int64(try settings.int("--token-ttl", min: 1)),
+                             tokenFailures: TokenFailureLimiter(burst: try settings.int("--token-failure-limit"), window: 60))
 
     var http = HTTPServer.Configuration()
     http.host = settings.string("--host")
@@ -77,6 +78,7 @@ do {
     http.headerTimeout = try settings.seconds("--header-timeout")
     http.keepAliveTimeout = try settings.seconds("--keepalive-timeout")
     http.bodyTimeout = try settings.seconds("--body-timeout")
+    http.bodyMinRate = Double(try settings.int("--body-min-rate"))
     http.accessLog = settings.switches.contains("--access-log")
     let grace = try settings.seconds("--shutdown-grace")
     let shown = http.host == "0.0.0.0" || http.host == "::" ? "localhost" : http.host
@@ -121,6 +123,11 @@ do {
                 guard UDPAddress(ip: ip, port: 9) != nil else { throw ConfigError("--announce-ip '\(ip)' is not an IPv4 or IPv6 address") }
             }
             mc.announcedAddresses = settings.announce
+            guard settings.mediaListen.count <= 16 else { throw ConfigError("--media-listen: at most 16 addresses") }
+            for ip in settings.mediaListen {
+                guard UDPAddress(ip: ip, port: 9) != nil else { throw ConfigError("--media-listen '\(ip)' is not an IPv4 or IPv6 address") }
+            }
+            mc.listenAddresses = settings.mediaListen
             let events = MediaEvents()
             let rm = try RouterMedia(configuration: mc) { e in events.forward(e) }
             events.conferences = service
@@ -218,7 +225,7 @@ do {
     if apiServer == nil && stores.isEmpty { throw ConfigError("nothing to run: the Conference API is off and both stores are off") }
 
     if let rm = routerMedia {
-        Log.info("media: \(rm.workers.count) worker(s) on UDP \(rm.ports.map(String.init).joined(separator: ", ")), announcing \(rm.announcedAddresses.joined(separator: ", "))")
+        Log.info("media: \(rm.workers.count) worker(s) on UDP \(rm.ports.map(String.init).joined(separator: ", ")) at \(rm.listenAddresses.isEmpty ? "every address" : rm.listenAddresses.joined(separator: ", ")), announcing \(rm.announcedAddresses.joined(separator: ", "))")
     }
     if !authOn {
         Log.warn("!!! AUTH IS OFF: every caller may do anything. Never run like this where others can reach the server. !!!")

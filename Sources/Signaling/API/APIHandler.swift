@@ -1,5 +1,6 @@
 import Foundation
 import HTTP
+import Identifier
 import JSON
 
 /// The HTTP face of the signaling server (port 8080 by default): the
@@ -117,23 +118,30 @@ public final class APIHandler: HTTPHandler {
         guard path.hasPrefix(prefix) else {
             throw HTTPError(404, "NOT_FOUND", "no resource at \(path)")
         }
-        let rest = path.dropFirst(prefix.count).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        // Segments are decoded one by one, so an id holding "/" (sent as %2F) stays one segment.
+        guard let segments = Identifier.pathSegments(request.head.target), segments.count >= 3,
+              segments[0] == "rtc-api", segments[1] == "conferences" else {
+            throw HTTPError(404, "NOT_FOUND", "no resource at \(path)")
+        }
+        let rest = Array(segments.dropFirst(2))
         if rest.count == 1 && APIHandler.conferenceCommands.contains(rest[0]) {
             try only("POST")
             let who = try auth.authenticate(request)
-            let ctype = request.headers["Content-Type"]?.lowercased() ?? ""
-            guard ctype.hasPrefix("application/json") || ctype.hasPrefix("application/") && ctype.contains("+json") else {
-                throw HTTPError(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json")
-            }
             let body = try await request.body.collect(upTo: APIHandler.maxCommandBytes)
+            // No body (and then no Content-Type) is the empty command: `create` needs none.
+            if !body.isEmpty {
+                guard MediaType.isJSON(request.headers["Content-Type"]) else {
+                    throw HTTPError(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json")
+                }
+            }
             let cmd = try Command.parse(body)
             return try await command(rest[0], cmd, who)
         }
-        guard (1...3).contains(rest.count), Identifiers.isValid(rest[0]) || rest[0].isEmpty == false else {
+        guard (1...3).contains(rest.count), !rest[0].isEmpty else {
             throw HTTPError(404, "NOT_FOUND", "no resource at \(path)")
         }
         let id = rest[0]
-        guard Identifiers.isValid(id) else { throw HTTPError(400, "INVALID_FIELD", "conference id must be 1-128 characters of A-Z a-z 0-9 . _ ~ -") }
+        guard Identifier.isValid(id) else { throw HTTPError(400, "INVALID_FIELD", "conference id must be \(Identifier.rule)") }
         switch rest.count {
         case 1:
             try only("GET")
@@ -169,7 +177,7 @@ public final class APIHandler: HTTPHandler {
 
     func endpointParam(_ request: HTTPRequest) throws(HTTPError) -> String? {
         guard let e = request.query["userEndpointId"] else { return nil }
-        guard Identifiers.isValid(e) else { throw HTTPError(400, "INVALID_FIELD", "query parameter 'userEndpointId' must be 1-128 characters of A-Z a-z 0-9 . _ ~ -") }
+        guard Identifier.isValid(e) else { throw HTTPError(400, "INVALID_FIELD", "query parameter 'userEndpointId' must be \(Identifier.rule)") }
         return e
     }
 

@@ -109,7 +109,11 @@ extension APIHandler {
             let id = try cmd.requiredID("conferenceId")
             let endpoint = try cmd.requiredID("userEndpointId")
             let streamId = try cmd.streamID()
-            guard let bitrate = try cmd.int("videoBitrate", range: 0...100_000_000) else { throw Command.missing("videoBitrate") }
+            // Optional in document 004; without it there is nothing to change (204, no event).
+            guard let bitrate = try cmd.int("videoBitrate", range: 0...100_000_000) else {
+                try await svc.checkEndpoint(id, endpoint: endpoint, streamId: streamId, who: who)
+                return .noContent()
+            }
             let changed = try await svc.updateBitrate(id, endpoint: endpoint, streamId: streamId, videoBitrate: bitrate, who: who)
             for s in changed { await media.setBitrate(conferenceId: id, streamId: s, bitsPerSecond: bitrate) }
             return .noContent()
@@ -130,7 +134,8 @@ extension APIHandler {
         case "updateParticipantMetadata":
             let id = try cmd.requiredID("conferenceId")
             let endpoint = try cmd.requiredID("userEndpointId")
-            guard let metadata = try cmd.object("newMetadata", maxBytes: metaLimit) else { throw Command.missing("newMetadata") }
+            // Optional in document 004: missing or null replaces the metadata with {}.
+            let metadata = try cmd.object("newMetadata", maxBytes: metaLimit) ?? .object([:])
             try await svc.updateParticipantMetadata(id, endpoint: endpoint, metadata: metadata, who: who)
             return .noContent()
 
@@ -138,7 +143,8 @@ extension APIHandler {
             let id = try cmd.requiredID("conferenceId")
             let endpoint = try cmd.requiredID("userEndpointId")
             let streamId = try cmd.streamID()
-            guard let metadata = try cmd.object("newMetadata", maxBytes: metaLimit) else { throw Command.missing("newMetadata") }
+            // Optional in document 004: missing or null replaces the metadata with {}.
+            let metadata = try cmd.object("newMetadata", maxBytes: metaLimit) ?? .object([:])
             try await svc.updateStreamMetadata(id, endpoint: endpoint, streamId: streamId, metadata: metadata, who: who)
             return .noContent()
 

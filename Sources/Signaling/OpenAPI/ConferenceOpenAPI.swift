@@ -11,7 +11,7 @@ enum ConferenceOpenAPI {
   "info": {
     "title": "SFU Conference API",
     "version": "1.0",
-    "description": "Operations supporting multi-party video call applications, served by an SFU in **ROUTER** mode only: every stream goes through the server.\n\n## Conventions\n- Requests and responses are JSON (`Content-Type: application/json`), UTF-8. Request bodies are limited to 1 MiB (413 beyond). Unknown fields are ignored.\n- Every error is `{\"error\": CODE, \"message\": text}` (schema `Error`).\n- Identifiers (`conferenceId`, `userEndpointId`, `streamId.id`, `viewerId`) are 1-128 characters of A-Z a-z 0-9 . _ ~ -; anything else is 400. When `conferenceId`, `streamId` or `viewerId` is optional and missing, the server generates a UUID.\n\n## Authentication\nGet a token from `POST /security/oauth/token` (OAuth 2.0 client credentials) and send `Authorization: Bearer <token>` on every other call; `GET` requests for event streams may pass `?access_token=` instead. Roles:\n- `SERVICE` may do everything, on any endpoint.\n- `PARTICIPANT` acts only through user endpoints it joined itself (`join` binds `userEndpointId` to the token's subject; a later call naming that endpoint with another subject's token is 403). It may read a conference (`GET {id}`, `simpleView`, `events`) only while one of its endpoints is joined. `sendEvent` is `SERVICE` only.\n\nWith `--auth off` no token is needed and every caller is treated as `SERVICE` with subject `anonymous`.\n\n## Lifecycle\nA conference with no participants reports `empty: true`; one that stays empty for `--conference-idle-timeout` seconds (default 300) ends by itself (`ConferenceEndedEvent` with reason `IDLE`). An ended conference keeps its event log for `--ended-retention` seconds (default 600); every other call on it answers 404 `CONFERENCE_ENDED`."
+    "description": "Operations supporting multi-party video call applications, served by an SFU in **ROUTER** mode only: every stream goes through the server.\n\n## Conventions\n- Requests and responses are JSON (`Content-Type: application/json`), UTF-8. Request bodies are limited to 1 MiB (413 beyond). Unknown fields are ignored.\n- Every error is `{\"error\": CODE, \"message\": text}` (schema `Error`).\n- Identifiers (`conferenceId`, `userEndpointId`, `streamId`, `viewerId`, channel and user ids) are any printable text of 1-128 bytes of UTF-8 (schema `Identifier`); control and format characters, `.` and `..` are 400. In paths they are percent-encoded, one segment each. A `streamId` is accepted in both shapes the documents use: `{\"id\": \"cam-1\"}` (commands) and the bare string `\"cam-1\"` (events). When `conferenceId`, `streamId` or `viewerId` is optional and missing, the server generates a UUID.\n\n## Authentication\nGet a token from `POST /security/oauth/token` (OAuth 2.0 client credentials) and send `Authorization: Bearer <token>` on every other call; `GET` requests for event streams may pass `?access_token=` instead. Roles:\n- `SERVICE` may do everything, on any endpoint.\n- `PARTICIPANT` acts only through user endpoints it joined itself (`join` binds `userEndpointId` to the token's subject; a later call naming that endpoint with another subject's token is 403). It may read a conference (`GET {id}`, `simpleView`, `events`) only while one of its endpoints is joined. `sendEvent` is `SERVICE` only.\n\nWith `--auth off` no token is needed and every caller is treated as `SERVICE` with subject `anonymous`.\n\n## Lifecycle\nA conference with no participants reports `empty: true`; one that stays empty for `--conference-idle-timeout` seconds (default 300) ends by itself (`ConferenceEndedEvent` with reason `IDLE`). An ended conference keeps its event log for `--ended-retention` seconds (default 600); every other call on it answers 404 `CONFERENCE_ENDED`."
   },
   "servers": [
     {
@@ -60,9 +60,9 @@ enum ConferenceOpenAPI {
         ],
         "operationId": "createConference",
         "summary": "Create a conference",
-        "description": "Creates a conference (version 1, with its `ConferenceCreatedEvent`). Only `ROUTER` mode is supported: every stream goes through the server.",
+        "description": "Creates a conference (version 1, with its `ConferenceCreatedEvent`). Only `ROUTER` mode is supported: every stream goes through the server. The body is optional (document 004): no body at all, with or without a `Content-Type`, creates a `ROUTER` conference with a generated id.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -113,6 +113,20 @@ enum ConferenceOpenAPI {
           },
           "415": {
             "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "503": {
+            "description": "The server holds its maximum of conferences, `--max-conferences` (`TOO_MANY_CONFERENCES`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "TOO_MANY_CONFERENCES",
+                  "message": "…"
+                }
+              }
+            }
           }
         }
       }
@@ -124,9 +138,9 @@ enum ConferenceOpenAPI {
         ],
         "operationId": "endConference",
         "summary": "End a conference",
-        "description": "Ends the conference: every participant leaves (`ConferenceParticipantLeftEvent` with reason `CONFERENCE_ENDED`) and `ConferenceEndedEvent` closes the event log. The log stays readable for `--ended-retention` seconds; every other call on the conference then answers 404 `CONFERENCE_ENDED`.",
+        "description": "Ends the conference: every participant leaves first — its published streams end (`ConferenceStreamUnpublishedEvent`, reason `LEFT`) and then `ConferenceParticipantLeftEvent` with reason `CONFERENCE_ENDED` — and `ConferenceEndedEvent` closes the event log. The log stays readable for `--ended-retention` seconds; every other call on the conference then answers 404 `CONFERENCE_ENDED`.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -169,7 +183,7 @@ enum ConferenceOpenAPI {
         "summary": "Join a conference",
         "description": "Joins a user endpoint to the conference and answers the conference aggregate. With a `PARTICIPANT` token the endpoint is bound to the token's subject; later calls naming it with another subject's token answer 403.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -202,7 +216,7 @@ enum ConferenceOpenAPI {
             "$ref": "#/components/responses/NotFound"
           },
           "409": {
-            "description": "The endpoint id is already joined (`ENDPOINT_EXISTS`).",
+            "description": "The endpoint id is already joined by another user (`ENDPOINT_EXISTS`). Re-joining one's own endpoint is idempotent: 200 with the conference (new metadata replaces the old, with `ConferenceParticipantMetadataUpdatedEvent`).",
             "content": {
               "application/json": {
                 "schema": {
@@ -220,6 +234,20 @@ enum ConferenceOpenAPI {
           },
           "415": {
             "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "503": {
+            "description": "The conference holds its maximum of endpoints, `--max-participants` (`CONFERENCE_FULL`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "CONFERENCE_FULL",
+                  "message": "…"
+                }
+              }
+            }
           }
         }
       }
@@ -233,7 +261,7 @@ enum ConferenceOpenAPI {
         "summary": "Leave a conference",
         "description": "The endpoint leaves the conference; its streams are unpublished and its views stopped.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -276,7 +304,7 @@ enum ConferenceOpenAPI {
         "summary": "Publish a stream",
         "description": "Publishes a stream of the endpoint: the server answers the SDP offer. The request and the SDP offer are validated (malformed offer: 400 `INVALID_SDP` with the reason). Until the media path is enabled the server answers 503 `MEDIA_UNAVAILABLE` and creates nothing.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -329,7 +357,18 @@ enum ConferenceOpenAPI {
             "$ref": "#/components/responses/UnsupportedMediaType"
           },
           "503": {
-            "$ref": "#/components/responses/ServiceUnavailable"
+            "description": "Media path unavailable (`MEDIA_UNAVAILABLE`), or the endpoint publishes its maximum of streams (`TOO_MANY_STREAMS`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "TOO_MANY_STREAMS",
+                  "message": "…"
+                }
+              }
+            }
           }
         }
       }
@@ -343,7 +382,7 @@ enum ConferenceOpenAPI {
         "summary": "Unpublish a stream",
         "description": "Unpublishes a stream of the endpoint; its viewers are stopped.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -386,7 +425,7 @@ enum ConferenceOpenAPI {
         "summary": "View a stream",
         "description": "Starts viewing a published stream (typically after `ConferenceStreamPublishedEvent`): the server answers the SDP offer. The request and the SDP offer are validated (malformed offer: 400 `INVALID_SDP` with the reason). Until the media path is enabled the server answers 503 `MEDIA_UNAVAILABLE` and creates nothing.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -418,6 +457,20 @@ enum ConferenceOpenAPI {
           "404": {
             "$ref": "#/components/responses/NotFound"
           },
+          "409": {
+            "description": "`viewerId` already views this stream (`VIEWER_EXISTS`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "VIEWER_EXISTS",
+                  "message": "…"
+                }
+              }
+            }
+          },
           "413": {
             "$ref": "#/components/responses/PayloadTooLarge"
           },
@@ -425,7 +478,18 @@ enum ConferenceOpenAPI {
             "$ref": "#/components/responses/UnsupportedMediaType"
           },
           "503": {
-            "$ref": "#/components/responses/ServiceUnavailable"
+            "description": "Media path unavailable (`MEDIA_UNAVAILABLE`), or the stream has its maximum of viewers (`TOO_MANY_VIEWERS`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "TOO_MANY_VIEWERS",
+                  "message": "…"
+                }
+              }
+            }
           }
         }
       }
@@ -439,7 +503,7 @@ enum ConferenceOpenAPI {
         "summary": "Stop viewing a stream",
         "description": "Stops a viewer. Call it when leaving, or when `ConferenceStreamUnpublishedEvent` is received.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -482,7 +546,7 @@ enum ConferenceOpenAPI {
         "summary": "Add ICE candidates of a published stream",
         "description": "Adds trickled ICE candidates of a published stream. Call it after `publishStream`.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -525,7 +589,7 @@ enum ConferenceOpenAPI {
         "summary": "Add ICE candidates of a viewer",
         "description": "Adds trickled ICE candidates of a viewer. Call it after `viewStream`.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -568,7 +632,7 @@ enum ConferenceOpenAPI {
         "summary": "Update a published stream's bitrate",
         "description": "Sets the video bitrate of a published stream (0 to 100 000 000 bit/s); emits `ConferenceStreamBitrateUpdatedEvent`.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -609,9 +673,9 @@ enum ConferenceOpenAPI {
         ],
         "operationId": "updateMetadata",
         "summary": "Update conference metadata",
-        "description": "Sets or removes one conference metadata key; emits `ConferenceMetadataUpdatedEvent`.",
+        "description": "Sets or removes one conference metadata key; emits `ConferenceMetadataUpdatedEvent`. `REMOVE` of a key that is not set is idempotent: 204, no event, the version does not change.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -654,7 +718,7 @@ enum ConferenceOpenAPI {
         "summary": "Update participant metadata",
         "description": "Replaces the metadata of the endpoint; emits `ConferenceParticipantMetadataUpdatedEvent`.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -697,7 +761,7 @@ enum ConferenceOpenAPI {
         "summary": "Update stream metadata",
         "description": "Replaces the metadata of a published stream; emits `ConferenceStreamMetadataUpdatedEvent`.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -740,7 +804,7 @@ enum ConferenceOpenAPI {
         "summary": "Send a custom event",
         "description": "Sends a custom event to the endpoints joined to the conference and answers how many it was sent to. `SERVICE` role only (403 otherwise). See `qos` and `masks` for delivery and masking.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -887,9 +951,9 @@ enum ConferenceOpenAPI {
             "name": "wait",
             "in": "query",
             "required": false,
-            "description": "Long-poll: seconds to wait for a newer event when there is none (0 to 60).",
+            "description": "Long-poll: seconds (fractions allowed, e.g. `0.5`) to wait for a newer event when there is none (0 to 60).",
             "schema": {
-              "type": "integer",
+              "type": "number",
               "minimum": 0,
               "maximum": 60,
               "default": 0
@@ -3038,7 +3102,7 @@ enum ConferenceOpenAPI {
         }
       },
       "NotFound": {
-        "description": "Unknown conference, endpoint, stream or viewer, or ended conference (`CONFERENCE_NOT_FOUND`, `ENDPOINT_NOT_FOUND`, `STREAM_NOT_FOUND`, `VIEWER_NOT_FOUND`, `CONFERENCE_ENDED`).",
+        "description": "Unknown conference, endpoint, stream or viewer, or ended conference (`CONFERENCE_NOT_FOUND`, `ENDPOINT_NOT_FOUND`, `STREAM_NOT_FOUND`, `VIEWER_NOT_FOUND`, `CONFERENCE_ENDED`); in the Recordings API `RECORDING_NOT_FOUND`, `ASSET_NOT_FOUND`, `NOT_RECORDING`.",
         "content": {
           "application/json": {
             "schema": {
@@ -3080,7 +3144,7 @@ enum ConferenceOpenAPI {
         }
       },
       "ServiceUnavailable": {
-        "description": "Media path unavailable, server overloaded or shutting down (`MEDIA_UNAVAILABLE`).",
+        "description": "Media path unavailable, server overloaded or shutting down (`MEDIA_UNAVAILABLE`, `TOO_MANY_CONFERENCES`, `CONFERENCE_FULL`, `TOO_MANY_STREAMS`, `TOO_MANY_VIEWERS`).",
         "content": {
           "application/json": {
             "schema": {
@@ -3102,12 +3166,19 @@ enum ConferenceOpenAPI {
         "type": "string",
         "minLength": 1,
         "maxLength": 128,
-        "pattern": "^[A-Za-z0-9._~-]{1,128}$",
-        "description": "An identifier: 1-128 characters of A-Z a-z 0-9 . _ ~ -."
+        "pattern": "^[^\\u0000-\\u001F\\u007F]+$",
+        "not": {
+          "enum": [
+            ".",
+            ".."
+          ]
+        },
+        "description": "An identifier: any printable text of 1 to 128 bytes in UTF-8 (128 ASCII characters; e-mail addresses, `user:42`, `a|b`, `#room`, spaces and non-ASCII are fine). Refused with 400 `INVALID_FIELD`: the empty string, control characters (C0, DEL, C1), Unicode format characters (bidi overrides, zero-width), line/paragraph separators, private-use and unassigned code points, and the names `.` and `..`. In a URL path an identifier is one percent-encoded segment (`/` as `%2F`, `#` as `%23`, space as `%20`). On disk identifiers are never used raw (see docs/API.md).",
+        "example": "daily-standup-42"
       },
       "Error": {
         "type": "object",
-        "description": "Every error answer of the Conference API. `error` is a stable machine-readable code, `message` a human-readable text (for a missing mandatory field it names the field).\n\n| status | `error` codes |\n|---|---|\n| 400 | `MISSING_FIELD`, `INVALID_FIELD`, `INVALID_JSON`, `INVALID_SDP`, `UNSUPPORTED_MODE` |\n| 401 | `UNAUTHORIZED` |\n| 403 | `FORBIDDEN` |\n| 404 | `CONFERENCE_NOT_FOUND`, `ENDPOINT_NOT_FOUND`, `STREAM_NOT_FOUND`, `VIEWER_NOT_FOUND`, `CONFERENCE_ENDED` |\n| 409 | `CONFERENCE_EXISTS`, `ENDPOINT_EXISTS`, `STREAM_EXISTS` |\n| 413 | `PAYLOAD_TOO_LARGE` |\n| 415 | `UNSUPPORTED_MEDIA_TYPE` |\n| 503 | `MEDIA_UNAVAILABLE` |",
+        "description": "Every error answer of the Conference and Recordings APIs. `error` is a stable machine-readable code, `message` a human-readable text (for a missing mandatory field it names the field).\n\n| status | `error` codes |\n|---|---|\n| 400 | `MISSING_FIELD`, `INVALID_FIELD`, `INVALID_JSON`, `INVALID_SDP`, `UNSUPPORTED_MODE`; malformed HTTP: `BAD_REQUEST`, `BAD_TARGET`, `BAD_HEADER`, … |\n| 401 | `UNAUTHORIZED`, `INVALID_TOKEN` (recording tokens) |\n| 403 | `FORBIDDEN`, `RECORDING_NOT_PERMITTED` |\n| 404 | `CONFERENCE_NOT_FOUND`, `ENDPOINT_NOT_FOUND`, `STREAM_NOT_FOUND`, `VIEWER_NOT_FOUND`, `CONFERENCE_ENDED`, `NOT_FOUND` (no such route), `RECORDING_NOT_FOUND`, `ASSET_NOT_FOUND`, `NOT_RECORDING` |\n| 405 | `METHOD_NOT_ALLOWED` |\n| 408 | `REQUEST_TIMEOUT` |\n| 409 | `CONFERENCE_EXISTS`, `ENDPOINT_EXISTS`, `STREAM_EXISTS`, `VIEWER_EXISTS`, `RECORDING_IN_PROGRESS`, `RECORDING_ACTIVE`, `ASSET_NOT_READY` |\n| 413 | `PAYLOAD_TOO_LARGE` |\n| 415 | `UNSUPPORTED_MEDIA_TYPE` |\n| 416 | `RANGE_NOT_SATISFIABLE` |\n| 431 | `HEADERS_TOO_LARGE`, `TOO_MANY_HEADERS` |\n| 500 | `IO_ERROR`, `RECORDING_STORAGE_FAILED` |\n| 503 | `MEDIA_UNAVAILABLE`, `TOO_MANY_CONFERENCES`, `CONFERENCE_FULL`, `TOO_MANY_STREAMS`, `TOO_MANY_VIEWERS` |\n| 507 | `RECORDING_NOT_PERMITTED` (not enough free disk) |",
         "required": [
           "error",
           "message"
@@ -3126,8 +3197,22 @@ enum ConferenceOpenAPI {
         }
       },
       "StreamId": {
+        "description": "Identifies a published stream. Commands accept it in both shapes the documents use: the object `{\"id\": \"cam-1\"}` (document 004's commands) or the bare string `\"cam-1\"` (as events carry it). Answers always use the object.",
+        "oneOf": [
+          {
+            "$ref": "#/components/schemas/StreamIdObject"
+          },
+          {
+            "$ref": "#/components/schemas/Identifier"
+          }
+        ],
+        "example": {
+          "id": "cam-1"
+        }
+      },
+      "StreamIdObject": {
         "type": "object",
-        "description": "Identifies a published stream.",
+        "description": "The object form of a stream id.",
         "required": [
           "id"
         ],
@@ -3138,7 +3223,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The stream id (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The stream id.",
             "example": "cam-1"
           }
         }
@@ -3195,7 +3280,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Must be unique; when missing the server generates a UUID. Optional (1-128 characters of A-Z a-z 0-9 . _ ~ -)."
+            "description": "The conference id. Must be unique; when missing the server generates a UUID. Optional."
           },
           "creatorEndpoint": {
             "allOf": [
@@ -3203,7 +3288,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The creator's user endpoint id. Optional (1-128 characters of A-Z a-z 0-9 . _ ~ -)."
+            "description": "The creator's user endpoint id. Optional."
           },
           "metadata": {
             "type": "object",
@@ -3241,7 +3326,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference to join. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -)."
+            "description": "The conference to join. Mandatory."
           },
           "metadata": {
             "type": "object",
@@ -3254,7 +3339,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id of the user that joins. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -)."
+            "description": "The user endpoint id of the user that joins. Mandatory."
           }
         }
       },
@@ -3271,7 +3356,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The conference id. Mandatory.",
             "example": "daily-standup-42"
           },
           "reason": {
@@ -3284,7 +3369,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The user endpoint id. Mandatory.",
             "example": "alice-laptop-1"
           }
         }
@@ -3302,7 +3387,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The conference id. Mandatory.",
             "example": "daily-standup-42"
           },
           "reason": {
@@ -3315,7 +3400,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The user endpoint id. Mandatory.",
             "example": "alice-laptop-1"
           }
         }
@@ -3335,7 +3420,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The conference id. Mandatory.",
             "example": "daily-standup-42"
           },
           "conferenceStreamType": {
@@ -3371,7 +3456,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The user endpoint id. Mandatory.",
             "example": "alice-laptop-1"
           },
           "videoBitrate": {
@@ -3394,7 +3479,7 @@ enum ConferenceOpenAPI {
             "description": "The server's SDP answer."
           },
           "streamId": {
-            "$ref": "#/components/schemas/StreamId"
+            "$ref": "#/components/schemas/StreamIdObject"
           }
         }
       },
@@ -3412,7 +3497,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The conference id. Mandatory.",
             "example": "daily-standup-42"
           },
           "streamId": {
@@ -3429,7 +3514,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The user endpoint id. Mandatory.",
             "example": "alice-laptop-1"
           }
         }
@@ -3449,7 +3534,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The conference id. Mandatory.",
             "example": "daily-standup-42"
           },
           "metadata": {
@@ -3477,7 +3562,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id of the viewer. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -)."
+            "description": "The user endpoint id of the viewer. Mandatory."
           },
           "viewerId": {
             "allOf": [
@@ -3485,7 +3570,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The viewer id; when missing the server generates a UUID. Optional (1-128 characters of A-Z a-z 0-9 . _ ~ -)."
+            "description": "The viewer id; when missing the server generates a UUID. Optional."
           }
         }
       },
@@ -3521,7 +3606,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The conference id. Mandatory.",
             "example": "daily-standup-42"
           },
           "streamId": {
@@ -3538,7 +3623,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The user endpoint id. Mandatory.",
             "example": "alice-laptop-1"
           },
           "viewerId": {
@@ -3547,7 +3632,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The viewer id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The viewer id. Mandatory.",
             "example": "viewer-7f3a"
           }
         }
@@ -3567,7 +3652,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The conference id. Mandatory.",
             "example": "daily-standup-42"
           },
           "iceCandidates": {
@@ -3591,7 +3676,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The user endpoint id. Mandatory.",
             "example": "alice-laptop-1"
           }
         }
@@ -3612,7 +3697,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The conference id. Mandatory.",
             "example": "daily-standup-42"
           },
           "iceCandidates": {
@@ -3636,7 +3721,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The user endpoint id. Mandatory.",
             "example": "alice-laptop-1"
           },
           "viewerId": {
@@ -3645,7 +3730,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The viewer id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The viewer id. Mandatory.",
             "example": "viewer-7f3a"
           }
         }
@@ -3654,9 +3739,7 @@ enum ConferenceOpenAPI {
         "type": "object",
         "required": [
           "conferenceId",
-          "userEndpointId",
-          "streamId",
-          "videoBitrate"
+          "userEndpointId"
         ],
         "properties": {
           "conferenceId": {
@@ -3665,7 +3748,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The conference id. Mandatory.",
             "example": "daily-standup-42"
           },
           "streamId": {
@@ -3674,7 +3757,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/StreamId"
               }
             ],
-            "description": "The published stream. Mandatory."
+            "description": "The published stream. Optional: without it every stream of the endpoint gets the bitrate."
           },
           "userEndpointId": {
             "allOf": [
@@ -3682,7 +3765,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The user endpoint id. Mandatory.",
             "example": "alice-laptop-1"
           },
           "videoBitrate": {
@@ -3690,7 +3773,7 @@ enum ConferenceOpenAPI {
             "format": "int32",
             "minimum": 0,
             "maximum": 100000000,
-            "description": "The new video bitrate in bit/s (0 to 100 000 000). Mandatory."
+            "description": "The new video bitrate in bit/s (0 to 100 000 000). Optional (document 004): without it nothing changes (204, no event) once the conference, endpoint and stream are checked."
           }
         }
       },
@@ -3709,7 +3792,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The conference id. Mandatory.",
             "example": "daily-standup-42"
           },
           "key": {
@@ -3731,7 +3814,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The user endpoint id. Mandatory.",
             "example": "alice-laptop-1"
           },
           "value": {
@@ -3744,8 +3827,7 @@ enum ConferenceOpenAPI {
         "type": "object",
         "required": [
           "conferenceId",
-          "userEndpointId",
-          "newMetadata"
+          "userEndpointId"
         ],
         "properties": {
           "conferenceId": {
@@ -3754,13 +3836,13 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The conference id. Mandatory.",
             "example": "daily-standup-42"
           },
           "newMetadata": {
             "type": "object",
             "additionalProperties": true,
-            "description": "The new metadata of the participant (replaces the old). Mandatory."
+            "description": "The new metadata of the participant (replaces the old). Optional (document 004): missing or null replaces it with `{}`."
           },
           "userEndpointId": {
             "allOf": [
@@ -3768,7 +3850,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The user endpoint id. Mandatory.",
             "example": "alice-laptop-1"
           }
         }
@@ -3777,9 +3859,7 @@ enum ConferenceOpenAPI {
         "type": "object",
         "required": [
           "conferenceId",
-          "userEndpointId",
-          "streamId",
-          "newMetadata"
+          "userEndpointId"
         ],
         "properties": {
           "conferenceId": {
@@ -3788,13 +3868,13 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The conference id. Mandatory.",
             "example": "daily-standup-42"
           },
           "newMetadata": {
             "type": "object",
             "additionalProperties": true,
-            "description": "The new metadata of the stream (replaces the old). Mandatory."
+            "description": "The new metadata of the stream (replaces the old). Optional (document 004): missing or null replaces it with `{}`."
           },
           "streamId": {
             "allOf": [
@@ -3802,7 +3882,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/StreamId"
               }
             ],
-            "description": "The published stream. Mandatory."
+            "description": "The published stream. Optional: without it every stream of the endpoint gets the metadata."
           },
           "userEndpointId": {
             "allOf": [
@@ -3810,7 +3890,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The user endpoint id. Mandatory.",
             "example": "alice-laptop-1"
           }
         }
@@ -3828,7 +3908,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference whose joined endpoints receive the event. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -)."
+            "description": "The conference whose joined endpoints receive the event. Mandatory."
           },
           "event": {
             "type": "object",
@@ -3917,7 +3997,7 @@ enum ConferenceOpenAPI {
         ],
         "properties": {
           "id": {
-            "$ref": "#/components/schemas/StreamId"
+            "$ref": "#/components/schemas/StreamIdObject"
           },
           "metadata": {
             "type": "object",
@@ -4239,7 +4319,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "Only for clients with role `SERVICE` (400 `invalid_request` otherwise): issue a `PARTICIPANT` token whose subject is this user (1-128 characters of A-Z a-z 0-9 . _ ~ -)."
+            "description": "Only for clients with role `SERVICE` (400 `invalid_request` otherwise): issue a `PARTICIPANT` token whose subject is this user."
           },
           "expires_in": {
             "type": "integer",
@@ -4445,9 +4525,15 @@ enum ConferenceOpenAPI {
             "description": "One published stream (not a mix or the archive)."
           },
           "streamUserId": {
+            "type": "integer",
+            "format": "int64",
+            "nullable": true,
+            "description": "Document 003's `option[long]`: the publishing user's id as a number when it is the canonical decimal spelling of a 64-bit integer (`\"42\"` → 42; not `\"007\"` or `\"alice\"`), else null. Individual streams only. The id itself is `streamUserIdString`."
+          },
+          "streamUserIdString": {
             "type": "string",
             "nullable": true,
-            "description": "The publishing user's id (individual streams). A string: user ids of this server are strings."
+            "description": "The publishing user's id (token subject) as it is, for ids that are not numbers. Individual streams only."
           },
           "group": {
             "type": "string",
@@ -4492,9 +4578,15 @@ enum ConferenceOpenAPI {
             "type": "string"
           },
           "userId": {
+            "type": "integer",
+            "format": "int64",
+            "nullable": true,
+            "description": "Document 003's `option[long]`: who started the recording, as a number when that user id is a canonical 64-bit decimal, else null. The id itself is `userIdString`."
+          },
+          "userIdString": {
             "type": "string",
             "nullable": true,
-            "description": "Who started the recording."
+            "description": "Who started the recording (token subject), as it is."
           },
           "startTime": {
             "type": "integer",
