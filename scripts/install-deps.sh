@@ -5,7 +5,7 @@ set -euo pipefail
 mode=${1:-run}
 pkgs=(pkg-config libssl-dev libsrtp2-dev libopus-dev libvpx-dev curl)
 if [ "$mode" = test ]; then
-  pkgs+=(wrk python3 python3-venv procps chromium firefox-esr iproute2 util-linux ffmpeg opus-tools openssl)
+  pkgs+=(wrk python3 python3-venv procps chromium firefox-esr iproute2 util-linux ffmpeg opus-tools openssl redis-server)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -5,6 +5,7 @@ import JSON
 import RecordStore
 import Signaling
 import RTPRouter
+import Cluster
 
 // The `sfu` executable: reads its settings, starts the HTTP faces, and
 // shuts down gracefully on SIGTERM/SIGINT.
@@ -91,6 +92,11 @@ do {
     })
     let storePorts = try Dictionary(uniqueKeysWithValues: StoreKind.allCases.map { ($0, try settings.int("--\($0.rawValue)-port")) })
 
+    // Cluster mode is checked before anything listens.
+    let clusterPlan = storeOnly == nil ? try ClusterPlan.parse(settings, dataDir: dataDir) : nil
+    let clusterHolder = ClusterHolder()
+    var clusterRegistry: NodeRegistry?
+
     // Conferences and the API face (not in `sfu store ...`).
     var conferences: ConferenceService?
     var apiServer: HTTPServer?
@@ -146,8 +152,11 @@ do {
             throw ConfigError("recordings: cannot use \(recConfig.directory): \(error)")
         }
         recordingService = recorder
+        var clusterHealth: (@Sendable () -> JSON)?
+        if clusterPlan != nil { clusterHealth = { clusterHolder.healthJSON() } }
         let api = APIHandler(conferences: service, auth: auth, media: media, cors: cors,
-                             recordings: RecordingsAPI(service: recorder, auth: auth, conferences: service))
+                             recordings: RecordingsAPI(service: recorder, auth: auth, conferences: service),
+                             clusterHealth: clusterHealth)
         var apiConfig = http
         apiConfig.name = "api"
         apiConfig.port = try settings.int("--port")
@@ -170,6 +179,9 @@ do {
             }
         }
         server.start()
+        if let clusterPlan {
+            clusterRegistry = clusterPlan.start(apiHost: http.host, apiPort: server.port, media: routerMedia, into: clusterHolder)
+        }
         Log.info("sfu listening on http://\(http.host):\(server.port) (Conference API; OpenAPI at http://\(shown):\(server.port)/rtc-api/openapi)")
     }
 
@@ -232,6 +244,7 @@ do {
     let hubs = stores.map(\.store.events)
     let conferenceService = conferences
     let recorderService = recordingService
+    let registry = clusterRegistry
 
     // Graceful shutdown on SIGTERM / SIGINT; a second signal exits at once.
     signal(SIGTERM, SIG_IGN)
@@ -247,6 +260,8 @@ do {
             }
             Log.info("signal \(sig == SIGTERM ? "SIGTERM" : "SIGINT"): shutting down (grace \(grace) s)")
             Task.detached {
+                // Leave the cluster first, so the other nodes stop listing this one at once.
+                await registry?.leave()
                 await recorderService?.shutdown()
                 for hub in hubs { hub.close() }
                 await withTaskGroup(of: Void.self) { group in

@@ -12,6 +12,8 @@ public final class APIHandler: HTTPHandler {
     let cors: CORSPolicy
     /// The Recordings API (`/channels/...`), when this server records.
     let recordings: RecordingsAPI?
+    /// The `/healthz` "cluster" block in cluster mode; answered from memory, never from Redis.
+    let clusterHealth: (@Sendable () -> JSON)?
 
     /// JSON command bodies are small; 1 MiB is generous (SDP offers are ~10 KiB).
     public static let maxCommandBytes = 1 << 20
@@ -19,8 +21,9 @@ public final class APIHandler: HTTPHandler {
     public init(conferences: ConferenceService, auth: Authenticator, media: MediaController,
                 cors: CORSPolicy = CORSPolicy(allowedOrigins: ["*"]),
                 extraRoutes: [String: @Sendable (HTTPRequest) async throws -> HTTPResponse] = [:],
-                recordings: RecordingsAPI? = nil) {
+                recordings: RecordingsAPI? = nil, clusterHealth: (@Sendable () -> JSON)? = nil) {
         self.cors = cors
+        self.clusterHealth = clusterHealth
         self.recordings = recordings
         self.conferences = conferences
         self.auth = auth
@@ -81,7 +84,11 @@ public final class APIHandler: HTTPHandler {
             return .text(200, WebAssets.clientModuleJS, contentType: "text/javascript; charset=utf-8")
         case "/healthz":
             try only("GET")
-            return json(200, ["status": "ok"])
+            // Always 200 while the process serves: a fenced node still forwards
+            // the media it has (the body says whether it takes new work).
+            var health: [String: JSON] = ["status": "ok"]
+            if let clusterHealth { health["cluster"] = clusterHealth() }
+            return json(200, .object(health))
         case "/metrics":
             try only("GET")
             return .text(200, Metrics.shared.exposition(), contentType: "text/plain; version=0.0.4; charset=utf-8")
