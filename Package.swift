@@ -41,9 +41,12 @@ var package = Package(
         // In-process router driver for tests and router-bench: a publisher and N viewers on our client-role
         // ICE/DTLS/SRTP stack over loopback sockets (links CAllocCounter, so never into the server).
         .target(name: "RouterHarness", dependencies: ["RTPRouter", "ICE", "ICETestSupport", "DTLS", "SDP", "CAllocCounter"], swiftSettings: unchecked),
-        .target(name: "RecordStore", dependencies: ["HTTP", "JSON", "CSystem"]),
-        .target(name: "Signaling", dependencies: ["HTTP", "JSON", "SDP", "ICE", "DTLS", "RTPRouter", "Recorder", "RecordStore", "COpenSSL"],
-                exclude: ["Web/index.html", "Web/client.js", "Web/embed.py"]),
+        // The API's identifier rule and its file-system spelling (shared by the API and the stores).
+        .target(name: "Identifier", dependencies: ["HTTP"]),
+        .target(name: "RecordStore", dependencies: ["HTTP", "JSON", "CSystem", "Identifier"], exclude: ["store.openapi.json"]),
+        .target(name: "Signaling", dependencies: ["HTTP", "JSON", "Identifier", "SDP", "ICE", "DTLS", "RTPRouter", "Recorder", "RecordStore", "COpenSSL"],
+                // The files scripts/embed.py embeds (edit them, then run it).
+                exclude: ["Web/index.html", "Web/client.js", "OpenAPI/conference.openapi.json"]),
         .executableTarget(name: "sfu", dependencies: ["Signaling", "RecordStore", "HTTP", "RTPRouter", "Cluster"]),
         // swift run -c release srtp-bench: SRTP cost per packet and DTLS handshake time, as JSON.
         .executableTarget(name: "srtp-bench", dependencies: ["DTLS"], path: "bench/srtp-bench"),
@@ -69,6 +72,7 @@ var package = Package(
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "IdentifierTests", dependencies: ["Identifier"]),
         // RedisServer.swift starts a real redis-server (Debian redis-server) on a free loopback port.
         .testTarget(name: "RedisTests", dependencies: ["Redis", "Cluster"]),
         .testTarget(name: "RecordStoreTests", dependencies: ["RecordStore", "HTTP", "JSON"]),
@@ -99,5 +103,6 @@ if ProcessInfo.processInfo.environment["SFU_FUZZ"] != nil {
         .executableTarget(name: "FuzzRTP", dependencies: ["RTP"], path: "fuzz/FuzzRTP", swiftSettings: unchecked),
         .executableTarget(name: "FuzzRTCP", dependencies: ["RTP"], path: "fuzz/FuzzRTCP", swiftSettings: unchecked),
         .executableTarget(name: "FuzzRecorder", dependencies: ["Recorder"], path: "fuzz/FuzzRecorder"),
+        .executableTarget(name: "FuzzIdentifier", dependencies: ["Identifier"], path: "fuzz/FuzzIdentifier"),
     ]
 }
