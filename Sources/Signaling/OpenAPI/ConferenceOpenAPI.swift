@@ -1305,7 +1305,7 @@ enum ConferenceOpenAPI {
           "Meta"
         ],
         "operationId": "getHealth",
-        "summary": "Liveness check",
+        "summary": "Liveness check (and cluster state in cluster mode)",
         "security": [],
         "responses": {
           "200": {
@@ -1315,13 +1315,58 @@ enum ConferenceOpenAPI {
                 "schema": {
                   "$ref": "#/components/schemas/HealthStatus"
                 },
-                "example": {
-                  "status": "ok"
+                "examples": {
+                  "single": {
+                    "summary": "Without --cluster",
+                    "value": {
+                      "status": "ok"
+                    }
+                  },
+                  "cluster": {
+                    "summary": "A node of a cluster",
+                    "value": {
+                      "status": "ok",
+                      "cluster": {
+                        "state": "active",
+                        "acceptingWork": true,
+                        "nodeId": "a",
+                        "epoch": 1765100000123,
+                        "leaseTtlSeconds": 5,
+                        "leaseAgeSeconds": 0.41,
+                        "leaseRemainingSeconds": 4.59,
+                        "renewals": 120,
+                        "fencings": 0,
+                        "lastError": null,
+                        "nodesAgeSeconds": 0.4,
+                        "redis": {
+                          "endpoint": "redis://10.0.0.9:6379/0",
+                          "state": "connected",
+                          "reconnects": 0,
+                          "latencySeconds": 0.0003,
+                          "lastError": null
+                        },
+                        "nodes": [
+                          {
+                            "id": "a",
+                            "epoch": 1765100000123,
+                            "api": "http://10.0.0.1:8080",
+                            "started": 1765100000000,
+                            "heartbeat": 1765100120000,
+                            "leaseRemainingSeconds": 4.8,
+                            "transports": 12,
+                            "forwardedPacketsPerSecond": 1800,
+                            "cpuCores": 0.21
+                          }
+                        ]
+                      }
+                    }
+                  }
                 }
               }
             }
           }
-        }
+        },
+        "description": "Always 200 while the process serves. In cluster mode (`--cluster`) the body also has a `cluster` block, answered from the node's memory, never from Redis: it is as fast with Redis down. A `fenced` node (no live lease) still forwards the media it has; `acceptingWork` says whether it takes new work. See docs/CLUSTER.md."
       }
     },
     "/channels/{uuid}/record/possible": {
@@ -4440,6 +4485,9 @@ enum ConferenceOpenAPI {
             "enum": [
               "ok"
             ]
+          },
+          "cluster": {
+            "$ref": "#/components/schemas/ClusterHealth"
           }
         }
       },
@@ -4799,6 +4847,153 @@ enum ConferenceOpenAPI {
             "type": "array",
             "items": {
               "$ref": "#/components/schemas/IceServer"
+            }
+          }
+        }
+      },
+      "ClusterHealth": {
+        "type": "object",
+        "description": "This node's cluster state (cluster mode only), from memory.",
+        "required": [
+          "state",
+          "acceptingWork",
+          "nodeId",
+          "epoch",
+          "leaseTtlSeconds",
+          "leaseRemainingSeconds",
+          "redis",
+          "nodes"
+        ],
+        "properties": {
+          "state": {
+            "type": "string",
+            "enum": [
+              "joining",
+              "active",
+              "fenced",
+              "left"
+            ],
+            "description": "`fenced`: the lease lapsed (Redis unreachable for the TTL, or Redis refused it); the node takes no new work until it holds a lease again."
+          },
+          "acceptingWork": {
+            "type": "boolean"
+          },
+          "nodeId": {
+            "type": "string"
+          },
+          "epoch": {
+            "type": "integer",
+            "format": "int64",
+            "description": "Fencing epoch of the current lease (0 before the first)."
+          },
+          "leaseTtlSeconds": {
+            "type": "number"
+          },
+          "leaseAgeSeconds": {
+            "type": "number",
+            "nullable": true,
+            "description": "Seconds since the last successful renewal."
+          },
+          "leaseRemainingSeconds": {
+            "type": "number"
+          },
+          "renewals": {
+            "type": "integer"
+          },
+          "fencings": {
+            "type": "integer"
+          },
+          "lastError": {
+            "type": "string",
+            "nullable": true
+          },
+          "nodesAgeSeconds": {
+            "type": "number",
+            "nullable": true,
+            "description": "Seconds since `nodes` was read from Redis."
+          },
+          "redis": {
+            "type": "object",
+            "required": [
+              "endpoint",
+              "state",
+              "reconnects",
+              "latencySeconds"
+            ],
+            "properties": {
+              "endpoint": {
+                "type": "string",
+                "description": "redis://HOST:PORT/DB (never the password)"
+              },
+              "state": {
+                "type": "string",
+                "enum": [
+                  "connecting",
+                  "connected",
+                  "disconnected",
+                  "closed"
+                ]
+              },
+              "reconnects": {
+                "type": "integer"
+              },
+              "latencySeconds": {
+                "type": "number"
+              },
+              "lastError": {
+                "type": "string",
+                "nullable": true
+              }
+            }
+          },
+          "nodes": {
+            "type": "array",
+            "description": "Live nodes (this one included) in the last listing.",
+            "items": {
+              "type": "object",
+              "required": [
+                "id",
+                "epoch",
+                "api",
+                "leaseRemainingSeconds",
+                "transports",
+                "forwardedPacketsPerSecond",
+                "cpuCores"
+              ],
+              "properties": {
+                "id": {
+                  "type": "string"
+                },
+                "epoch": {
+                  "type": "integer",
+                  "format": "int64"
+                },
+                "api": {
+                  "type": "string"
+                },
+                "started": {
+                  "type": "integer",
+                  "format": "int64",
+                  "description": "ms since 1970"
+                },
+                "heartbeat": {
+                  "type": "integer",
+                  "format": "int64",
+                  "description": "ms since 1970 (Redis clock)"
+                },
+                "leaseRemainingSeconds": {
+                  "type": "number"
+                },
+                "transports": {
+                  "type": "integer"
+                },
+                "forwardedPacketsPerSecond": {
+                  "type": "number"
+                },
+                "cpuCores": {
+                  "type": "number"
+                }
+              }
             }
           }
         }
