@@ -20,3 +20,14 @@ def ogg(ctx, value):
     if _HEADER and hashlib.sha256(bytes(value)).digest()[0] & 1:
         return _HEADER + bytes(value)
     return bytes(value)
+
+
+def _text(ctx, value):
+    """SDP bodies (WHIP/WHEP offers, trickle fragments) are text: sent as UTF-8."""
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    return (value if isinstance(value, str) else repr(value)).encode("utf-8", "surrogatepass")
+
+
+schemathesis.serializer("application/sdp")(_text)
+schemathesis.serializer("application/trickle-ice-sdpfrag")(_text)

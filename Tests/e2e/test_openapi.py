@@ -67,7 +67,7 @@ def test_schemathesis_finds_no_server_error_and_no_contradiction(tmp_path):
                "--exclude-path-regex", r".*/events(/stream)?$",
                "--max-examples", "15", "--request-timeout", "15", "--workers", "2", "--seed", "1",
                "--suppress-health-check", "all"]
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env={**os.environ, "NO_COLOR": "1"}, cwd=tmp_path)
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env={**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_HOOKS": "schemathesis_hooks", "PYTHONPATH": str(HERE)}, cwd=tmp_path)
         out = r.stdout + r.stderr
         assert r.returncode == 0, out[-6000:]
         assert " passed" in out and "generated" in out, out[-3000:]

@@ -2255,6 +2255,16 @@ enum ConferenceOpenAPI {
                 "description": "`application/sdp`."
               }
             }
+          },
+          "404": {
+            "description": "No such resource: a path whose id is not a valid identifier (see `Identifier`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
           }
         }
       }
@@ -2425,6 +2435,16 @@ enum ConferenceOpenAPI {
                   "type": "string"
                 },
                 "description": "`application/sdp`."
+              }
+            }
+          },
+          "404": {
+            "description": "No such resource: a path whose id is not a valid identifier (see `Identifier`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
               }
             }
           }
@@ -2606,6 +2626,16 @@ enum ConferenceOpenAPI {
                   "type": "string"
                 },
                 "description": "`application/sdp`."
+              }
+            }
+          },
+          "404": {
+            "description": "No such resource: a path whose id is not a valid identifier (see `Identifier`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
               }
             }
           }
@@ -2821,6 +2851,16 @@ enum ConferenceOpenAPI {
                 "description": "`application/trickle-ice-sdpfrag`."
               }
             }
+          },
+          "404": {
+            "description": "No such resource: a path whose id is not a valid identifier (see `Identifier`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
           }
         }
       }
@@ -3032,6 +3072,16 @@ enum ConferenceOpenAPI {
                   "type": "string"
                 },
                 "description": "`application/trickle-ice-sdpfrag`."
+              }
+            }
+          },
+          "404": {
+            "description": "No such resource: a path whose id is not a valid identifier (see `Identifier`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
               }
             }
           }
