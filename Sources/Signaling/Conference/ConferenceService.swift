@@ -69,7 +69,7 @@ public actor ConferenceService {
 
     public let configuration: Configuration
     /// The organization of every records-store event with data.
-    public let owners: EventOwners
+    public nonisolated let owners: EventOwners
     var conferences: [String: ConferenceState] = [:]
     /// Conference id of each live conference's records-store event.
     var byRecordsEvent: [String: String] = [:]
