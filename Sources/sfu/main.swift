@@ -106,7 +106,7 @@ do {
         confConfig.maxConferences = try settings.int("--max-conferences", min: 1)
         confConfig.maxEndpointsPerConference = try settings.int("--max-participants", min: 1)
         confConfig.sickGrace = try settings.seconds("--sick-grace")
-        confConfig.maxConferencesPerPrincipal = try settings.int("--max-conferences-per-principal", min: 1)
+        confConfig.maxConferencesPerParticipant = try settings.int("--max-conferences-per-participant", min: 1)
         confConfig.maxConferencesPerOrganization = try settings.int("--max-conferences-per-organization", min: 1)
         confConfig.maxEventsPerSecond = Double(try settings.int("--max-events-per-second", min: 1))
         confConfig.maxMetadataBytes = Int(try settings.byteSize("--max-metadata-bytes"))

@@ -91,7 +91,7 @@ final class TenancyTests: XCTestCase {
     }
 
     func testConferenceQuotas() async throws {
-        let svc = make { $0.maxConferencesPerPrincipal = 2; $0.maxConferencesPerOrganization = 3 }
+        let svc = make { $0.maxConferencesPerParticipant = 2; $0.maxConferencesPerOrganization = 3 }
         _ = try await svc.create(id: "p1", creatorEndpoint: nil, metadata: [:], organizationId: nil, who: creatorA)
         _ = try await svc.create(id: "p2", creatorEndpoint: nil, metadata: [:], organizationId: nil, who: creatorA)
         await expect(429, "QUOTA_EXCEEDED") { _ = try await svc.create(id: "p3", creatorEndpoint: nil, metadata: [:], organizationId: nil, who: self.creatorA) }

@@ -25,9 +25,10 @@ public actor ConferenceService {
         public var maxMetadataBytes = 16 * 1024
         /// Largest conference metadata (every key and value together), in bytes.
         public var maxConferenceMetadataBytes = 64 * 1024
-        /// Live conferences one principal (subject within its organization) may have created.
-        public var maxConferencesPerPrincipal = 100
-        /// Live conferences of one organization.
+        /// Live conferences one PARTICIPANT (granted `create`) may have created.
+        public var maxConferencesPerParticipant = 10
+        /// Live conferences of one organization (conferences of no organization
+        /// are the operator's, bounded by `maxConferences` only).
         public var maxConferencesPerOrganization = 1_000
         /// `sendEvent` calls per second per principal (a burst of twice as many is allowed).
         public var maxEventsPerSecond = 50.0

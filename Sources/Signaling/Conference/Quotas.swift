@@ -60,17 +60,20 @@ extension ConferenceService {
         }
     }
 
-    /// The live-conference quotas: per creating principal and per organization (429).
+    /// The live-conference quotas (429): per creating participant, and per
+    /// organization. A SERVICE is its organization's backend, so only the
+    /// organization's quota binds it.
     func requireCreateQuota(organization: String?, who: Principal) throws(HTTPError) {
+        if who.isService && organization == nil { return }
         var mine = 0, org = 0
         for c in conferences.values where !c.ended && c.organizationId == organization {
             org += 1
             if c.creator == who.subject { mine += 1 }
         }
-        if mine >= configuration.maxConferencesPerPrincipal {
-            throw HTTPError(429, "QUOTA_EXCEEDED", "'\(who.subject)' already has \(mine) live conferences (--max-conferences-per-principal \(configuration.maxConferencesPerPrincipal)); end one first")
+        if !who.isService && mine >= configuration.maxConferencesPerParticipant {
+            throw HTTPError(429, "QUOTA_EXCEEDED", "'\(who.subject)' already has \(mine) live conferences (--max-conferences-per-participant \(configuration.maxConferencesPerParticipant)); end one first")
         }
-        if org >= configuration.maxConferencesPerOrganization {
+        if organization != nil && org >= configuration.maxConferencesPerOrganization {
             throw HTTPError(429, "QUOTA_EXCEEDED", "the organization already has \(org) live conferences (--max-conferences-per-organization \(configuration.maxConferencesPerOrganization)); end one first")
         }
     }
