@@ -95,6 +95,7 @@ extension ConferenceService {
                     subscribers[conferenceId]?[token] = nil
                     s.continuation.finish()
                     Metrics.shared.increment("sfu_event_streams_reset_total")
+                    Metrics.shared.increment("sfu_event_streams_closed_total")
                 }
             }
             if subscribers[conferenceId]?.isEmpty == true { subscribers[conferenceId] = nil }
@@ -157,6 +158,7 @@ extension ConferenceService {
         let overflow = StreamOverflow()
         if !c.ended {
             subscribers[id, default: [:]][token] = Subscriber(endpoint: endpoint, continuation: continuation, overflow: overflow)
+            Metrics.shared.increment("sfu_event_streams_opened_total")
             continuation.onTermination = { [weak self] _ in
                 Task { await self?.unsubscribe(id, token) }
             }
@@ -170,7 +172,10 @@ extension ConferenceService {
 
     /// Ends an event stream's subscription (its client has gone).
     public func unsubscribe(_ conferenceId: String, _ token: UUID) {
-        if let s = subscribers[conferenceId]?.removeValue(forKey: token) { s.continuation.finish() }
+        if let s = subscribers[conferenceId]?.removeValue(forKey: token) {
+            s.continuation.finish()
+            Metrics.shared.increment("sfu_event_streams_closed_total")
+        }
         if subscribers[conferenceId]?.isEmpty == true { subscribers[conferenceId] = nil }
     }
 

@@ -260,6 +260,7 @@ public actor ConferenceService {
         c.endpoints.removeAll()
         if let subs = subscribers.removeValue(forKey: c.id) {
             for s in subs.values { s.continuation.finish() }
+            Metrics.shared.increment("sfu_event_streams_closed_total", by: Double(subs.count))
         }
         if let ws = waiters.removeValue(forKey: c.id) {
             for w in ws.values { w.continuation.resume(returning: []) }
