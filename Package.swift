@@ -37,9 +37,10 @@ var package = Package(
         // In-process router driver for tests and router-bench: a publisher and N viewers on our client-role
         // ICE/DTLS/SRTP stack over loopback sockets (links CAllocCounter, so never into the server).
         .target(name: "RouterHarness", dependencies: ["RTPRouter", "ICE", "ICETestSupport", "DTLS", "SDP", "CAllocCounter"], swiftSettings: unchecked),
-        .target(name: "RecordStore", dependencies: ["HTTP", "JSON", "CSystem"]),
+        .target(name: "RecordStore", dependencies: ["HTTP", "JSON", "CSystem"], exclude: ["store.openapi.json"]),
         .target(name: "Signaling", dependencies: ["HTTP", "JSON", "SDP", "ICE", "DTLS", "RTPRouter", "Recorder", "RecordStore", "COpenSSL"],
-                exclude: ["Web/index.html", "Web/client.js", "Web/embed.py"]),
+                // The files scripts/embed.py embeds (edit them, then run it).
+                exclude: ["Web/index.html", "Web/client.js", "OpenAPI/conference.openapi.json"]),
         .executableTarget(name: "sfu", dependencies: ["Signaling", "RecordStore", "HTTP", "RTPRouter"]),
         // swift run -c release srtp-bench: SRTP cost per packet and DTLS handshake time, as JSON.
         .executableTarget(name: "srtp-bench", dependencies: ["DTLS"], path: "bench/srtp-bench"),

@@ -30,12 +30,17 @@ public final class HTTPServer: @unchecked Sendable {
         /// Pending output above which stream writers wait.
         public var outputHighWater = 512 * 1024
         public var accessLog = false
+        /// Most threads that run this face's handlers at once (`HandlerThreads`).
+        public var maxHandlerThreads = 64
         public init() {}
     }
 
     public let configuration: Configuration
     public private(set) var port: Int = 0
     private let handler: HTTPHandler
+    /// This face's handler threads: a slow handler never holds a thread
+    /// that another face, or another request of this face, needs.
+    public let handlerThreads: HandlerThreads
 
     // Mailbox (any thread).
     private let mailboxLock = NSLock()
@@ -64,6 +69,7 @@ public final class HTTPServer: @unchecked Sendable {
     public init(configuration: Configuration, handler: HTTPHandler) throws {
         self.configuration = configuration
         self.handler = handler
+        handlerThreads = HandlerThreads(name: configuration.name, maxThreads: configuration.maxHandlerThreads)
         epfd = epoll_create1(Int32(EPOLL_CLOEXEC))
         wakeFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
         readBuffer = .allocate(byteCount: 256 * 1024, alignment: 16)
@@ -332,7 +338,7 @@ public final class HTTPServer: @unchecked Sendable {
         let started = monotonicNanos()
         let log = configuration.accessLog
         let name = configuration.name
-        Task.detached { [self] in
+        Task(executorPreference: handlerThreads) { [self] in
             var response: HTTPResponse
             do {
                 response = try await handler.handle(request)

@@ -45,6 +45,11 @@ let allOptions: [Option] = [
     Option(flag: "--worker-spill", env: "SFU_WORKER_SPILL", value: "N", defaultValue: "500", help: "Transports a media worker takes before a conference's further viewers go to the least-loaded worker, which receives the stream through an in-memory pipe from the publisher's worker. 0: every viewer goes to the least-loaded worker."),
     Option(flag: "--media-port", env: "SFU_MEDIA_PORT", value: "PORT", defaultValue: "40000", help: "UDP port of the first media worker; worker i uses PORT+i (0: any free ports)."),
     Option(flag: "--announce-ip", env: "SFU_ANNOUNCE_IPS", value: "ADDR", defaultValue: "this host's addresses", help: "Address put into ICE candidates, e.g. the public IP behind NAT or on a cloud host. Repeatable (IPv4 and IPv6); the variable takes a comma-separated list."),
+    Option(flag: "--ice-server", env: "SFU_ICE_SERVERS", value: "URL", defaultValue: nil, help: "A STUN or TURN server handed to clients (GET /rtc-api/iceServers, client.js, the demo page): stun:HOST[:PORT], turn:HOST[:PORT][?transport=udp|tcp] or turns:HOST[:PORT][?transport=tcp]. Repeatable; the variable takes a comma-separated list. TURN URLs need --turn-secret or --ice-server-username/--ice-server-credential."),
+    Option(flag: "--ice-server-username", env: "SFU_ICE_SERVER_USERNAME", value: "NAME", defaultValue: nil, help: "A fixed TURN username given to every client (with --ice-server-credential); prefer --turn-secret."),
+    Option(flag: "--ice-server-credential", env: "SFU_ICE_SERVER_CREDENTIAL", value: "PASSWORD", defaultValue: nil, help: "The fixed TURN password for --ice-server-username."),
+    Option(flag: "--turn-secret", env: "SFU_TURN_SECRET", value: "SECRET", defaultValue: nil, help: "coturn's static-auth-secret (use-auth-secret): each client gets its own time-limited TURN credential, username EXPIRY:USER and password base64(HMAC-SHA1(SECRET, username)). Never logged; prefer the variable to the command line."),
+    Option(flag: "--turn-credential-ttl", env: "SFU_TURN_CREDENTIAL_TTL", value: "SECONDS", defaultValue: "86400", help: "Lifetime of the TURN credentials made from --turn-secret (at least 60)."),
     Option(flag: "--cors-origin", env: "SFU_CORS_ORIGINS", value: "ORIGIN", defaultValue: "*", help: "Origins whose web pages may call the API from a browser (CORS): '*' for any, a comma-separated list of exact origins, or 'none'."),
     Option(flag: "--recorder", env: "SFU_RECORDER", value: "on|off", defaultValue: "on", help: "Allow recording conferences (POST /channels/{id}/record). 'off' keeps the Recordings API for listing and downloading existing recordings."),
     Option(flag: "--recordings-dir", env: "SFU_RECORDINGS_DIR", value: "DIR", defaultValue: "DATA_DIR/recordings", help: "Where recordings are written: DIR/<conference>/<recording id>/<segment>/ plus recording.json."),
@@ -105,6 +110,7 @@ struct Settings {
     var values: [String: String] = [:]
     var clients: [String] = []
     var announce: [String] = []
+    var iceServers: [String] = []
     var switches: Set<String> = []
 
     static func parse(_ args: [String], env: [String: String]) throws -> Settings {
@@ -115,6 +121,8 @@ struct Settings {
                     s.clients += v.split(separator: ";").map(String.init)
                 } else if o.flag == "--announce-ip" {
                     s.announce += v.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+                } else if o.flag == "--ice-server" {
+                    s.iceServers += v.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
                 } else if o.value == nil {
                     if ["1", "true", "yes", "on"].contains(v.lowercased()) { s.switches.insert(o.flag) }
                 } else {
@@ -124,6 +132,7 @@ struct Settings {
         }
         var cliClients: [String] = []
         var cliAnnounce: [String] = []
+        var cliIceServers: [String] = []
         var i = 0
         var args = args
         if args.first == "serve" { args.removeFirst() }
@@ -148,12 +157,35 @@ struct Settings {
                 v = args[i + 1]
                 i += 1
             }
-            if o.flag == "--client" { cliClients.append(v) } else if o.flag == "--announce-ip" { cliAnnounce.append(v) } else { s.values[o.flag] = v }
+            switch o.flag {
+            case "--client": cliClients.append(v)
+            case "--announce-ip": cliAnnounce.append(v)
+            case "--ice-server": cliIceServers.append(v)
+            default: s.values[o.flag] = v
+            }
             i += 1
         }
         if !cliClients.isEmpty { s.clients = cliClients }
         if !cliAnnounce.isEmpty { s.announce = cliAnnounce }
+        if !cliIceServers.isEmpty { s.iceServers = cliIceServers }
         return s
+    }
+
+    /// The ICE servers for clients and how their TURN credentials are made.
+    func iceServerConfig() throws -> IceServerConfig {
+        let username = optional("--ice-server-username"), credential = optional("--ice-server-credential")
+        let credentials: IceServerConfig.Credentials
+        if let secret = optional("--turn-secret") {
+            guard username == nil && credential == nil else {
+                throw ConfigError("--turn-secret and --ice-server-username/--ice-server-credential exclude each other")
+            }
+            credentials = .sharedSecret(Array(secret.utf8), ttl: Int64(try int("--turn-credential-ttl", min: 60)))
+        } else if username != nil || credential != nil {
+            credentials = .fixed(username: username ?? "", credential: credential ?? "")
+        } else {
+            credentials = .none
+        }
+        return try IceServerConfig(urls: iceServers, credentials: credentials)
     }
 
     func string(_ flag: String) -> String {

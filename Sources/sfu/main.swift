@@ -144,6 +144,16 @@ do {
         default:
             throw ConfigError("--media must be on or off")
         }
+        let iceServers = try settings.iceServerConfig()
+        if !iceServers.isEmpty {
+            let how: String
+            switch iceServers.credentials {
+            case .none: how = "no credentials"
+            case .fixed: how = "a fixed TURN username"
+            case .sharedSecret(_, let ttl): how = "time-limited TURN credentials from the shared secret (\(ttl) s)"
+            }
+            Log.info("ICE servers for clients: \(iceServers.urls.map(\.description).joined(separator: ", ")) with \(how)")
+        }
         let corsSetting = settings.string("--cors-origin")
         let cors = CORSPolicy(allowedOrigins: corsSetting == "none" ? [] : corsSetting.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
         var recConfig = RecordingService.Configuration(directory: settings.optional("--recordings-dir") ?? (dataDir as NSString).appendingPathComponent("recordings"))
@@ -159,7 +169,8 @@ do {
         }
         recordingService = recorder
         let api = APIHandler(conferences: service, auth: auth, media: media, cors: cors,
-                             recordings: RecordingsAPI(service: recorder, auth: auth, conferences: service))
+                             recordings: RecordingsAPI(service: recorder, auth: auth, conferences: service),
+                             iceServers: iceServers)
         var apiConfig = http
         apiConfig.name = "api"
         apiConfig.port = try settings.int("--port")
@@ -340,8 +351,8 @@ final class MediaEvents: @unchecked Sendable {
     func forward(_ e: MediaEvent) {
         guard let conferences else { return }
         switch e {
-        case .transportConnected(let conf, let endpoint, let stream, let viewer):
-            Log.info("media: \(viewer == nil ? "publisher" : "viewer \(viewer!)") of stream \(stream) (endpoint \(endpoint), conference \(conf)) connected")
+        case .transportConnected(let conf, let endpoint, let stream, let viewer, let remote):
+            Log.info("media: \(viewer == nil ? "publisher" : "viewer \(viewer!)") of stream \(stream) (endpoint \(endpoint), conference \(conf)) connected from \(remote)")
             Task { await conferences.setEndpointState(conf, endpoint: endpoint, sick: false) }
         case .transportFailed(let conf, let endpoint, let stream, let viewer, let reason):
             Log.warn("media: \(viewer == nil ? "publisher" : "viewer \(viewer!)") of stream \(stream) (endpoint \(endpoint), conference \(conf)) failed: \(reason)")

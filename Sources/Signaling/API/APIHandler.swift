@@ -12,6 +12,8 @@ public final class APIHandler: HTTPHandler {
     let cors: CORSPolicy
     /// The Recordings API (`/channels/...`), when this server records.
     let recordings: RecordingsAPI?
+    /// STUN/TURN servers handed to clients at `GET /rtc-api/iceServers`.
+    let iceServers: IceServerConfig
 
     /// JSON command bodies are small; 1 MiB is generous (SDP offers are ~10 KiB).
     public static let maxCommandBytes = 1 << 20
@@ -19,8 +21,9 @@ public final class APIHandler: HTTPHandler {
     public init(conferences: ConferenceService, auth: Authenticator, media: MediaController,
                 cors: CORSPolicy = CORSPolicy(allowedOrigins: ["*"]),
                 extraRoutes: [String: @Sendable (HTTPRequest) async throws -> HTTPResponse] = [:],
-                recordings: RecordingsAPI? = nil) {
+                recordings: RecordingsAPI? = nil, iceServers: IceServerConfig = .none) {
         self.cors = cors
+        self.iceServers = iceServers
         self.recordings = recordings
         self.conferences = conferences
         self.auth = auth
@@ -94,6 +97,10 @@ public final class APIHandler: HTTPHandler {
         case "/security/oauth/token":
             try only("POST")
             return try await auth.tokenEndpoint(request)
+        case "/rtc-api/iceServers":
+            try only("GET")
+            let who = try auth.authenticate(request)
+            return json(200, iceServers.json(for: who))
         default:
             break
         }

@@ -125,7 +125,9 @@ extension ConferenceService {
         let page = c.log.after(v, limit: limit, maxBytes: configuration.maxPageBytes)
         if page.expired { throw expiredError(c, v) }
         let wait = wait ?? configuration.defaultPollWait
-        if !page.events.isEmpty || wait <= 0 || c.ended || v < c.version {
+        // Nothing to wait for: events ready, no wait, the end, or a `v` that is
+        // not the current version (emptied best-effort slots, or a client ahead).
+        if !page.events.isEmpty || wait <= 0 || c.ended || v != c.version {
             return EventPage(events: page.events, more: page.more, lastVersion: page.lastVersion, conferenceVersion: c.version)
         }
         let token = UUID()
