@@ -56,7 +56,7 @@ enum ConferenceOpenAPI {
         ],
         "operationId": "createConference",
         "summary": "Create a conference",
-        "description": "Creates a conference (version 1, with its `ConferenceCreatedEvent`). Only `ROUTER` mode is supported: every stream goes through the server.",
+        "description": "Creates a conference (version 1, with its `ConferenceCreatedEvent`). Only `ROUTER` mode is supported: every stream goes through the server.\n\nWho may create: SERVICE, or a PARTICIPANT whose token grants `create`. The conference belongs to the caller's organization (`organizationId` is honoured only from the operator, a SERVICE without organization). An id that is not available (held by a conference of any organization, or naming a store event the caller may not use) is 409 `CONFERENCE_EXISTS`. Quotas: 429 `QUOTA_EXCEEDED`; metadata beyond `--max-conference-metadata-bytes`: 413 `METADATA_TOO_LARGE`.",
         "requestBody": {
           "required": true,
           "content": {
@@ -109,6 +109,9 @@ enum ConferenceOpenAPI {
           },
           "415": {
             "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
           }
         }
       }
@@ -120,7 +123,7 @@ enum ConferenceOpenAPI {
         ],
         "operationId": "endConference",
         "summary": "End a conference",
-        "description": "Ends the conference: every participant leaves (`ConferenceParticipantLeftEvent` with reason `CONFERENCE_ENDED`) and `ConferenceEndedEvent` closes the event log. The log stays readable for `--ended-retention` seconds; every other call on the conference then answers 404 `CONFERENCE_ENDED`.",
+        "description": "Ends the conference: every participant leaves (`ConferenceParticipantLeftEvent` with reason `CONFERENCE_ENDED`) and `ConferenceEndedEvent` closes the event log. The log stays readable for `--ended-retention` seconds; every other call on the conference then answers 404 `CONFERENCE_ENDED`.\n\nWho may end for everyone: SERVICE, the PARTICIPANT that created the conference, or a PARTICIPANT whose token grants `end` (others: 403, use `leave`).",
         "requestBody": {
           "required": true,
           "content": {
@@ -734,7 +737,7 @@ enum ConferenceOpenAPI {
         ],
         "operationId": "sendEvent",
         "summary": "Send a custom event",
-        "description": "Sends a custom event to the endpoints joined to the conference and answers how many it was sent to. `SERVICE` role only (403 otherwise). See `qos` and `masks` for delivery and masking.",
+        "description": "Sends a custom event to the endpoints joined to the conference and answers how many it was sent to. `SERVICE` role only (403 otherwise). See `qos` and `masks` for delivery and masking.\n\n`eventsSent` is the number of endpoints joined at send time; each receives the event (open streams at once, pollers on their next poll). Every custom event takes a `conferenceVersion` of its own. `AT_LEAST_ONCE` events stay in the log as long as it keeps events; `BEST_EFFORT` (default) ones for `--best-effort-retention` seconds (60). `event.type` may not be one of the server's own types (400). Rate: 429 `RATE_LIMITED`.",
         "requestBody": {
           "required": true,
           "content": {
@@ -773,6 +776,9 @@ enum ConferenceOpenAPI {
           },
           "415": {
             "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
           }
         }
       }
@@ -862,7 +868,7 @@ enum ConferenceOpenAPI {
         ],
         "operationId": "getConferenceEvents",
         "summary": "List (long-poll) conference events",
-        "description": "Answers, in order, every event with `conferenceVersion > v` (`v=0`: all). With `wait` (seconds, at most 60) and nothing newer than `v`, the request waits until an event arrives or `wait` passes (then `[]`). With `Accept: text/event-stream` the answer is the event stream instead (as `GET {id}/events/stream`). A `PARTICIPANT` may read a conference only while one of its endpoints is joined (403 otherwise).",
+        "description": "Answers, in order, the events with `conferenceVersion > v` (`v=0`: from the start), a page of at most `limit` events (default 1000) and about 1 MiB. `X-More-Events: true` and a `Link: <…/events?v=LAST[&limit=L]>; rel=\"next\"` say that more follow. As document 004 says, with nothing newer than `v` the request **blocks** until an event arrives or `wait` seconds pass (default `--events-poll-wait`, 5 s; then `[]`); `wait=0` answers at once. Events dropped from the bounded log are 410 `EVENTS_EXPIRED`, never a silent gap. With `Accept: text/event-stream` the answer is the event stream instead (as `GET {id}/events/stream`). A `PARTICIPANT` may read a conference only while one of its endpoints is joined (403 otherwise); another organization's conference is 404.",
         "parameters": [
           {
             "$ref": "#/components/parameters/ConferenceIdInPath"
@@ -883,12 +889,23 @@ enum ConferenceOpenAPI {
             "name": "wait",
             "in": "query",
             "required": false,
-            "description": "Long-poll: seconds to wait for a newer event when there is none (0 to 60).",
+            "description": "Seconds to block for a newer event when there is none (0 to 60; 0 answers at once). Default: the server's `--events-poll-wait` (5).",
             "schema": {
               "type": "integer",
               "minimum": 0,
-              "maximum": 60,
-              "default": 0
+              "maximum": 60
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "description": "Most events in this answer (1 to 10000).",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 10000,
+              "default": 1000
             }
           },
           {
@@ -913,9 +930,34 @@ enum ConferenceOpenAPI {
               "text/event-stream": {
                 "schema": {
                   "type": "string",
-                  "description": "Server-Sent Events: each event is sent as `id: <conferenceVersion>`, `event: <type>`, `data: <event JSON>` (a `ConferenceEvent`). A comment line `: keep-alive` is sent every 15 s. A reconnecting client sends `Last-Event-ID` (browsers do) or `?v=` and receives what it missed. The stream ends after `ConferenceEndedEvent`."
+                  "description": "Server-Sent Events: each event is sent as `id: <conferenceVersion>`, `event: <type>`, `data: <event JSON>` (a `ConferenceEvent`). A comment line `: keep-alive` is sent every 15 s. A reconnecting client sends `Last-Event-ID` (browsers do) or `?v=` and receives what it missed. The stream ends after `ConferenceEndedEvent`. The stream is released the moment the client disconnects. An `event: reset` frame (`data: {reason, lastEventId, firstAvailableVersion?, conferenceVersion?}`) says that the client did not get every event: reason `EVENTS_EXPIRED` first, when the resumption point is older than the log (the stream continues from `firstAvailableVersion`); reason `TOO_SLOW` last, when the client fell 256 events behind (the stream closes; reconnect with `Last-Event-ID`)."
                 },
                 "example": "id: 2\nevent: ConferenceParticipantJoinedEvent\ndata: {\"id\":\"5f0c1d7e-2b8a-4c4e-9d1a-0e6f3b1c2a77\",\"conferenceId\":\"daily-standup-42\",\"conferenceVersion\":2,\"organizationId\":\"acme\",\"timestamp\":\"2024-05-01T09:30:00Z\",\"type\":\"ConferenceParticipantJoinedEvent\",\"userEndpointId\":\"alice-laptop-1\",\"userId\":\"alice\"}\n\n: keep-alive\n\n"
+              }
+            },
+            "headers": {
+              "X-More-Events": {
+                "description": "`true` when more events follow this page (ask again with `v` = the last version received).",
+                "schema": {
+                  "type": "string",
+                  "enum": [
+                    "true",
+                    "false"
+                  ]
+                }
+              },
+              "X-Conference-Version": {
+                "description": "The conference's version now.",
+                "schema": {
+                  "type": "integer",
+                  "format": "int64"
+                }
+              },
+              "Link": {
+                "description": "With more events: `</rtc-api/conferences/{id}/events?v=LAST[&limit=L]>; rel=\"next\"`.",
+                "schema": {
+                  "type": "string"
+                }
               }
             }
           },
@@ -930,6 +972,9 @@ enum ConferenceOpenAPI {
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
+          },
+          "410": {
+            "$ref": "#/components/responses/Gone"
           }
         }
       }
@@ -2131,6 +2176,42 @@ enum ConferenceOpenAPI {
       },
       "NoContent": {
         "description": "Done."
+      },
+      "Gone": {
+        "description": "The events after `v` were dropped from the bounded log (`--max-events-kept`, `--max-event-log-bytes`; `EVENTS_EXPIRED`): read the conference (`GET {id}`) and continue with its version.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            },
+            "example": {
+              "error": "EVENTS_EXPIRED",
+              "message": "the events after version 5 of conference 'daily-standup-42' are no longer kept (the log starts at version 72, the conference is at 121); read the conference (GET daily-standup-42) and continue with v=121"
+            }
+          }
+        }
+      },
+      "TooManyRequests": {
+        "description": "A quota of the caller: live conferences per participant or per organization (`QUOTA_EXCEEDED`), or the `sendEvent` rate (`RATE_LIMITED`, with `Retry-After`).",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            },
+            "example": {
+              "error": "QUOTA_EXCEEDED",
+              "message": "the organization already has 1000 live conferences (--max-conferences-per-organization 1000); end one first"
+            }
+          }
+        },
+        "headers": {
+          "Retry-After": {
+            "description": "Seconds to wait (with `RATE_LIMITED`).",
+            "schema": {
+              "type": "integer"
+            }
+          }
+        }
       }
     },
     "schemas": {
@@ -3277,6 +3358,11 @@ enum ConferenceOpenAPI {
             ],
             "description": "Only for clients with role `SERVICE` (400 `invalid_request` otherwise): issue a `PARTICIPANT` token whose subject is this user (1-128 characters of A-Z a-z 0-9 . _ ~ -)."
           },
+          "grants": {
+            "type": "string",
+            "description": "With `user_id` only (400 otherwise): extra rights of the PARTICIPANT token, comma- or space-separated: `create` (may create conferences), `end` (may end conferences for everyone). Unknown grant: 400 `invalid_scope`.",
+            "example": "create"
+          },
           "expires_in": {
             "type": "integer",
             "format": "int64",
@@ -3287,7 +3373,7 @@ enum ConferenceOpenAPI {
       },
       "TokenResponse": {
         "type": "object",
-        "description": "An access token: an HS256 JWT with claims `sub` (user id), `roles`, `org` (organization id), `iat`, `exp`, `iss` = `sfu`, `jti`.",
+        "description": "An access token: an HS256 JWT with claims `sub` (user id), `roles`, `org` (organization id), `grants` (when given), `iat`, `exp`, `iss` = `sfu`, `aud` = `sfu:api` (both checked on every request), `jti`.",
         "required": [
           "access_token",
           "token_type",
