@@ -141,6 +141,26 @@ final class TenancyTests: XCTestCase {
         XCTAssertFalse(stranger)
     }
 
+    func testARecordedConferencesEventStaysItsOrganizationsAfterItIsForgotten() async throws {
+        var config = ConferenceService.Configuration()
+        config.endedRetention = 0.01
+        let svc = ConferenceService(configuration: config)
+        _ = try await svc.create(id: "weekly", creatorEndpoint: nil, metadata: [:], organizationId: nil, who: svcA)
+        await svc.claimRecordsEvent("weekly")
+        _ = try await svc.join("weekly", endpoint: "e", userId: nil, metadata: [:], who: svcA)
+        try await svc.end("weekly", endpoint: "e", reason: nil, who: svcA)
+        try await Task.sleep(nanoseconds: 1_100_000_000)
+        await svc.sweep()
+        let event = NameUUID.recordsEvent(conferenceId: "weekly")
+        let (owner, _) = await svc.storeEvent(event, subject: "x")
+        XCTAssertEqual(owner, .organization("A"), "the records of a forgotten conference keep their organization")
+        let org = await svc.organization(ofChannel: "weekly")
+        XCTAssertEqual(org, .organization("A"))
+        // B cannot reuse the name (it would become the owner of A's records).
+        await expect(409, "CONFERENCE_EXISTS") { _ = try await svc.create(id: "weekly", creatorEndpoint: nil, metadata: [:], organizationId: nil, who: self.svcB) }
+        _ = try await svc.create(id: "weekly", creatorEndpoint: nil, metadata: [:], organizationId: nil, who: svcA)
+    }
+
     func testEventOwnersPersist() throws {
         let path = NSTemporaryDirectory() + "owners-\(UUID().uuidString).jsonl"
         defer { try? FileManager.default.removeItem(atPath: path) }

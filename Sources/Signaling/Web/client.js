@@ -407,7 +407,7 @@
     async _fill() {
       // Something between this.version and the queued events was missed.
       try {
-        const list = await this.client.getEvents(this.conferenceId, { v: this.version, signal: this.abort && this.abort.signal });
+        const list = await this.client.getEvents(this.conferenceId, { v: this.version, wait: 0, signal: this.abort && this.abort.signal });
         for (const e of list) if (!this.closed) this._deliver(e);
       } catch (e) {
         if (!this.closed) this._error(e);
@@ -460,7 +460,7 @@
 
     async _diagnoseAndReopen() {
       try {
-        await this.client.getEvents(this.conferenceId, { v: this.version, signal: this.abort && this.abort.signal });
+        await this.client.getEvents(this.conferenceId, { v: this.version, wait: 0, signal: this.abort && this.abort.signal });
       } catch (e) {
         if (this.closed) return;
         this._error(e);
