@@ -325,21 +325,19 @@ public final class WorkerRouter: DatagramHandler {
             return
         }
         let actions = t.ice.handle(buf, from: source, now: Self.duration(now))
-        handleICEActions(t, actions, out, now)
+        handleICEActions(t, actions, from, out, now)
     }
 
-    func udpAddress(_ a: SocketAddress) -> UDPAddress {
-        let (s, l) = a.sockaddrStorage
-        return UDPAddress(storage: s, length: l)
-    }
-
-    func handleICEActions(_ t: PeerTransport, _ actions: [IceLiteAgent.Action], _ out: Outbox, _ now: UInt64) {
+    /// `path` is the request's path: responses and the selected path keep its
+    /// local address, socket and transport (the agent only answers its
+    /// source; timer ticks pass nil and never send).
+    func handleICEActions(_ t: PeerTransport, _ actions: [IceLiteAgent.Action], _ path: UDPAddress?, _ out: Outbox, _ now: UInt64) {
         for a in actions {
             switch a {
-            case .send(let bytes, let to):
-                out.send(bytes, to: udpAddress(to))
-            case .selectPath(let to):
-                let addr = udpAddress(to)
+            case .send(let bytes, _):
+                if let path { out.send(bytes, to: path) }
+            case .selectPath(_):
+                guard let addr = path else { break }
                 t.path = addr
                 if !t.validated.contains(addr) {
                     if t.validated.count == 4 {
@@ -767,7 +765,7 @@ public final class WorkerRouter: DatagramHandler {
         let d = Self.duration(now)
         for t in transports.values {
             if let deadline = t.ice.nextDeadline, deadline <= d {
-                handleICEActions(t, t.ice.tick(now: d), out, now)
+                handleICEActions(t, t.ice.tick(now: d), nil, out, now)
             }
             if t.dtlsStarted, let timeout = t.dtls.nextTimeout, timeout <= now {
                 handleDTLSActions(t, t.dtls.handleTimeout(now: now), out, now)

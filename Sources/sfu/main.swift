@@ -5,6 +5,7 @@ import JSON
 import RecordStore
 import Signaling
 import RTPRouter
+import Cluster
 
 // The `sfu` executable: reads its settings, starts the HTTP faces, and
 // shuts down gracefully on SIGTERM/SIGINT.
@@ -69,7 +70,8 @@ do {
         clients.append(c)
         devClient = c
     }
-    let auth = Authenticator(enabled: authOn, secret: secret, clients: clients, tokenTTL: Int64(try settings.int("--token-ttl", min: 1)))
+    let auth = Authenticator(enabled: authOn, secret: secret, clients: clients, tokenTTL: Int64(try settings.int("--token-ttl", min: 1)),
+                             tokenFailures: TokenFailureLimiter(burst: try settings.int("--token-failure-limit"), window: 60))
 
     var http = HTTPServer.Configuration()
     http.host = settings.string("--host")
@@ -77,6 +79,7 @@ do {
     http.headerTimeout = try settings.seconds("--header-timeout")
     http.keepAliveTimeout = try settings.seconds("--keepalive-timeout")
     http.bodyTimeout = try settings.seconds("--body-timeout")
+    http.bodyMinRate = Double(try settings.int("--body-min-rate"))
     http.accessLog = settings.switches.contains("--access-log")
     let grace = try settings.seconds("--shutdown-grace")
     let shown = http.host == "0.0.0.0" || http.host == "::" ? "localhost" : http.host
@@ -93,6 +96,11 @@ do {
 
     // Which organization each store event belongs to (shared by the API and the stores).
     let owners = try EventOwners(path: (dataDir as NSString).appendingPathComponent("event-owners.jsonl"))
+
+    // Cluster mode is checked before anything listens.
+    let clusterPlan = storeOnly == nil ? try ClusterPlan.parse(settings, dataDir: dataDir) : nil
+    let clusterHolder = ClusterHolder()
+    var clusterRegistry: NodeRegistry?
 
     // Conferences and the API face (not in `sfu store ...`).
     var conferences: ConferenceService?
@@ -133,6 +141,11 @@ do {
                 guard UDPAddress(ip: ip, port: 9) != nil else { throw ConfigError("--announce-ip '\(ip)' is not an IPv4 or IPv6 address") }
             }
             mc.announcedAddresses = settings.announce
+            guard settings.mediaListen.count <= 16 else { throw ConfigError("--media-listen: at most 16 addresses") }
+            for ip in settings.mediaListen {
+                guard UDPAddress(ip: ip, port: 9) != nil else { throw ConfigError("--media-listen '\(ip)' is not an IPv4 or IPv6 address") }
+            }
+            mc.listenAddresses = settings.mediaListen
             let events = MediaEvents()
             let rm = try RouterMedia(configuration: mc) { e in events.forward(e) }
             events.conferences = service
@@ -168,9 +181,15 @@ do {
             throw ConfigError("recordings: cannot use \(recConfig.directory): \(error)")
         }
         recordingService = recorder
+        var whipOptions = WHIPOptions()
+        whipOptions.createConferences = try settings.onOff("--whip-create-conferences")
+        var clusterHealth: (@Sendable () -> JSON)?
+        if clusterPlan != nil { clusterHealth = { clusterHolder.healthJSON() } }
         let api = APIHandler(conferences: service, auth: auth, media: media, cors: cors,
                              recordings: RecordingsAPI(service: recorder, auth: auth, conferences: service),
-                             iceServers: iceServers)
+                             iceServers: iceServers, whip: WHIPFaces(options: whipOptions),
+                             clusterHealth: clusterHealth)
+        api.startSessionBookkeeping()
         var apiConfig = http
         apiConfig.name = "api"
         apiConfig.port = try settings.int("--port")
@@ -193,16 +212,30 @@ do {
             }
         }
         server.start()
+        if let clusterPlan {
+            clusterRegistry = clusterPlan.start(apiHost: http.host, apiPort: server.port, media: routerMedia, into: clusterHolder)
+        }
         Log.info("sfu listening on http://\(http.host):\(server.port) (Conference API; OpenAPI at http://\(shown):\(server.port)/rtc-api/openapi)")
     }
 
     // Record stores.
-    let authorizer: StoreAuthorizer = authOn ? ConferenceStoreAuthorizer(auth: auth, conferences: conferences, owners: owners) : OpenAccess()
+    // Loopback (the default) asks no token, exposed asks tokens: see --store-listen and docs/STORES.md.
+    let storeHost = settings.string("--store-listen")
+    let storeLoopback = StoreListen.isLoopback(host: storeHost)
+    let authorizer: any StoreAuthorizer
+    if !authOn { authorizer = OpenAccess() } else if storeLoopback { authorizer = LoopbackAccess() } else {
+        authorizer = ConferenceStoreAuthorizer(auth: auth, conferences: conferences, owners: owners)
+    }
+    let storeAccess = !authOn ? "auth off: open to every client that can reach it"
+        : storeLoopback ? "loopback only, no token asked (--store-listen ADDR exposes it, with tokens)"
+        : "exposed on \(storeHost) by --store-listen: every request but /ping and /openapi needs a bearer token"
+    let storeShown = storeHost == "0.0.0.0" || storeHost == "::" ? "localhost" : storeHost
     var stores: [(store: RecordStore, server: HTTPServer)] = []
     for kind in StoreKind.allCases {
         if storeEnabled[kind] != true { continue }
         let store = try RecordStore(kind: kind, dataDirectory: dataDir, limits: storeLimits)
         var storeConfig = http
+        storeConfig.host = storeHost
         storeConfig.name = kind.rawValue
         storeConfig.port = storePorts[kind]!
         let server: HTTPServer
@@ -214,7 +247,7 @@ do {
         Metrics.shared.gauge("sfu_http_open_connections") { [(["face": kind.rawValue], Double(server.openConnections))] }
         server.start()
         stores.append((store, server))
-        Log.info("\(kind.title) listening on http://\(http.host):\(server.port) (\(kind.prefix)/:event/:start, data in \(store.root); OpenAPI at http://\(shown):\(server.port)/openapi)")
+        Log.info("\(kind.title) listening on http://\(storeHost):\(server.port), \(storeAccess) (\(kind.prefix)/:event/:start, data in \(store.root); OpenAPI at http://\(storeShown):\(server.port)/openapi)")
     }
     // Events with items but no owner entry (written before owners were kept) belong to no organization.
     let storeList = stores.map(\.store)
@@ -230,7 +263,7 @@ do {
     if apiServer == nil && stores.isEmpty { throw ConfigError("nothing to run: the Conference API is off and both stores are off") }
 
     if let rm = routerMedia {
-        Log.info("media: \(rm.workers.count) worker(s) on UDP \(rm.ports.map(String.init).joined(separator: ", ")), announcing \(rm.announcedAddresses.joined(separator: ", "))")
+        Log.info("media: \(rm.workers.count) worker(s) on UDP \(rm.ports.map(String.init).joined(separator: ", ")) at \(rm.listenAddresses.isEmpty ? "every address" : rm.listenAddresses.joined(separator: ", ")), announcing \(rm.announcedAddresses.joined(separator: ", "))")
     }
     if !authOn {
         Log.warn("!!! AUTH IS OFF: every caller may do anything. Never run like this where others can reach the server. !!!")
@@ -258,6 +291,7 @@ do {
     let hubs = stores.map(\.store.events)
     let conferenceService = conferences
     let recorderService = recordingService
+    let registry = clusterRegistry
 
     // Graceful shutdown on SIGTERM / SIGINT; a second signal exits at once.
     signal(SIGTERM, SIG_IGN)
@@ -273,6 +307,8 @@ do {
             }
             Log.info("signal \(sig == SIGTERM ? "SIGTERM" : "SIGINT"): shutting down (grace \(grace) s)")
             Task.detached {
+                // Leave the cluster first, so the other nodes stop listing this one at once.
+                await registry?.leave()
                 await recorderService?.shutdown()
                 for hub in hubs { hub.close() }
                 await withTaskGroup(of: Void.self) { group in

@@ -38,6 +38,13 @@ def allow_loopback() -> None:
     aioice.ice.get_host_addresses = loopback_only
 
 
+def gather_only(*addresses: str) -> None:
+    """Makes aioice gather exactly `addresses` (IPv4 and/or IPv6): a client on one address of a multi-homed host."""
+    def only(use_ipv4: bool, use_ipv6: bool) -> list[str]:
+        return [a for a in addresses if (":" in a and use_ipv6) or (":" not in a and use_ipv4)]
+    aioice.ice.get_host_addresses = only
+
+
 # ------------------------------------------------------------------ video
 
 WIDTH, HEIGHT = 320, 240
