@@ -24,7 +24,8 @@ B_ID, B_SECRET = "svc-b", "secret-b"
 
 @pytest.fixture(scope="module")
 def srv():
-    return start_store_server("tenancy",
+    # The stores exposed (--store-listen 0.0.0.0): on loopback they trust every local client.
+    return start_store_server("tenancy", "--store-listen", "0.0.0.0",
                               "--client", f"{SVC_ID}:{SVC_SECRET}:SERVICE",
                               "--client", "alice:alicesecret:PARTICIPANT",
                               "--client", f"{A_ID}:{A_SECRET}:SERVICE:orgA",
