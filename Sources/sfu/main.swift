@@ -163,9 +163,12 @@ do {
             throw ConfigError("recordings: cannot use \(recConfig.directory): \(error)")
         }
         recordingService = recorder
+        var whipOptions = WHIPOptions()
+        whipOptions.createConferences = try settings.onOff("--whip-create-conferences")
         let api = APIHandler(conferences: service, auth: auth, media: media, cors: cors,
                              recordings: RecordingsAPI(service: recorder, auth: auth, conferences: service),
-                             iceServers: iceServers)
+                             iceServers: iceServers, whip: WHIPFaces(options: whipOptions))
+        api.startSessionBookkeeping()
         var apiConfig = http
         apiConfig.name = "api"
         apiConfig.port = try settings.int("--port")
@@ -192,12 +195,23 @@ do {
     }
 
     // Record stores.
-    let authorizer: StoreAuthorizer = authOn ? TokenStoreAuthorizer(auth: auth, conferences: conferences) : OpenAccess()
+    // Loopback (the default) asks no token, exposed asks tokens: see --store-listen and docs/STORES.md.
+    let storeHost = settings.string("--store-listen")
+    let storeLoopback = StoreListen.isLoopback(host: storeHost)
+    let authorizer: any StoreAuthorizer
+    if !authOn { authorizer = OpenAccess() } else if storeLoopback { authorizer = LoopbackAccess() } else {
+        authorizer = TokenStoreAuthorizer(auth: auth, conferences: conferences)
+    }
+    let storeAccess = !authOn ? "auth off: open to every client that can reach it"
+        : storeLoopback ? "loopback only, no token asked (--store-listen ADDR exposes it, with tokens)"
+        : "exposed on \(storeHost) by --store-listen: every request but /ping and /openapi needs a bearer token"
+    let storeShown = storeHost == "0.0.0.0" || storeHost == "::" ? "localhost" : storeHost
     var stores: [(store: RecordStore, server: HTTPServer)] = []
     for kind in StoreKind.allCases {
         if storeEnabled[kind] != true { continue }
         let store = try RecordStore(kind: kind, dataDirectory: dataDir, limits: storeLimits)
         var storeConfig = http
+        storeConfig.host = storeHost
         storeConfig.name = kind.rawValue
         storeConfig.port = storePorts[kind]!
         let server: HTTPServer
@@ -209,7 +223,7 @@ do {
         Metrics.shared.gauge("sfu_http_open_connections") { [(["face": kind.rawValue], Double(server.openConnections))] }
         server.start()
         stores.append((store, server))
-        Log.info("\(kind.title) listening on http://\(http.host):\(server.port) (\(kind.prefix)/:event/:start, data in \(store.root); OpenAPI at http://\(shown):\(server.port)/openapi)")
+        Log.info("\(kind.title) listening on http://\(storeHost):\(server.port), \(storeAccess) (\(kind.prefix)/:event/:start, data in \(store.root); OpenAPI at http://\(storeShown):\(server.port)/openapi)")
     }
     if let recorder = recordingService {
         // The combined audio of every recording is also put into the records store.

@@ -11,7 +11,7 @@ enum ConferenceOpenAPI {
   "info": {
     "title": "SFU Conference API",
     "version": "1.0",
-    "description": "Operations supporting multi-party video call applications, served by an SFU in **ROUTER** mode only: every stream goes through the server.\n\n## Conventions\n- Requests and responses are JSON (`Content-Type: application/json`), UTF-8. Request bodies are limited to 1 MiB (413 beyond). Unknown fields are ignored.\n- Every error is `{\"error\": CODE, \"message\": text}` (schema `Error`).\n- Identifiers (`conferenceId`, `userEndpointId`, `streamId.id`, `viewerId`) are 1-128 characters of A-Z a-z 0-9 . _ ~ -; anything else is 400. When `conferenceId`, `streamId` or `viewerId` is optional and missing, the server generates a UUID.\n\n## Authentication\nGet a token from `POST /security/oauth/token` (OAuth 2.0 client credentials) and send `Authorization: Bearer <token>` on every other call; `GET` requests for event streams may pass `?access_token=` instead. Roles:\n- `SERVICE` may do everything, on any endpoint.\n- `PARTICIPANT` acts only through user endpoints it joined itself (`join` binds `userEndpointId` to the token's subject; a later call naming that endpoint with another subject's token is 403). It may read a conference (`GET {id}`, `simpleView`, `events`) only while one of its endpoints is joined. `sendEvent` is `SERVICE` only.\n\nWith `--auth off` no token is needed and every caller is treated as `SERVICE` with subject `anonymous`.\n\n## Lifecycle\nA conference with no participants reports `empty: true`; one that stays empty for `--conference-idle-timeout` seconds (default 300) ends by itself (`ConferenceEndedEvent` with reason `IDLE`). An ended conference keeps its event log for `--ended-retention` seconds (default 600); every other call on it answers 404 `CONFERENCE_ENDED`."
+    "description": "Operations supporting multi-party video call applications, served by an SFU in **ROUTER** mode only: every stream goes through the server.\n\n## Conventions\n- Requests and responses are JSON (`Content-Type: application/json`), UTF-8. A command body's `Content-Type` must be exactly `application/json` or an `application/…+json` type, parameters allowed (`application/jsonx` is 415). Request bodies are limited to 1 MiB (413 beyond). Unknown fields are ignored.\n- Every error is `{\"error\": CODE, \"message\": text}` (schema `Error`).\n- Identifiers (`conferenceId`, `userEndpointId`, `streamId`, `viewerId`, channel and user ids) are any printable text of 1-128 bytes of UTF-8 (schema `Identifier`); control and format characters, `.` and `..` are 400. In paths they are percent-encoded, one segment each. A `streamId` is accepted in both shapes the documents use: `{\"id\": \"cam-1\"}` (commands) and the bare string `\"cam-1\"` (events). When `conferenceId`, `streamId` or `viewerId` is optional and missing, the server generates a UUID.\n\n## Authentication\nGet a token from `POST /security/oauth/token` (OAuth 2.0 client credentials) and send `Authorization: Bearer <token>` on every other call; `GET` requests for event streams may pass `?access_token=` instead. Roles:\n- `SERVICE` may do everything, on any endpoint.\n- `PARTICIPANT` acts only through user endpoints it joined itself (`join` binds `userEndpointId` to the token's subject; a later call naming that endpoint with another subject's token is 403). It may read a conference (`GET {id}`, `simpleView`, `events`) only while one of its endpoints is joined. `sendEvent` is `SERVICE` only.\n\nWith `--auth off` no token is needed and every caller is treated as `SERVICE` with subject `anonymous`.\n\n## Lifecycle\nA conference with no participants reports `empty: true`; one that stays empty for `--conference-idle-timeout` seconds (default 300) ends by itself (`ConferenceEndedEvent` with reason `IDLE`). An ended conference keeps its event log for `--ended-retention` seconds (default 600); every other call on it answers 404 `CONFERENCE_ENDED`."
   },
   "servers": [
     {
@@ -56,9 +56,9 @@ enum ConferenceOpenAPI {
         ],
         "operationId": "createConference",
         "summary": "Create a conference",
-        "description": "Creates a conference (version 1, with its `ConferenceCreatedEvent`). Only `ROUTER` mode is supported: every stream goes through the server.",
+        "description": "Creates a conference (version 1, with its `ConferenceCreatedEvent`). Only `ROUTER` mode is supported: every stream goes through the server. The body is optional (document 004): no body at all, with or without a `Content-Type`, creates a `ROUTER` conference with a generated id.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -109,6 +109,20 @@ enum ConferenceOpenAPI {
           },
           "415": {
             "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "503": {
+            "description": "The server holds its maximum of conferences, `--max-conferences` (`TOO_MANY_CONFERENCES`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "TOO_MANY_CONFERENCES",
+                  "message": "…"
+                }
+              }
+            }
           }
         }
       }
@@ -120,9 +134,9 @@ enum ConferenceOpenAPI {
         ],
         "operationId": "endConference",
         "summary": "End a conference",
-        "description": "Ends the conference: every participant leaves (`ConferenceParticipantLeftEvent` with reason `CONFERENCE_ENDED`) and `ConferenceEndedEvent` closes the event log. The log stays readable for `--ended-retention` seconds; every other call on the conference then answers 404 `CONFERENCE_ENDED`.",
+        "description": "Ends the conference: every participant leaves first — its published streams end (`ConferenceStreamUnpublishedEvent`, reason `LEFT`) and then `ConferenceParticipantLeftEvent` with reason `CONFERENCE_ENDED` — and `ConferenceEndedEvent` closes the event log. The log stays readable for `--ended-retention` seconds; every other call on the conference then answers 404 `CONFERENCE_ENDED`.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -165,7 +179,7 @@ enum ConferenceOpenAPI {
         "summary": "Join a conference",
         "description": "Joins a user endpoint to the conference and answers the conference aggregate. With a `PARTICIPANT` token the endpoint is bound to the token's subject; later calls naming it with another subject's token answer 403.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -198,7 +212,7 @@ enum ConferenceOpenAPI {
             "$ref": "#/components/responses/NotFound"
           },
           "409": {
-            "description": "The endpoint id is already joined (`ENDPOINT_EXISTS`).",
+            "description": "The endpoint id is already joined by another user (`ENDPOINT_EXISTS`). Re-joining one's own endpoint is idempotent: 200 with the conference (new metadata replaces the old, with `ConferenceParticipantMetadataUpdatedEvent`).",
             "content": {
               "application/json": {
                 "schema": {
@@ -216,6 +230,20 @@ enum ConferenceOpenAPI {
           },
           "415": {
             "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "503": {
+            "description": "The conference holds its maximum of endpoints, `--max-participants` (`CONFERENCE_FULL`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "CONFERENCE_FULL",
+                  "message": "…"
+                }
+              }
+            }
           }
         }
       }
@@ -229,7 +257,7 @@ enum ConferenceOpenAPI {
         "summary": "Leave a conference",
         "description": "The endpoint leaves the conference; its streams are unpublished and its views stopped.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -272,7 +300,7 @@ enum ConferenceOpenAPI {
         "summary": "Publish a stream",
         "description": "Publishes a stream of the endpoint: the server answers the SDP offer. The request and the SDP offer are validated (malformed offer: 400 `INVALID_SDP` with the reason). Until the media path is enabled the server answers 503 `MEDIA_UNAVAILABLE` and creates nothing.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -325,7 +353,18 @@ enum ConferenceOpenAPI {
             "$ref": "#/components/responses/UnsupportedMediaType"
           },
           "503": {
-            "$ref": "#/components/responses/ServiceUnavailable"
+            "description": "Media path unavailable (`MEDIA_UNAVAILABLE`), or the endpoint publishes its maximum of streams (`TOO_MANY_STREAMS`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "TOO_MANY_STREAMS",
+                  "message": "…"
+                }
+              }
+            }
           }
         }
       }
@@ -339,7 +378,7 @@ enum ConferenceOpenAPI {
         "summary": "Unpublish a stream",
         "description": "Unpublishes a stream of the endpoint; its viewers are stopped.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -382,7 +421,7 @@ enum ConferenceOpenAPI {
         "summary": "View a stream",
         "description": "Starts viewing a published stream (typically after `ConferenceStreamPublishedEvent`): the server answers the SDP offer. The request and the SDP offer are validated (malformed offer: 400 `INVALID_SDP` with the reason). Until the media path is enabled the server answers 503 `MEDIA_UNAVAILABLE` and creates nothing.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -414,6 +453,20 @@ enum ConferenceOpenAPI {
           "404": {
             "$ref": "#/components/responses/NotFound"
           },
+          "409": {
+            "description": "`viewerId` already views this stream (`VIEWER_EXISTS`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "VIEWER_EXISTS",
+                  "message": "…"
+                }
+              }
+            }
+          },
           "413": {
             "$ref": "#/components/responses/PayloadTooLarge"
           },
@@ -421,7 +474,18 @@ enum ConferenceOpenAPI {
             "$ref": "#/components/responses/UnsupportedMediaType"
           },
           "503": {
-            "$ref": "#/components/responses/ServiceUnavailable"
+            "description": "Media path unavailable (`MEDIA_UNAVAILABLE`), or the stream has its maximum of viewers (`TOO_MANY_VIEWERS`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "TOO_MANY_VIEWERS",
+                  "message": "…"
+                }
+              }
+            }
           }
         }
       }
@@ -435,7 +499,7 @@ enum ConferenceOpenAPI {
         "summary": "Stop viewing a stream",
         "description": "Stops a viewer. Call it when leaving, or when `ConferenceStreamUnpublishedEvent` is received.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -478,7 +542,7 @@ enum ConferenceOpenAPI {
         "summary": "Add ICE candidates of a published stream",
         "description": "Adds trickled ICE candidates of a published stream. Call it after `publishStream`.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -521,7 +585,7 @@ enum ConferenceOpenAPI {
         "summary": "Add ICE candidates of a viewer",
         "description": "Adds trickled ICE candidates of a viewer. Call it after `viewStream`.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -564,7 +628,7 @@ enum ConferenceOpenAPI {
         "summary": "Update a published stream's bitrate",
         "description": "Sets the video bitrate of a published stream (0 to 100 000 000 bit/s); emits `ConferenceStreamBitrateUpdatedEvent`.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -605,9 +669,9 @@ enum ConferenceOpenAPI {
         ],
         "operationId": "updateMetadata",
         "summary": "Update conference metadata",
-        "description": "Sets or removes one conference metadata key; emits `ConferenceMetadataUpdatedEvent`.",
+        "description": "Sets or removes one conference metadata key; emits `ConferenceMetadataUpdatedEvent`. `REMOVE` of a key that is not set is idempotent: 204, no event, the version does not change.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -650,7 +714,7 @@ enum ConferenceOpenAPI {
         "summary": "Update participant metadata",
         "description": "Replaces the metadata of the endpoint; emits `ConferenceParticipantMetadataUpdatedEvent`.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -693,7 +757,7 @@ enum ConferenceOpenAPI {
         "summary": "Update stream metadata",
         "description": "Replaces the metadata of a published stream; emits `ConferenceStreamMetadataUpdatedEvent`.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -736,7 +800,7 @@ enum ConferenceOpenAPI {
         "summary": "Send a custom event",
         "description": "Sends a custom event to the endpoints joined to the conference and answers how many it was sent to. `SERVICE` role only (403 otherwise). See `qos` and `masks` for delivery and masking.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -871,7 +935,7 @@ enum ConferenceOpenAPI {
             "name": "v",
             "in": "query",
             "required": true,
-            "description": "The last version the client has; events with a greater `conferenceVersion` are answered (0: all).",
+            "description": "The last version the client has; events with a greater `conferenceVersion` are answered (0: all). A version at or past the current one answers `[]`, up to 9223372036854775807; a larger or negative value is 400.",
             "schema": {
               "type": "integer",
               "format": "int64",
@@ -883,9 +947,9 @@ enum ConferenceOpenAPI {
             "name": "wait",
             "in": "query",
             "required": false,
-            "description": "Long-poll: seconds to wait for a newer event when there is none (0 to 60).",
+            "description": "Long-poll: seconds (fractions allowed, e.g. `0.5`) to wait for a newer event when there is none (0 to 60).",
             "schema": {
-              "type": "integer",
+              "type": "number",
               "minimum": 0,
               "maximum": 60,
               "default": 0
@@ -1035,7 +1099,7 @@ enum ConferenceOpenAPI {
         ],
         "operationId": "issueToken",
         "summary": "Issue an access token (OAuth 2.0 client credentials)",
-        "description": "OAuth 2.0 client-credentials grant (RFC 6749 section 4.4). The client authenticates by HTTP Basic (`Authorization: Basic base64(client_id:client_secret)`) or with the form fields `client_id` and `client_secret`. A client with role `SERVICE` may add `user_id` to get a `PARTICIPANT` token for that user (how a backend hands tokens to its browsers).",
+        "description": "OAuth 2.0 client-credentials grant (RFC 6749 section 4.4). The client authenticates by HTTP Basic (`Authorization: Basic base64(client_id:client_secret)`) or with the form fields `client_id` and `client_secret`. A client with role `SERVICE` may add `user_id` to get a `PARTICIPANT` token for that user (how a backend hands tokens to its browsers). Credentials are never taken from the query string (400): URLs end up in proxies' and servers' logs. After `--token-failure-limit` failed requests (default 10) per minute from one address, the endpoint answers 429 with `Retry-After` until the limit refills, without looking at the credentials.",
         "security": [],
         "requestBody": {
           "required": true,
@@ -1127,6 +1191,34 @@ enum ConferenceOpenAPI {
                 "example": {
                   "error": "invalid_client",
                   "error_description": "client authentication failed"
+                }
+              }
+            }
+          },
+          "429": {
+            "description": "Too many failed token requests from this address (`slow_down`); retry after `Retry-After` seconds.",
+            "headers": {
+              "Retry-After": {
+                "description": "Seconds until one more attempt is allowed.",
+                "schema": {
+                  "type": "integer"
+                }
+              },
+              "Cache-Control": {
+                "description": "`no-store`",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OAuthError"
+                },
+                "example": {
+                  "error": "slow_down",
+                  "error_description": "too many failed token requests from this address; retry in 6 s"
                 }
               }
             }
@@ -2099,7 +2191,7 @@ enum ConferenceOpenAPI {
         }
       },
       "NotFound": {
-        "description": "Unknown conference, endpoint, stream or viewer, or ended conference (`CONFERENCE_NOT_FOUND`, `ENDPOINT_NOT_FOUND`, `STREAM_NOT_FOUND`, `VIEWER_NOT_FOUND`, `CONFERENCE_ENDED`).",
+        "description": "Unknown conference, endpoint, stream or viewer, or ended conference (`CONFERENCE_NOT_FOUND`, `ENDPOINT_NOT_FOUND`, `STREAM_NOT_FOUND`, `VIEWER_NOT_FOUND`, `CONFERENCE_ENDED`); in the Recordings API `RECORDING_NOT_FOUND`, `ASSET_NOT_FOUND`, `NOT_RECORDING`.",
         "content": {
           "application/json": {
             "schema": {
@@ -2141,7 +2233,7 @@ enum ConferenceOpenAPI {
         }
       },
       "ServiceUnavailable": {
-        "description": "Media path unavailable, server overloaded or shutting down (`MEDIA_UNAVAILABLE`).",
+        "description": "Media path unavailable, server overloaded or shutting down (`MEDIA_UNAVAILABLE`, `TOO_MANY_CONFERENCES`, `CONFERENCE_FULL`, `TOO_MANY_STREAMS`, `TOO_MANY_VIEWERS`).",
         "content": {
           "application/json": {
             "schema": {
@@ -2163,12 +2255,19 @@ enum ConferenceOpenAPI {
         "type": "string",
         "minLength": 1,
         "maxLength": 128,
-        "pattern": "^[A-Za-z0-9._~-]{1,128}$",
-        "description": "An identifier: 1-128 characters of A-Z a-z 0-9 . _ ~ -."
+        "pattern": "^[^\\u0000-\\u001F\\u007F]+$",
+        "not": {
+          "enum": [
+            ".",
+            ".."
+          ]
+        },
+        "description": "An identifier: any printable text of 1 to 128 bytes in UTF-8 (128 ASCII characters; e-mail addresses, `user:42`, `a|b`, `#room`, spaces and non-ASCII are fine). Refused with 400 `INVALID_FIELD`: the empty string, control characters (C0, DEL, C1), Unicode format characters (bidi overrides, zero-width), line/paragraph separators, private-use and unassigned code points, and the names `.` and `..`. In a URL path an identifier is one percent-encoded segment (`/` as `%2F`, `#` as `%23`, space as `%20`). On disk identifiers are never used raw (see docs/API.md).",
+        "example": "daily-standup-42"
       },
       "Error": {
         "type": "object",
-        "description": "Every error answer of the Conference API. `error` is a stable machine-readable code, `message` a human-readable text (for a missing mandatory field it names the field).\n\n| status | `error` codes |\n|---|---|\n| 400 | `MISSING_FIELD`, `INVALID_FIELD`, `INVALID_JSON`, `INVALID_SDP`, `UNSUPPORTED_MODE` |\n| 401 | `UNAUTHORIZED` |\n| 403 | `FORBIDDEN` |\n| 404 | `CONFERENCE_NOT_FOUND`, `ENDPOINT_NOT_FOUND`, `STREAM_NOT_FOUND`, `VIEWER_NOT_FOUND`, `CONFERENCE_ENDED` |\n| 409 | `CONFERENCE_EXISTS`, `ENDPOINT_EXISTS`, `STREAM_EXISTS` |\n| 413 | `PAYLOAD_TOO_LARGE` |\n| 415 | `UNSUPPORTED_MEDIA_TYPE` |\n| 503 | `MEDIA_UNAVAILABLE` |",
+        "description": "Every error answer of the Conference and Recordings APIs. `error` is a stable machine-readable code, `message` a human-readable text (for a missing mandatory field it names the field).\n\n| status | `error` codes |\n|---|---|\n| 400 | `MISSING_FIELD`, `INVALID_FIELD`, `INVALID_JSON`, `INVALID_SDP`, `UNSUPPORTED_MODE`; malformed HTTP: `BAD_REQUEST`, `BAD_TARGET`, `BAD_HEADER`, … |\n| 401 | `UNAUTHORIZED`, `INVALID_TOKEN` (recording tokens) |\n| 403 | `FORBIDDEN`, `RECORDING_NOT_PERMITTED` |\n| 404 | `CONFERENCE_NOT_FOUND`, `ENDPOINT_NOT_FOUND`, `STREAM_NOT_FOUND`, `VIEWER_NOT_FOUND`, `CONFERENCE_ENDED`, `NOT_FOUND` (no such route), `RECORDING_NOT_FOUND`, `ASSET_NOT_FOUND`, `NOT_RECORDING` |\n| 405 | `METHOD_NOT_ALLOWED` |\n| 408 | `REQUEST_TIMEOUT` |\n| 409 | `CONFERENCE_EXISTS`, `ENDPOINT_EXISTS`, `STREAM_EXISTS`, `VIEWER_EXISTS`, `RECORDING_IN_PROGRESS`, `RECORDING_ACTIVE`, `ASSET_NOT_READY` |\n| 413 | `PAYLOAD_TOO_LARGE` |\n| 415 | `UNSUPPORTED_MEDIA_TYPE` |\n| 416 | `RANGE_NOT_SATISFIABLE` |\n| 431 | `HEADERS_TOO_LARGE`, `TOO_MANY_HEADERS` |\n| 500 | `IO_ERROR`, `RECORDING_STORAGE_FAILED` |\n| 503 | `MEDIA_UNAVAILABLE`, `TOO_MANY_CONFERENCES`, `CONFERENCE_FULL`, `TOO_MANY_STREAMS`, `TOO_MANY_VIEWERS` |\n| 507 | `RECORDING_NOT_PERMITTED` (not enough free disk) |",
         "required": [
           "error",
           "message"
@@ -2187,8 +2286,22 @@ enum ConferenceOpenAPI {
         }
       },
       "StreamId": {
+        "description": "Identifies a published stream. Commands accept it in both shapes the documents use: the object `{\"id\": \"cam-1\"}` (document 004's commands) or the bare string `\"cam-1\"` (as events carry it). Answers always use the object.",
+        "oneOf": [
+          {
+            "$ref": "#/components/schemas/StreamIdObject"
+          },
+          {
+            "$ref": "#/components/schemas/Identifier"
+          }
+        ],
+        "example": {
+          "id": "cam-1"
+        }
+      },
+      "StreamIdObject": {
         "type": "object",
-        "description": "Identifies a published stream.",
+        "description": "The object form of a stream id.",
         "required": [
           "id"
         ],
@@ -2199,7 +2312,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The stream id (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The stream id.",
             "example": "cam-1"
           }
         }
@@ -2256,7 +2369,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Must be unique; when missing the server generates a UUID. Optional (1-128 characters of A-Z a-z 0-9 . _ ~ -)."
+            "description": "The conference id. Must be unique; when missing the server generates a UUID. Optional."
           },
           "creatorEndpoint": {
             "allOf": [
@@ -2264,7 +2377,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The creator's user endpoint id. Optional (1-128 characters of A-Z a-z 0-9 . _ ~ -)."
+            "description": "The creator's user endpoint id. Optional."
           },
           "metadata": {
             "type": "object",
@@ -2302,7 +2415,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference to join. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -)."
+            "description": "The conference to join. Mandatory."
           },
           "metadata": {
             "type": "object",
@@ -2315,7 +2428,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id of the user that joins. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -)."
+            "description": "The user endpoint id of the user that joins. Mandatory."
           }
         }
       },
@@ -2332,7 +2445,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The conference id. Mandatory.",
             "example": "daily-standup-42"
           },
           "reason": {
@@ -2345,7 +2458,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The user endpoint id. Mandatory.",
             "example": "alice-laptop-1"
           }
         }
@@ -2363,7 +2476,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The conference id. Mandatory.",
             "example": "daily-standup-42"
           },
           "reason": {
@@ -2376,7 +2489,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The user endpoint id. Mandatory.",
             "example": "alice-laptop-1"
           }
         }
@@ -2396,7 +2509,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The conference id. Mandatory.",
             "example": "daily-standup-42"
           },
           "conferenceStreamType": {
@@ -2432,7 +2545,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The user endpoint id. Mandatory.",
             "example": "alice-laptop-1"
           },
           "videoBitrate": {
@@ -2455,7 +2568,7 @@ enum ConferenceOpenAPI {
             "description": "The server's SDP answer."
           },
           "streamId": {
-            "$ref": "#/components/schemas/StreamId"
+            "$ref": "#/components/schemas/StreamIdObject"
           }
         }
       },
@@ -2473,7 +2586,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The conference id. Mandatory.",
             "example": "daily-standup-42"
           },
           "streamId": {
@@ -2490,7 +2603,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The user endpoint id. Mandatory.",
             "example": "alice-laptop-1"
           }
         }
@@ -2510,7 +2623,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The conference id. Mandatory.",
             "example": "daily-standup-42"
           },
           "metadata": {
@@ -2538,7 +2651,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id of the viewer. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -)."
+            "description": "The user endpoint id of the viewer. Mandatory."
           },
           "viewerId": {
             "allOf": [
@@ -2546,7 +2659,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The viewer id; when missing the server generates a UUID. Optional (1-128 characters of A-Z a-z 0-9 . _ ~ -)."
+            "description": "The viewer id; when missing the server generates a UUID. Optional."
           }
         }
       },
@@ -2582,7 +2695,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The conference id. Mandatory.",
             "example": "daily-standup-42"
           },
           "streamId": {
@@ -2599,7 +2712,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The user endpoint id. Mandatory.",
             "example": "alice-laptop-1"
           },
           "viewerId": {
@@ -2608,7 +2721,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The viewer id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The viewer id. Mandatory.",
             "example": "viewer-7f3a"
           }
         }
@@ -2628,7 +2741,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The conference id. Mandatory.",
             "example": "daily-standup-42"
           },
           "iceCandidates": {
@@ -2652,7 +2765,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The user endpoint id. Mandatory.",
             "example": "alice-laptop-1"
           }
         }
@@ -2673,7 +2786,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The conference id. Mandatory.",
             "example": "daily-standup-42"
           },
           "iceCandidates": {
@@ -2697,7 +2810,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The user endpoint id. Mandatory.",
             "example": "alice-laptop-1"
           },
           "viewerId": {
@@ -2706,7 +2819,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The viewer id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The viewer id. Mandatory.",
             "example": "viewer-7f3a"
           }
         }
@@ -2715,9 +2828,7 @@ enum ConferenceOpenAPI {
         "type": "object",
         "required": [
           "conferenceId",
-          "userEndpointId",
-          "streamId",
-          "videoBitrate"
+          "userEndpointId"
         ],
         "properties": {
           "conferenceId": {
@@ -2726,7 +2837,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The conference id. Mandatory.",
             "example": "daily-standup-42"
           },
           "streamId": {
@@ -2735,7 +2846,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/StreamId"
               }
             ],
-            "description": "The published stream. Mandatory."
+            "description": "The published stream. Optional: without it every stream of the endpoint gets the bitrate."
           },
           "userEndpointId": {
             "allOf": [
@@ -2743,7 +2854,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The user endpoint id. Mandatory.",
             "example": "alice-laptop-1"
           },
           "videoBitrate": {
@@ -2751,7 +2862,7 @@ enum ConferenceOpenAPI {
             "format": "int32",
             "minimum": 0,
             "maximum": 100000000,
-            "description": "The new video bitrate in bit/s (0 to 100 000 000). Mandatory."
+            "description": "The new video bitrate in bit/s (0 to 100 000 000). Optional (document 004): without it nothing changes (204, no event) once the conference, endpoint and stream are checked."
           }
         }
       },
@@ -2770,7 +2881,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The conference id. Mandatory.",
             "example": "daily-standup-42"
           },
           "key": {
@@ -2792,7 +2903,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The user endpoint id. Mandatory.",
             "example": "alice-laptop-1"
           },
           "value": {
@@ -2805,8 +2916,7 @@ enum ConferenceOpenAPI {
         "type": "object",
         "required": [
           "conferenceId",
-          "userEndpointId",
-          "newMetadata"
+          "userEndpointId"
         ],
         "properties": {
           "conferenceId": {
@@ -2815,13 +2925,13 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The conference id. Mandatory.",
             "example": "daily-standup-42"
           },
           "newMetadata": {
             "type": "object",
             "additionalProperties": true,
-            "description": "The new metadata of the participant (replaces the old). Mandatory."
+            "description": "The new metadata of the participant (replaces the old). Optional (document 004): missing or null replaces it with `{}`."
           },
           "userEndpointId": {
             "allOf": [
@@ -2829,7 +2939,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The user endpoint id. Mandatory.",
             "example": "alice-laptop-1"
           }
         }
@@ -2838,9 +2948,7 @@ enum ConferenceOpenAPI {
         "type": "object",
         "required": [
           "conferenceId",
-          "userEndpointId",
-          "streamId",
-          "newMetadata"
+          "userEndpointId"
         ],
         "properties": {
           "conferenceId": {
@@ -2849,13 +2957,13 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The conference id. Mandatory.",
             "example": "daily-standup-42"
           },
           "newMetadata": {
             "type": "object",
             "additionalProperties": true,
-            "description": "The new metadata of the stream (replaces the old). Mandatory."
+            "description": "The new metadata of the stream (replaces the old). Optional (document 004): missing or null replaces it with `{}`."
           },
           "streamId": {
             "allOf": [
@@ -2863,7 +2971,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/StreamId"
               }
             ],
-            "description": "The published stream. Mandatory."
+            "description": "The published stream. Optional: without it every stream of the endpoint gets the metadata."
           },
           "userEndpointId": {
             "allOf": [
@@ -2871,7 +2979,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The user endpoint id. Mandatory.",
             "example": "alice-laptop-1"
           }
         }
@@ -2889,7 +2997,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference whose joined endpoints receive the event. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -)."
+            "description": "The conference whose joined endpoints receive the event. Mandatory."
           },
           "event": {
             "type": "object",
@@ -2978,7 +3086,7 @@ enum ConferenceOpenAPI {
         ],
         "properties": {
           "id": {
-            "$ref": "#/components/schemas/StreamId"
+            "$ref": "#/components/schemas/StreamIdObject"
           },
           "metadata": {
             "type": "object",
@@ -3300,7 +3408,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "Only for clients with role `SERVICE` (400 `invalid_request` otherwise): issue a `PARTICIPANT` token whose subject is this user (1-128 characters of A-Z a-z 0-9 . _ ~ -)."
+            "description": "Only for clients with role `SERVICE` (400 `invalid_request` otherwise): issue a `PARTICIPANT` token whose subject is this user."
           },
           "expires_in": {
             "type": "integer",
@@ -3506,9 +3614,15 @@ enum ConferenceOpenAPI {
             "description": "One published stream (not a mix or the archive)."
           },
           "streamUserId": {
+            "type": "integer",
+            "format": "int64",
+            "nullable": true,
+            "description": "Document 003's `option[long]`: the publishing user's id as a number when it is the canonical decimal spelling of a 64-bit integer (`\"42\"` → 42; not `\"007\"` or `\"alice\"`), else null. Individual streams only. The id itself is `streamUserIdString`."
+          },
+          "streamUserIdString": {
             "type": "string",
             "nullable": true,
-            "description": "The publishing user's id (individual streams). A string: user ids of this server are strings."
+            "description": "The publishing user's id (token subject) as it is, for ids that are not numbers. Individual streams only."
           },
           "group": {
             "type": "string",
@@ -3553,9 +3667,15 @@ enum ConferenceOpenAPI {
             "type": "string"
           },
           "userId": {
+            "type": "integer",
+            "format": "int64",
+            "nullable": true,
+            "description": "Document 003's `option[long]`: who started the recording, as a number when that user id is a canonical 64-bit decimal, else null. The id itself is `userIdString`."
+          },
+          "userIdString": {
             "type": "string",
             "nullable": true,
-            "description": "Who started the recording."
+            "description": "Who started the recording (token subject), as it is."
           },
           "startTime": {
             "type": "integer",
