@@ -5,6 +5,7 @@ import JSON
 import RecordStore
 import Signaling
 import RTPRouter
+import Cluster
 
 // The `sfu` executable: reads its settings, starts the HTTP faces, and
 // shuts down gracefully on SIGTERM/SIGINT.
@@ -93,6 +94,11 @@ do {
     })
     let storePorts = try Dictionary(uniqueKeysWithValues: StoreKind.allCases.map { ($0, try settings.int("--\($0.rawValue)-port")) })
 
+    // Cluster mode is checked before anything listens.
+    let clusterPlan = storeOnly == nil ? try ClusterPlan.parse(settings, dataDir: dataDir) : nil
+    let clusterHolder = ClusterHolder()
+    var clusterRegistry: NodeRegistry?
+
     // Conferences and the API face (not in `sfu store ...`).
     var conferences: ConferenceService?
     var apiServer: HTTPServer?
@@ -165,9 +171,12 @@ do {
         recordingService = recorder
         var whipOptions = WHIPOptions()
         whipOptions.createConferences = try settings.onOff("--whip-create-conferences")
+        var clusterHealth: (@Sendable () -> JSON)?
+        if clusterPlan != nil { clusterHealth = { clusterHolder.healthJSON() } }
         let api = APIHandler(conferences: service, auth: auth, media: media, cors: cors,
                              recordings: RecordingsAPI(service: recorder, auth: auth, conferences: service),
-                             iceServers: iceServers, whip: WHIPFaces(options: whipOptions))
+                             iceServers: iceServers, whip: WHIPFaces(options: whipOptions),
+                             clusterHealth: clusterHealth)
         api.startSessionBookkeeping()
         var apiConfig = http
         apiConfig.name = "api"
@@ -191,6 +200,9 @@ do {
             }
         }
         server.start()
+        if let clusterPlan {
+            clusterRegistry = clusterPlan.start(apiHost: http.host, apiPort: server.port, media: routerMedia, into: clusterHolder)
+        }
         Log.info("sfu listening on http://\(http.host):\(server.port) (Conference API; OpenAPI at http://\(shown):\(server.port)/rtc-api/openapi)")
     }
 
@@ -264,6 +276,7 @@ do {
     let hubs = stores.map(\.store.events)
     let conferenceService = conferences
     let recorderService = recordingService
+    let registry = clusterRegistry
 
     // Graceful shutdown on SIGTERM / SIGINT; a second signal exits at once.
     signal(SIGTERM, SIG_IGN)
@@ -279,6 +292,8 @@ do {
             }
             Log.info("signal \(sig == SIGTERM ? "SIGTERM" : "SIGINT"): shutting down (grace \(grace) s)")
             Task.detached {
+                // Leave the cluster first, so the other nodes stop listing this one at once.
+                await registry?.leave()
                 await recorderService?.shutdown()
                 for hub in hubs { hub.close() }
                 await withTaskGroup(of: Void.self) { group in
