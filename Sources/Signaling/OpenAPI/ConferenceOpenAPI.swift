@@ -46,6 +46,10 @@ enum ConferenceOpenAPI {
     {
       "name": "Meta",
       "description": "API description, metrics and health."
+    },
+    {
+      "name": "WHIP/WHEP",
+      "description": "Standard WebRTC-HTTP ingestion (WHIP, RFC 9725) and egress (WHEP, draft-ietf-wish-whep): publish from any encoder and play in any player. A session is a Conference API endpoint (`whip-…`/`whep-…`) publishing or viewing one stream; bodies are SDP (`application/sdp`) and SDP fragments (`application/trickle-ice-sdpfrag`, RFC 8840), errors the usual JSON."
     }
   ],
   "paths": {
@@ -1067,6 +1071,31 @@ enum ConferenceOpenAPI {
         }
       }
     },
+    "/rtc-api/iceServers": {
+      "get": {
+        "tags": [
+          "Conferences"
+        ],
+        "operationId": "getIceServers",
+        "summary": "STUN and TURN servers for this caller's peer connections",
+        "description": "The STUN and TURN servers the operator configured (`--ice-server`), in the shape of `RTCConfiguration.iceServers`: pass the list to `new RTCPeerConnection({iceServers})` before `publishStream`/`viewStream`. STUN URLs come without credentials, TURN URLs with them. With a coturn `use-auth-secret` shared secret (`--turn-secret`) each call mints a time-limited credential for the caller: `username` is `EXPIRY:USER` (Unix time when it stops working, `--turn-credential-ttl` seconds from now, and the token's subject with `:` replaced by `_`), `credential` is base64(HMAC-SHA1(secret, username)). With `--ice-server-username`/`--ice-server-credential` every caller gets that fixed pair. An empty list when none are configured. Any valid token (`SERVICE` or `PARTICIPANT`).",
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/IceServers"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          }
+        }
+      }
+    },
     "/security/oauth/token": {
       "post": {
         "tags": [
@@ -1276,7 +1305,7 @@ enum ConferenceOpenAPI {
           "Meta"
         ],
         "operationId": "getHealth",
-        "summary": "Liveness check",
+        "summary": "Liveness check (and cluster state in cluster mode)",
         "security": [],
         "responses": {
           "200": {
@@ -1286,13 +1315,58 @@ enum ConferenceOpenAPI {
                 "schema": {
                   "$ref": "#/components/schemas/HealthStatus"
                 },
-                "example": {
-                  "status": "ok"
+                "examples": {
+                  "single": {
+                    "summary": "Without --cluster",
+                    "value": {
+                      "status": "ok"
+                    }
+                  },
+                  "cluster": {
+                    "summary": "A node of a cluster",
+                    "value": {
+                      "status": "ok",
+                      "cluster": {
+                        "state": "active",
+                        "acceptingWork": true,
+                        "nodeId": "a",
+                        "epoch": 1765100000123,
+                        "leaseTtlSeconds": 5,
+                        "leaseAgeSeconds": 0.41,
+                        "leaseRemainingSeconds": 4.59,
+                        "renewals": 120,
+                        "fencings": 0,
+                        "lastError": null,
+                        "nodesAgeSeconds": 0.4,
+                        "redis": {
+                          "endpoint": "redis://10.0.0.9:6379/0",
+                          "state": "connected",
+                          "reconnects": 0,
+                          "latencySeconds": 0.0003,
+                          "lastError": null
+                        },
+                        "nodes": [
+                          {
+                            "id": "a",
+                            "epoch": 1765100000123,
+                            "api": "http://10.0.0.1:8080",
+                            "started": 1765100000000,
+                            "heartbeat": 1765100120000,
+                            "leaseRemainingSeconds": 4.8,
+                            "transports": 12,
+                            "forwardedPacketsPerSecond": 1800,
+                            "cpuCores": 0.21
+                          }
+                        ]
+                      }
+                    }
+                  }
                 }
               }
             }
           }
-        }
+        },
+        "description": "Always 200 while the process serves. In cluster mode (`--cluster`) the body also has a `cluster` block, answered from the node's memory, never from Redis: it is as fast with Redis down. A `fenced` node (no live lease) still forwards the media it has; `acceptingWork` says whether it takes new work. See docs/CLUSTER.md."
       }
     },
     "/channels/{uuid}/record/possible": {
@@ -1997,6 +2071,966 @@ enum ConferenceOpenAPI {
                 "schema": {
                   "$ref": "#/components/schemas/Error"
                 }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/whip/{conferenceId}": {
+      "parameters": [
+        {
+          "name": "conferenceId",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "$ref": "#/components/schemas/Identifier"
+          },
+          "description": "The conference."
+        }
+      ],
+      "post": {
+        "tags": [
+          "WHIP/WHEP"
+        ],
+        "operationId": "whipPublish",
+        "summary": "Publish a stream (WHIP)",
+        "description": "Joins a new endpoint to the conference and publishes the offer's media as one stream (type `MIC_AND_CAM`, `MIC` or `CAM` from the offer), through the same negotiation as `publishStream`: the Conference API shows the participant and stream, events are emitted, recording taps it. A conference that does not exist is 404, unless the server runs with `--whip-create-conferences on` and the token is SERVICE: then it is created.",
+        "parameters": [
+          {
+            "name": "userId",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "$ref": "#/components/schemas/Identifier"
+            },
+            "description": "SERVICE tokens only: the user the new endpoint belongs to (a participant token is always its own user; another value is 403)."
+          },
+          {
+            "name": "endpointId",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "$ref": "#/components/schemas/Identifier"
+            },
+            "description": "The new endpoint's id (default `whip-…`/`whep-…`)."
+          },
+          {
+            "name": "streamId",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "$ref": "#/components/schemas/Identifier"
+            },
+            "description": "The stream id (default: a UUID)."
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/sdp": {
+              "schema": {
+                "type": "string"
+              },
+              "example": "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n..."
+            }
+          },
+          "description": "A sendonly SDP offer; candidates may be in it or trickle later."
+        },
+        "responses": {
+          "201": {
+            "description": "Published: the SDP answer (`a=ice-lite`, our host candidates).",
+            "headers": {
+              "Location": {
+                "description": "The session resource: `/whip|whep/{conferenceId}/sessions/{sessionId}`.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "ETag": {
+                "description": "Entity tag of the ICE session; `PATCH` sends it in `If-Match`.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "Accept-Patch": {
+                "description": "`application/trickle-ice-sdpfrag`.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "Link": {
+                "description": "One `<url>; rel=\"ice-server\"` per configured STUN/TURN server (`--ice-server`); TURN ones with `username`, `credential` and `credential-type=\"password\"` minted for the caller (RFC 9725 §4.6).",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "application/sdp": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "Malformed or unacceptable SDP offer (`INVALID_SDP`); the message gives the reason (the line for a syntax error).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "INVALID_SDP",
+                  "message": "SDP offer rejected: line 2: not of the form <type>=<value>"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "description": "Unknown conference or stream (`CONFERENCE_NOT_FOUND`, `STREAM_NOT_FOUND`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "CONFERENCE_NOT_FOUND",
+                  "message": "conference 'demo' does not exist"
+                }
+              }
+            }
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "415": {
+            "description": "Body is not `application/sdp` (`UNSUPPORTED_MEDIA_TYPE`); the answer has `Accept-Post: application/sdp`.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "UNSUPPORTED_MEDIA_TYPE",
+                  "message": "Content-Type must be application/sdp, not application/json"
+                }
+              }
+            }
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          }
+        }
+      },
+      "options": {
+        "tags": [
+          "WHIP/WHEP"
+        ],
+        "operationId": "whipOptions",
+        "summary": "WHIP endpoint capabilities",
+        "security": [],
+        "description": "What the resource accepts; from a browser also the CORS preflight answer.",
+        "responses": {
+          "204": {
+            "description": "Allowed methods and accepted media types.",
+            "headers": {
+              "Allow": {
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "Accept-Post": {
+                "schema": {
+                  "type": "string"
+                },
+                "description": "`application/sdp`."
+              }
+            }
+          }
+        }
+      }
+    },
+    "/whep/{conferenceId}": {
+      "parameters": [
+        {
+          "name": "conferenceId",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "$ref": "#/components/schemas/Identifier"
+          },
+          "description": "The conference."
+        }
+      ],
+      "post": {
+        "tags": [
+          "WHIP/WHEP"
+        ],
+        "operationId": "whepPlayConference",
+        "summary": "Play the conference (WHEP)",
+        "description": "Plays the conference's first published stream that has video (else its first stream), as `POST /whep/{conferenceId}/{streamId}` does for one stream. 404 `STREAM_NOT_FOUND` when nothing is published.",
+        "parameters": [
+          {
+            "name": "userId",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "$ref": "#/components/schemas/Identifier"
+            },
+            "description": "SERVICE tokens only: the user the new endpoint belongs to (a participant token is always its own user; another value is 403)."
+          },
+          {
+            "name": "endpointId",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "$ref": "#/components/schemas/Identifier"
+            },
+            "description": "The new endpoint's id (default `whip-…`/`whep-…`)."
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/sdp": {
+              "schema": {
+                "type": "string"
+              },
+              "example": "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n..."
+            }
+          },
+          "description": "A recvonly SDP offer (audio and/or video)."
+        },
+        "responses": {
+          "201": {
+            "description": "Playing: the SDP answer.",
+            "headers": {
+              "Location": {
+                "description": "The session resource: `/whip|whep/{conferenceId}/sessions/{sessionId}`.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "ETag": {
+                "description": "Entity tag of the ICE session; `PATCH` sends it in `If-Match`.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "Accept-Patch": {
+                "description": "`application/trickle-ice-sdpfrag`.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "Link": {
+                "description": "One `<url>; rel=\"ice-server\"` per configured STUN/TURN server (`--ice-server`); TURN ones with `username`, `credential` and `credential-type=\"password\"` minted for the caller (RFC 9725 §4.6).",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "application/sdp": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "Malformed or unacceptable SDP offer (`INVALID_SDP`); the message gives the reason (the line for a syntax error).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "INVALID_SDP",
+                  "message": "SDP offer rejected: line 2: not of the form <type>=<value>"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "description": "Unknown conference or stream (`CONFERENCE_NOT_FOUND`, `STREAM_NOT_FOUND`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "CONFERENCE_NOT_FOUND",
+                  "message": "conference 'demo' does not exist"
+                }
+              }
+            }
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "415": {
+            "description": "Body is not `application/sdp` (`UNSUPPORTED_MEDIA_TYPE`); the answer has `Accept-Post: application/sdp`.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "UNSUPPORTED_MEDIA_TYPE",
+                  "message": "Content-Type must be application/sdp, not application/json"
+                }
+              }
+            }
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          }
+        }
+      },
+      "options": {
+        "tags": [
+          "WHIP/WHEP"
+        ],
+        "operationId": "whepConferenceOptions",
+        "summary": "WHEP endpoint capabilities",
+        "security": [],
+        "description": "What the resource accepts; from a browser also the CORS preflight answer.",
+        "responses": {
+          "204": {
+            "description": "Allowed methods and accepted media types.",
+            "headers": {
+              "Allow": {
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "Accept-Post": {
+                "schema": {
+                  "type": "string"
+                },
+                "description": "`application/sdp`."
+              }
+            }
+          }
+        }
+      }
+    },
+    "/whep/{conferenceId}/{streamId}": {
+      "parameters": [
+        {
+          "name": "conferenceId",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "$ref": "#/components/schemas/Identifier"
+          },
+          "description": "The conference."
+        },
+        {
+          "name": "streamId",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "$ref": "#/components/schemas/Identifier"
+          },
+          "description": "A stream published in the conference."
+        }
+      ],
+      "post": {
+        "tags": [
+          "WHIP/WHEP"
+        ],
+        "operationId": "whepPlay",
+        "summary": "Play a stream (WHEP)",
+        "description": "Joins a new endpoint and views the stream through the same negotiation as `viewStream`. The session ends by itself (its endpoint leaves, `STREAM_ENDED`) when the stream is unpublished.",
+        "parameters": [
+          {
+            "name": "userId",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "$ref": "#/components/schemas/Identifier"
+            },
+            "description": "SERVICE tokens only: the user the new endpoint belongs to (a participant token is always its own user; another value is 403)."
+          },
+          {
+            "name": "endpointId",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "$ref": "#/components/schemas/Identifier"
+            },
+            "description": "The new endpoint's id (default `whip-…`/`whep-…`)."
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/sdp": {
+              "schema": {
+                "type": "string"
+              },
+              "example": "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n..."
+            }
+          },
+          "description": "A recvonly SDP offer (audio and/or video)."
+        },
+        "responses": {
+          "201": {
+            "description": "Playing: the SDP answer (the publisher's codecs the offer supports).",
+            "headers": {
+              "Location": {
+                "description": "The session resource: `/whip|whep/{conferenceId}/sessions/{sessionId}`.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "ETag": {
+                "description": "Entity tag of the ICE session; `PATCH` sends it in `If-Match`.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "Accept-Patch": {
+                "description": "`application/trickle-ice-sdpfrag`.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "Link": {
+                "description": "One `<url>; rel=\"ice-server\"` per configured STUN/TURN server (`--ice-server`); TURN ones with `username`, `credential` and `credential-type=\"password\"` minted for the caller (RFC 9725 §4.6).",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "application/sdp": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "Malformed or unacceptable SDP offer (`INVALID_SDP`); the message gives the reason (the line for a syntax error).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "INVALID_SDP",
+                  "message": "SDP offer rejected: line 2: not of the form <type>=<value>"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "description": "Unknown conference or stream (`CONFERENCE_NOT_FOUND`, `STREAM_NOT_FOUND`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "CONFERENCE_NOT_FOUND",
+                  "message": "conference 'demo' does not exist"
+                }
+              }
+            }
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "415": {
+            "description": "Body is not `application/sdp` (`UNSUPPORTED_MEDIA_TYPE`); the answer has `Accept-Post: application/sdp`.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "UNSUPPORTED_MEDIA_TYPE",
+                  "message": "Content-Type must be application/sdp, not application/json"
+                }
+              }
+            }
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          }
+        }
+      },
+      "options": {
+        "tags": [
+          "WHIP/WHEP"
+        ],
+        "operationId": "whepOptions",
+        "summary": "WHEP endpoint capabilities",
+        "security": [],
+        "description": "What the resource accepts; from a browser also the CORS preflight answer.",
+        "responses": {
+          "204": {
+            "description": "Allowed methods and accepted media types.",
+            "headers": {
+              "Allow": {
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "Accept-Post": {
+                "schema": {
+                  "type": "string"
+                },
+                "description": "`application/sdp`."
+              }
+            }
+          }
+        }
+      }
+    },
+    "/whip/{conferenceId}/sessions/{sessionId}": {
+      "parameters": [
+        {
+          "name": "conferenceId",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "$ref": "#/components/schemas/Identifier"
+          },
+          "description": "The conference."
+        },
+        {
+          "name": "sessionId",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "description": "The session, as in the `Location` of its `201`."
+        }
+      ],
+      "patch": {
+        "tags": [
+          "WHIP/WHEP"
+        ],
+        "operationId": "whipPatch",
+        "summary": "Trickle candidates or restart ICE (WHIP session)",
+        "description": "With `If-Match: <ETag>` (or none): the fragment's candidates are recorded, `204`. With `If-Match: *` and new `a=ice-ufrag`/`a=ice-pwd`: an ICE restart of the same PeerConnection (DTLS and SRTP continue), `200` with our fragment and a new `ETag`.",
+        "parameters": [
+          {
+            "name": "If-Match",
+            "in": "header",
+            "required": false,
+            "schema": {
+              "type": "string"
+            },
+            "description": "The session's ETag, or `*` for an ICE restart."
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/trickle-ice-sdpfrag": {
+              "schema": {
+                "type": "string"
+              },
+              "example": "a=ice-ufrag:EsAw\r\na=ice-pwd:P2uYro0UCOQ4zxjKXaWCBui1\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\na=candidate:1387637174 1 udp 2122260223 192.0.2.1 61764 typ host\r\na=end-of-candidates\r\n"
+            }
+          },
+          "description": "An SDP fragment (RFC 8840 §9): the ICE credentials, and per m-line its `a=mid` and candidates."
+        },
+        "responses": {
+          "200": {
+            "description": "ICE restarted: our fragment (`a=ice-lite`, new ufrag/pwd, per m-line `mid`, candidates, `end-of-candidates`).",
+            "headers": {
+              "ETag": {
+                "description": "The new entity tag.",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "application/trickle-ice-sdpfrag": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "204": {
+            "$ref": "#/components/responses/NoContent"
+          },
+          "400": {
+            "description": "Malformed fragment (`INVALID_FRAGMENT`), with the reason.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "INVALID_FRAGMENT",
+                  "message": "SDP fragment rejected: line 1: v= line out of place"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "description": "No such session, or it has ended (`SESSION_NOT_FOUND`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "SESSION_NOT_FOUND",
+                  "message": "no WHIP session at /whip/demo/sessions/…"
+                }
+              }
+            }
+          },
+          "412": {
+            "description": "`If-Match` is not the current ETag, e.g. one from before an ICE restart (`PRECONDITION_FAILED`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "PRECONDITION_FAILED",
+                  "message": "If-Match \"…\" is not the session's current entity tag"
+                }
+              }
+            }
+          },
+          "415": {
+            "description": "Body is not `application/trickle-ice-sdpfrag` (`UNSUPPORTED_MEDIA_TYPE`); the answer has `Accept-Patch`.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "UNSUPPORTED_MEDIA_TYPE",
+                  "message": "Content-Type must be application/trickle-ice-sdpfrag"
+                }
+              }
+            }
+          },
+          "422": {
+            "description": "The fragment's ICE ufrag is not the session's current one (`UFRAG_MISMATCH`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "UFRAG_MISMATCH",
+                  "message": "the fragment's ice-ufrag 'x' is not the session's current one"
+                }
+              }
+            }
+          }
+        }
+      },
+      "delete": {
+        "tags": [
+          "WHIP/WHEP"
+        ],
+        "operationId": "whipDelete",
+        "summary": "End the WHIP session",
+        "description": "Unpublishes the stream and the endpoint leaves the conference; afterwards the session is 404.",
+        "responses": {
+          "200": {
+            "description": "Ended."
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "description": "No such session, or it has ended (`SESSION_NOT_FOUND`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "SESSION_NOT_FOUND",
+                  "message": "no WHIP session at /whip/demo/sessions/…"
+                }
+              }
+            }
+          }
+        }
+      },
+      "options": {
+        "tags": [
+          "WHIP/WHEP"
+        ],
+        "operationId": "whipSessionOptions",
+        "summary": "WHIP session capabilities",
+        "security": [],
+        "description": "What the resource accepts; from a browser also the CORS preflight answer.",
+        "responses": {
+          "204": {
+            "description": "Allowed methods and accepted media types.",
+            "headers": {
+              "Allow": {
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "Accept-Patch": {
+                "schema": {
+                  "type": "string"
+                },
+                "description": "`application/trickle-ice-sdpfrag`."
+              }
+            }
+          }
+        }
+      }
+    },
+    "/whep/{conferenceId}/sessions/{sessionId}": {
+      "parameters": [
+        {
+          "name": "conferenceId",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "$ref": "#/components/schemas/Identifier"
+          },
+          "description": "The conference."
+        },
+        {
+          "name": "sessionId",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "description": "The session, as in the `Location` of its `201`."
+        }
+      ],
+      "patch": {
+        "tags": [
+          "WHIP/WHEP"
+        ],
+        "operationId": "whepPatch",
+        "summary": "Trickle candidates or restart ICE (WHEP session)",
+        "description": "With `If-Match: <ETag>` (or none): the fragment's candidates are recorded, `204`. With `If-Match: *` and new `a=ice-ufrag`/`a=ice-pwd`: an ICE restart of the same PeerConnection (DTLS and SRTP continue), `200` with our fragment and a new `ETag`.",
+        "parameters": [
+          {
+            "name": "If-Match",
+            "in": "header",
+            "required": false,
+            "schema": {
+              "type": "string"
+            },
+            "description": "The session's ETag, or `*` for an ICE restart."
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/trickle-ice-sdpfrag": {
+              "schema": {
+                "type": "string"
+              },
+              "example": "a=ice-ufrag:EsAw\r\na=ice-pwd:P2uYro0UCOQ4zxjKXaWCBui1\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\na=candidate:1387637174 1 udp 2122260223 192.0.2.1 61764 typ host\r\na=end-of-candidates\r\n"
+            }
+          },
+          "description": "An SDP fragment (RFC 8840 §9): the ICE credentials, and per m-line its `a=mid` and candidates."
+        },
+        "responses": {
+          "200": {
+            "description": "ICE restarted: our fragment (`a=ice-lite`, new ufrag/pwd, per m-line `mid`, candidates, `end-of-candidates`).",
+            "headers": {
+              "ETag": {
+                "description": "The new entity tag.",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "application/trickle-ice-sdpfrag": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "204": {
+            "$ref": "#/components/responses/NoContent"
+          },
+          "400": {
+            "description": "Malformed fragment (`INVALID_FRAGMENT`), with the reason.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "INVALID_FRAGMENT",
+                  "message": "SDP fragment rejected: line 1: v= line out of place"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "description": "No such session, or it has ended (`SESSION_NOT_FOUND`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "SESSION_NOT_FOUND",
+                  "message": "no WHIP session at /whip/demo/sessions/…"
+                }
+              }
+            }
+          },
+          "412": {
+            "description": "`If-Match` is not the current ETag, e.g. one from before an ICE restart (`PRECONDITION_FAILED`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "PRECONDITION_FAILED",
+                  "message": "If-Match \"…\" is not the session's current entity tag"
+                }
+              }
+            }
+          },
+          "415": {
+            "description": "Body is not `application/trickle-ice-sdpfrag` (`UNSUPPORTED_MEDIA_TYPE`); the answer has `Accept-Patch`.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "UNSUPPORTED_MEDIA_TYPE",
+                  "message": "Content-Type must be application/trickle-ice-sdpfrag"
+                }
+              }
+            }
+          },
+          "422": {
+            "description": "The fragment's ICE ufrag is not the session's current one (`UFRAG_MISMATCH`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "UFRAG_MISMATCH",
+                  "message": "the fragment's ice-ufrag 'x' is not the session's current one"
+                }
+              }
+            }
+          }
+        }
+      },
+      "delete": {
+        "tags": [
+          "WHIP/WHEP"
+        ],
+        "operationId": "whepDelete",
+        "summary": "End the WHEP session",
+        "description": "Stops viewing and the endpoint leaves the conference; afterwards the session is 404.",
+        "responses": {
+          "200": {
+            "description": "Ended."
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "description": "No such session, or it has ended (`SESSION_NOT_FOUND`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "SESSION_NOT_FOUND",
+                  "message": "no WHIP session at /whip/demo/sessions/…"
+                }
+              }
+            }
+          }
+        }
+      },
+      "options": {
+        "tags": [
+          "WHIP/WHEP"
+        ],
+        "operationId": "whepSessionOptions",
+        "summary": "WHEP session capabilities",
+        "security": [],
+        "description": "What the resource accepts; from a browser also the CORS preflight answer.",
+        "responses": {
+          "204": {
+            "description": "Allowed methods and accepted media types.",
+            "headers": {
+              "Allow": {
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "Accept-Patch": {
+                "schema": {
+                  "type": "string"
+                },
+                "description": "`application/trickle-ice-sdpfrag`."
               }
             }
           }
@@ -3451,6 +4485,9 @@ enum ConferenceOpenAPI {
             "enum": [
               "ok"
             ]
+          },
+          "cluster": {
+            "$ref": "#/components/schemas/ClusterHealth"
           }
         }
       },
@@ -3766,6 +4803,198 @@ enum ConferenceOpenAPI {
           "url": {
             "type": "string",
             "description": "Downloads this asset with the same token."
+          }
+        }
+      },
+      "IceServer": {
+        "type": "object",
+        "description": "One STUN or TURN server (W3C `RTCIceServer`).",
+        "required": [
+          "urls"
+        ],
+        "properties": {
+          "urls": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+              "type": "string"
+            },
+            "description": "`stun:HOST[:PORT]`, `turn:HOST[:PORT][?transport=udp|tcp]` or `turns:HOST[:PORT][?transport=tcp]` (RFC 7064, RFC 7065).",
+            "example": [
+              "turn:turn.example.net:3478?transport=udp",
+              "turn:turn.example.net:3478?transport=tcp"
+            ]
+          },
+          "username": {
+            "type": "string",
+            "description": "TURN only: `EXPIRY:USER` with a shared secret, or the fixed username.",
+            "example": "1765190000:alice"
+          },
+          "credential": {
+            "type": "string",
+            "description": "TURN only: the password for `username`.",
+            "example": "n3VmTeWrM9I8l5qgGhKmrBU1Xn4="
+          }
+        }
+      },
+      "IceServers": {
+        "type": "object",
+        "required": [
+          "iceServers"
+        ],
+        "properties": {
+          "iceServers": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/IceServer"
+            }
+          }
+        }
+      },
+      "ClusterHealth": {
+        "type": "object",
+        "description": "This node's cluster state (cluster mode only), from memory.",
+        "required": [
+          "state",
+          "acceptingWork",
+          "nodeId",
+          "epoch",
+          "leaseTtlSeconds",
+          "leaseRemainingSeconds",
+          "redis",
+          "nodes"
+        ],
+        "properties": {
+          "state": {
+            "type": "string",
+            "enum": [
+              "joining",
+              "active",
+              "fenced",
+              "left"
+            ],
+            "description": "`fenced`: the lease lapsed (Redis unreachable for the TTL, or Redis refused it); the node takes no new work until it holds a lease again."
+          },
+          "acceptingWork": {
+            "type": "boolean"
+          },
+          "nodeId": {
+            "type": "string"
+          },
+          "epoch": {
+            "type": "integer",
+            "format": "int64",
+            "description": "Fencing epoch of the current lease (0 before the first)."
+          },
+          "leaseTtlSeconds": {
+            "type": "number"
+          },
+          "leaseAgeSeconds": {
+            "type": "number",
+            "nullable": true,
+            "description": "Seconds since the last successful renewal."
+          },
+          "leaseRemainingSeconds": {
+            "type": "number"
+          },
+          "renewals": {
+            "type": "integer"
+          },
+          "fencings": {
+            "type": "integer"
+          },
+          "lastError": {
+            "type": "string",
+            "nullable": true
+          },
+          "nodesAgeSeconds": {
+            "type": "number",
+            "nullable": true,
+            "description": "Seconds since `nodes` was read from Redis."
+          },
+          "redis": {
+            "type": "object",
+            "required": [
+              "endpoint",
+              "state",
+              "reconnects",
+              "latencySeconds"
+            ],
+            "properties": {
+              "endpoint": {
+                "type": "string",
+                "description": "redis://HOST:PORT/DB (never the password)"
+              },
+              "state": {
+                "type": "string",
+                "enum": [
+                  "connecting",
+                  "connected",
+                  "disconnected",
+                  "closed"
+                ]
+              },
+              "reconnects": {
+                "type": "integer"
+              },
+              "latencySeconds": {
+                "type": "number"
+              },
+              "lastError": {
+                "type": "string",
+                "nullable": true
+              }
+            }
+          },
+          "nodes": {
+            "type": "array",
+            "description": "Live nodes (this one included) in the last listing.",
+            "items": {
+              "type": "object",
+              "required": [
+                "id",
+                "epoch",
+                "api",
+                "leaseRemainingSeconds",
+                "transports",
+                "forwardedPacketsPerSecond",
+                "cpuCores"
+              ],
+              "properties": {
+                "id": {
+                  "type": "string"
+                },
+                "epoch": {
+                  "type": "integer",
+                  "format": "int64"
+                },
+                "api": {
+                  "type": "string"
+                },
+                "started": {
+                  "type": "integer",
+                  "format": "int64",
+                  "description": "ms since 1970"
+                },
+                "heartbeat": {
+                  "type": "integer",
+                  "format": "int64",
+                  "description": "ms since 1970 (Redis clock)"
+                },
+                "leaseRemainingSeconds": {
+                  "type": "number"
+                },
+                "transports": {
+                  "type": "integer"
+                },
+                "forwardedPacketsPerSecond": {
+                  "type": "number"
+                },
+                "cpuCores": {
+                  "type": "number"
+                }
+              }
+            }
           }
         }
       }
