@@ -3,7 +3,8 @@ import Redis
 /// The Lua scripts of the cluster. Each runs atomically in Redis and reads
 /// time from Redis (`TIME`), so lease expiry has one clock for every node.
 public enum ClusterScripts {
-    /// Takes a lease with a fresh epoch, unless another live lease holds the
+    /// Takes a lease with a fresh epoch (strictly above every earlier one, also
+    /// across a Redis that lost its data: at least Redis's clock in ms), unless another live lease holds the
     /// node id. KEYS: lease, node hash, nodes zset, epoch counter.
     /// ARGV: node id, ttl ms, api URL, started ms, transports, pps, cpu, previous epoch ("0": none).
     public static let acquire = RedisScript("""
@@ -11,9 +12,14 @@ public enum ClusterScripts {
     if cur and cur ~= ARGV[8] then
       return redis.error_reply('LEASE_HELD node ' .. ARGV[1] .. ' has a live lease with epoch ' .. cur)
     end
-    local epoch = redis.call('INCR', KEYS[4])
     local t = redis.call('TIME')
     local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    -- Never below the Redis clock in ms: epochs keep growing even after Redis lost its data.
+    local epoch = redis.call('INCR', KEYS[4])
+    if epoch < now then
+      epoch = now
+      redis.call('SET', KEYS[4], now)
+    end
     redis.call('SET', KEYS[1], epoch, 'PX', ARGV[2])
     redis.call('DEL', KEYS[2])
     redis.call('HSET', KEYS[2], 'id', ARGV[1], 'epoch', epoch, 'api', ARGV[3], 'started', ARGV[4],

@@ -17,6 +17,8 @@ public final class APIHandler: HTTPHandler {
     let iceServers: IceServerConfig
     /// The WHIP/WHEP faces (`/whip/...`, `/whep/...`; WHIP/WHIPHandler.swift).
     let whip: WHIPFaces
+    /// The `/healthz` "cluster" block in cluster mode; answered from memory, never from Redis.
+    let clusterHealth: (@Sendable () -> JSON)?
 
     /// JSON command bodies are small; 1 MiB is generous (SDP offers are ~10 KiB).
     public static let maxCommandBytes = 1 << 20
@@ -24,7 +26,9 @@ public final class APIHandler: HTTPHandler {
     public init(conferences: ConferenceService, auth: Authenticator, media: MediaController,
                 cors: CORSPolicy = CORSPolicy(allowedOrigins: ["*"]),
                 extraRoutes: [String: @Sendable (HTTPRequest) async throws -> HTTPResponse] = [:],
-                recordings: RecordingsAPI? = nil, iceServers: IceServerConfig = .none, whip: WHIPFaces = WHIPFaces()) {
+                recordings: RecordingsAPI? = nil, iceServers: IceServerConfig = .none, whip: WHIPFaces = WHIPFaces(),
+                clusterHealth: (@Sendable () -> JSON)? = nil) {
+        self.clusterHealth = clusterHealth
         self.whip = whip
         self.cors = cors
         self.iceServers = iceServers
@@ -92,7 +96,11 @@ public final class APIHandler: HTTPHandler {
             return .text(200, WebAssets.clientModuleJS, contentType: "text/javascript; charset=utf-8")
         case "/healthz":
             try only("GET")
-            return json(200, ["status": "ok"])
+            // Always 200 while the process serves: a fenced node still forwards
+            // the media it has (the body says whether it takes new work).
+            var health: [String: JSON] = ["status": "ok"]
+            if let clusterHealth { health["cluster"] = clusterHealth() }
+            return json(200, .object(health))
         case "/metrics":
             try only("GET")
             return .text(200, Metrics.shared.exposition(), contentType: "text/plain; version=0.0.4; charset=utf-8")

@@ -11,7 +11,7 @@ enum ConferenceOpenAPI {
   "info": {
     "title": "SFU Conference API",
     "version": "1.0",
-    "description": "Operations supporting multi-party video call applications, served by an SFU in **ROUTER** mode only: every stream goes through the server.\n\n## Conventions\n- Requests and responses are JSON (`Content-Type: application/json`), UTF-8. Request bodies are limited to 1 MiB (413 beyond). Unknown fields are ignored.\n- Every error is `{\"error\": CODE, \"message\": text}` (schema `Error`).\n- Identifiers (`conferenceId`, `userEndpointId`, `streamId`, `viewerId`, channel and user ids) are any printable text of 1-128 bytes of UTF-8 (schema `Identifier`); control and format characters, `.` and `..` are 400. In paths they are percent-encoded, one segment each. A `streamId` is accepted in both shapes the documents use: `{\"id\": \"cam-1\"}` (commands) and the bare string `\"cam-1\"` (events). When `conferenceId`, `streamId` or `viewerId` is optional and missing, the server generates a UUID.\n\n## Authentication\nGet a token from `POST /security/oauth/token` (OAuth 2.0 client credentials) and send `Authorization: Bearer <token>` on every other call; `GET` requests for event streams may pass `?access_token=` instead. Roles:\n- `SERVICE` may do everything, on any endpoint.\n- `PARTICIPANT` acts only through user endpoints it joined itself (`join` binds `userEndpointId` to the token's subject; a later call naming that endpoint with another subject's token is 403). It may read a conference (`GET {id}`, `simpleView`, `events`) only while one of its endpoints is joined. `sendEvent` is `SERVICE` only.\n\nWith `--auth off` no token is needed and every caller is treated as `SERVICE` with subject `anonymous`.\n\n## Lifecycle\nA conference with no participants reports `empty: true`; one that stays empty for `--conference-idle-timeout` seconds (default 300) ends by itself (`ConferenceEndedEvent` with reason `IDLE`). An ended conference keeps its event log for `--ended-retention` seconds (default 600); every other call on it answers 404 `CONFERENCE_ENDED`."
+    "description": "Operations supporting multi-party video call applications, served by an SFU in **ROUTER** mode only: every stream goes through the server.\n\n## Conventions\n- Requests and responses are JSON (`Content-Type: application/json`), UTF-8. A command body's `Content-Type` must be exactly `application/json` or an `application/…+json` type, parameters allowed (`application/jsonx` is 415). Request bodies are limited to 1 MiB (413 beyond). Unknown fields are ignored.\n- Every error is `{\"error\": CODE, \"message\": text}` (schema `Error`).\n- Identifiers (`conferenceId`, `userEndpointId`, `streamId`, `viewerId`, channel and user ids) are any printable text of 1-128 bytes of UTF-8 (schema `Identifier`); control and format characters, `.` and `..` are 400. In paths they are percent-encoded, one segment each. A `streamId` is accepted in both shapes the documents use: `{\"id\": \"cam-1\"}` (commands) and the bare string `\"cam-1\"` (events). When `conferenceId`, `streamId` or `viewerId` is optional and missing, the server generates a UUID.\n\n## Authentication\nGet a token from `POST /security/oauth/token` (OAuth 2.0 client credentials) and send `Authorization: Bearer <token>` on every other call; `GET` requests for event streams may pass `?access_token=` instead. Roles:\n- `SERVICE` may do everything, on any endpoint.\n- `PARTICIPANT` acts only through user endpoints it joined itself (`join` binds `userEndpointId` to the token's subject; a later call naming that endpoint with another subject's token is 403). It may read a conference (`GET {id}`, `simpleView`, `events`) only while one of its endpoints is joined. `sendEvent` is `SERVICE` only.\n\nWith `--auth off` no token is needed and every caller is treated as `SERVICE` with subject `anonymous`.\n\n## Lifecycle\nA conference with no participants reports `empty: true`; one that stays empty for `--conference-idle-timeout` seconds (default 300) ends by itself (`ConferenceEndedEvent` with reason `IDLE`). An ended conference keeps its event log for `--ended-retention` seconds (default 600); every other call on it answers 404 `CONFERENCE_ENDED`."
   },
   "servers": [
     {
@@ -939,7 +939,7 @@ enum ConferenceOpenAPI {
             "name": "v",
             "in": "query",
             "required": true,
-            "description": "The last version the client has; events with a greater `conferenceVersion` are answered (0: all).",
+            "description": "The last version the client has; events with a greater `conferenceVersion` are answered (0: all). A version at or past the current one answers `[]`, up to 9223372036854775807; a larger or negative value is 400.",
             "schema": {
               "type": "integer",
               "format": "int64",
@@ -1071,6 +1071,31 @@ enum ConferenceOpenAPI {
         }
       }
     },
+    "/rtc-api/iceServers": {
+      "get": {
+        "tags": [
+          "Conferences"
+        ],
+        "operationId": "getIceServers",
+        "summary": "STUN and TURN servers for this caller's peer connections",
+        "description": "The STUN and TURN servers the operator configured (`--ice-server`), in the shape of `RTCConfiguration.iceServers`: pass the list to `new RTCPeerConnection({iceServers})` before `publishStream`/`viewStream`. STUN URLs come without credentials, TURN URLs with them. With a coturn `use-auth-secret` shared secret (`--turn-secret`) each call mints a time-limited credential for the caller: `username` is `EXPIRY:USER` (Unix time when it stops working, `--turn-credential-ttl` seconds from now, and the token's subject with `:` replaced by `_`), `credential` is base64(HMAC-SHA1(secret, username)). With `--ice-server-username`/`--ice-server-credential` every caller gets that fixed pair. An empty list when none are configured. Any valid token (`SERVICE` or `PARTICIPANT`).",
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/IceServers"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          }
+        }
+      }
+    },
     "/security/oauth/token": {
       "post": {
         "tags": [
@@ -1078,7 +1103,7 @@ enum ConferenceOpenAPI {
         ],
         "operationId": "issueToken",
         "summary": "Issue an access token (OAuth 2.0 client credentials)",
-        "description": "OAuth 2.0 client-credentials grant (RFC 6749 section 4.4). The client authenticates by HTTP Basic (`Authorization: Basic base64(client_id:client_secret)`) or with the form fields `client_id` and `client_secret`. A client with role `SERVICE` may add `user_id` to get a `PARTICIPANT` token for that user (how a backend hands tokens to its browsers).",
+        "description": "OAuth 2.0 client-credentials grant (RFC 6749 section 4.4). The client authenticates by HTTP Basic (`Authorization: Basic base64(client_id:client_secret)`) or with the form fields `client_id` and `client_secret`. A client with role `SERVICE` may add `user_id` to get a `PARTICIPANT` token for that user (how a backend hands tokens to its browsers). Credentials are never taken from the query string (400): URLs end up in proxies' and servers' logs. After `--token-failure-limit` failed requests (default 10) per minute from one address, the endpoint answers 429 with `Retry-After` until the limit refills, without looking at the credentials.",
         "security": [],
         "requestBody": {
           "required": true,
@@ -1173,6 +1198,34 @@ enum ConferenceOpenAPI {
                 }
               }
             }
+          },
+          "429": {
+            "description": "Too many failed token requests from this address (`slow_down`); retry after `Retry-After` seconds.",
+            "headers": {
+              "Retry-After": {
+                "description": "Seconds until one more attempt is allowed.",
+                "schema": {
+                  "type": "integer"
+                }
+              },
+              "Cache-Control": {
+                "description": "`no-store`",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OAuthError"
+                },
+                "example": {
+                  "error": "slow_down",
+                  "error_description": "too many failed token requests from this address; retry in 6 s"
+                }
+              }
+            }
           }
         }
       }
@@ -1252,7 +1305,7 @@ enum ConferenceOpenAPI {
           "Meta"
         ],
         "operationId": "getHealth",
-        "summary": "Liveness check",
+        "summary": "Liveness check (and cluster state in cluster mode)",
         "security": [],
         "responses": {
           "200": {
@@ -1262,13 +1315,58 @@ enum ConferenceOpenAPI {
                 "schema": {
                   "$ref": "#/components/schemas/HealthStatus"
                 },
-                "example": {
-                  "status": "ok"
+                "examples": {
+                  "single": {
+                    "summary": "Without --cluster",
+                    "value": {
+                      "status": "ok"
+                    }
+                  },
+                  "cluster": {
+                    "summary": "A node of a cluster",
+                    "value": {
+                      "status": "ok",
+                      "cluster": {
+                        "state": "active",
+                        "acceptingWork": true,
+                        "nodeId": "a",
+                        "epoch": 1765100000123,
+                        "leaseTtlSeconds": 5,
+                        "leaseAgeSeconds": 0.41,
+                        "leaseRemainingSeconds": 4.59,
+                        "renewals": 120,
+                        "fencings": 0,
+                        "lastError": null,
+                        "nodesAgeSeconds": 0.4,
+                        "redis": {
+                          "endpoint": "redis://10.0.0.9:6379/0",
+                          "state": "connected",
+                          "reconnects": 0,
+                          "latencySeconds": 0.0003,
+                          "lastError": null
+                        },
+                        "nodes": [
+                          {
+                            "id": "a",
+                            "epoch": 1765100000123,
+                            "api": "http://10.0.0.1:8080",
+                            "started": 1765100000000,
+                            "heartbeat": 1765100120000,
+                            "leaseRemainingSeconds": 4.8,
+                            "transports": 12,
+                            "forwardedPacketsPerSecond": 1800,
+                            "cpuCores": 0.21
+                          }
+                        ]
+                      }
+                    }
+                  }
                 }
               }
             }
           }
-        }
+        },
+        "description": "Always 200 while the process serves. In cluster mode (`--cluster`) the body also has a `cluster` block, answered from the node's memory, never from Redis: it is as fast with Redis down. A `fenced` node (no live lease) still forwards the media it has; `acceptingWork` says whether it takes new work. See docs/CLUSTER.md."
       }
     },
     "/channels/{uuid}/record/possible": {
@@ -4387,6 +4485,9 @@ enum ConferenceOpenAPI {
             "enum": [
               "ok"
             ]
+          },
+          "cluster": {
+            "$ref": "#/components/schemas/ClusterHealth"
           }
         }
       },
@@ -4702,6 +4803,198 @@ enum ConferenceOpenAPI {
           "url": {
             "type": "string",
             "description": "Downloads this asset with the same token."
+          }
+        }
+      },
+      "IceServer": {
+        "type": "object",
+        "description": "One STUN or TURN server (W3C `RTCIceServer`).",
+        "required": [
+          "urls"
+        ],
+        "properties": {
+          "urls": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+              "type": "string"
+            },
+            "description": "`stun:HOST[:PORT]`, `turn:HOST[:PORT][?transport=udp|tcp]` or `turns:HOST[:PORT][?transport=tcp]` (RFC 7064, RFC 7065).",
+            "example": [
+              "turn:turn.example.net:3478?transport=udp",
+              "turn:turn.example.net:3478?transport=tcp"
+            ]
+          },
+          "username": {
+            "type": "string",
+            "description": "TURN only: `EXPIRY:USER` with a shared secret, or the fixed username.",
+            "example": "1765190000:alice"
+          },
+          "credential": {
+            "type": "string",
+            "description": "TURN only: the password for `username`.",
+            "example": "n3VmTeWrM9I8l5qgGhKmrBU1Xn4="
+          }
+        }
+      },
+      "IceServers": {
+        "type": "object",
+        "required": [
+          "iceServers"
+        ],
+        "properties": {
+          "iceServers": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/IceServer"
+            }
+          }
+        }
+      },
+      "ClusterHealth": {
+        "type": "object",
+        "description": "This node's cluster state (cluster mode only), from memory.",
+        "required": [
+          "state",
+          "acceptingWork",
+          "nodeId",
+          "epoch",
+          "leaseTtlSeconds",
+          "leaseRemainingSeconds",
+          "redis",
+          "nodes"
+        ],
+        "properties": {
+          "state": {
+            "type": "string",
+            "enum": [
+              "joining",
+              "active",
+              "fenced",
+              "left"
+            ],
+            "description": "`fenced`: the lease lapsed (Redis unreachable for the TTL, or Redis refused it); the node takes no new work until it holds a lease again."
+          },
+          "acceptingWork": {
+            "type": "boolean"
+          },
+          "nodeId": {
+            "type": "string"
+          },
+          "epoch": {
+            "type": "integer",
+            "format": "int64",
+            "description": "Fencing epoch of the current lease (0 before the first)."
+          },
+          "leaseTtlSeconds": {
+            "type": "number"
+          },
+          "leaseAgeSeconds": {
+            "type": "number",
+            "nullable": true,
+            "description": "Seconds since the last successful renewal."
+          },
+          "leaseRemainingSeconds": {
+            "type": "number"
+          },
+          "renewals": {
+            "type": "integer"
+          },
+          "fencings": {
+            "type": "integer"
+          },
+          "lastError": {
+            "type": "string",
+            "nullable": true
+          },
+          "nodesAgeSeconds": {
+            "type": "number",
+            "nullable": true,
+            "description": "Seconds since `nodes` was read from Redis."
+          },
+          "redis": {
+            "type": "object",
+            "required": [
+              "endpoint",
+              "state",
+              "reconnects",
+              "latencySeconds"
+            ],
+            "properties": {
+              "endpoint": {
+                "type": "string",
+                "description": "redis://HOST:PORT/DB (never the password)"
+              },
+              "state": {
+                "type": "string",
+                "enum": [
+                  "connecting",
+                  "connected",
+                  "disconnected",
+                  "closed"
+                ]
+              },
+              "reconnects": {
+                "type": "integer"
+              },
+              "latencySeconds": {
+                "type": "number"
+              },
+              "lastError": {
+                "type": "string",
+                "nullable": true
+              }
+            }
+          },
+          "nodes": {
+            "type": "array",
+            "description": "Live nodes (this one included) in the last listing.",
+            "items": {
+              "type": "object",
+              "required": [
+                "id",
+                "epoch",
+                "api",
+                "leaseRemainingSeconds",
+                "transports",
+                "forwardedPacketsPerSecond",
+                "cpuCores"
+              ],
+              "properties": {
+                "id": {
+                  "type": "string"
+                },
+                "epoch": {
+                  "type": "integer",
+                  "format": "int64"
+                },
+                "api": {
+                  "type": "string"
+                },
+                "started": {
+                  "type": "integer",
+                  "format": "int64",
+                  "description": "ms since 1970"
+                },
+                "heartbeat": {
+                  "type": "integer",
+                  "format": "int64",
+                  "description": "ms since 1970 (Redis clock)"
+                },
+                "leaseRemainingSeconds": {
+                  "type": "number"
+                },
+                "transports": {
+                  "type": "integer"
+                },
+                "forwardedPacketsPerSecond": {
+                  "type": "number"
+                },
+                "cpuCores": {
+                  "type": "number"
+                }
+              }
+            }
           }
         }
       }

@@ -29,6 +29,8 @@ public enum WebAssets {
   legend { color: var(--muted); font-size: .85rem; padding: 0 .3rem; }
   label { display: block; font-size: .85rem; color: var(--muted); margin: .45rem 0 .15rem; }
   input { width: 100%; padding: .45rem .55rem; border: 1px solid var(--line); border-radius: 6px; background: var(--bg); color: var(--fg); font: inherit; }
+  label.check { display: flex; gap: .45rem; align-items: flex-start; margin-top: .6rem; }
+  label.check input { width: auto; margin: .15rem 0 0; }
   input:focus-visible, button:focus-visible { outline: 2px solid var(--accent); outline-offset: 1px; }
   .or { text-align: center; color: var(--muted); font-size: .8rem; margin: .4rem 0 0; }
   .buttons { display: flex; flex-wrap: wrap; gap: .5rem; }
@@ -90,7 +92,7 @@ public enum WebAssets {
         <input id="conference" name="conference" required placeholder="standup">
         <label for="name">Your name</label>
         <input id="name" name="name" required maxlength="60" placeholder="Ada">
-        <label for="relay"><input id="relay" name="relay" type="checkbox"> Relay only: connect through the server's TURN relay (tests it)</label>
+        <label for="relay" class="check"><input id="relay" name="relay" type="checkbox"> Relay only: connect through the server's TURN relay (tests it)</label>
       </fieldset>
       <div class="buttons">
         <button id="join" type="submit">Join</button>
