@@ -18,7 +18,7 @@ import time
 import pytest
 import requests
 
-from e2elib import SfuServer, ServerStartError, free_port
+from e2elib import API, SfuServer, ServerStartError, fetch_token, free_port
 
 LEASE = 2.0  # --cluster-lease for these tests (the default is 5 s)
 
@@ -196,9 +196,16 @@ def test_killed_node_lease_expires_within_ttl(nodes, redis):
     print(f"cluster: node-c dropped {gone:.2f} s after kill -9 (lease TTL {LEASE} s, heartbeat {LEASE / 5} s)")
 
 
+def create(node: ClusterNode, token: str, conference: str) -> requests.Response:
+    return requests.post(node.base + API + "/create", json={"conferenceId": conference},
+                         headers={"Authorization": f"Bearer {token}"}, timeout=5)
+
+
 def test_health_answers_while_redis_is_down_then_nodes_fence_and_rejoin(nodes, redis):
     a, b = nodes["a"], nodes["b"]
     before = {n.name: n.cluster()["epoch"] for n in (a, b)}
+    token = fetch_token(a.base)
+    assert create(a, token, "before-outage").status_code == 200
     redis.kill9()
     t0 = time.monotonic()
     # /healthz never waits for Redis.
@@ -215,12 +222,23 @@ def test_health_answers_while_redis_is_down_then_nodes_fence_and_rejoin(nodes, r
         assert fenced["leaseRemainingSeconds"] == 0
     fenced_after = time.monotonic() - t0
     assert fenced_after < LEASE + 2.5
+    # A fenced node takes no new work: 503 at once with a message that says why.
+    t = time.monotonic()
+    refused = create(a, token, "during-outage")
+    assert time.monotonic() - t < 0.5
+    assert refused.status_code == 503, refused.text
+    assert refused.json()["error"] == "CLUSTER_UNAVAILABLE"
+    assert "node-a is fenced" in refused.json()["message"] and "redis://127.0.0.1" in refused.json()["message"]
+    assert refused.headers.get("Retry-After") == "1"
+    # Reads of what the node already has still work.
+    assert requests.get(a.base + API + "/before-outage", headers={"Authorization": f"Bearer {token}"}, timeout=5).status_code == 200
     redis.start()  # the same append-only file
     t1 = time.monotonic()
     for n in (a, b):
         wait_until(f"{n.name} active again", 15, lambda n=n: n.cluster()["state"] == "active")
         wait_until(f"{n.name} lists both again", 10, lambda n=n: node_ids(n) == {"node-a", "node-b"})
     rejoined = time.monotonic() - t1
+    assert create(a, token, "after-outage").status_code == 200
     for n in (a, b):
         h = n.cluster()
         assert h["redis"]["reconnects"] >= 1
