@@ -191,7 +191,7 @@ def test_killed_node_lease_expires_within_ttl(nodes, redis):
     for n in (nodes["a"], nodes["b"]):
         wait_until(f"{n.name} drops node-c", LEASE + 4, lambda n=n: node_ids(n) == {"node-a", "node-b"})
     gone = time.monotonic() - t0
-    assert gone < LEASE + 2.0, f"node-c still listed {gone:.1f} s after kill -9 (TTL {LEASE} s)"
+    assert gone < LEASE + 3.0, f"node-c still listed {gone:.1f} s after kill -9 (TTL {LEASE} s)"
     assert redis.cmd("EXISTS", "sfu:lease:node-c") == "0"
     print(f"cluster: node-c dropped {gone:.2f} s after kill -9 (lease TTL {LEASE} s, heartbeat {LEASE / 5} s)")
 
@@ -221,7 +221,7 @@ def test_health_answers_while_redis_is_down_then_nodes_fence_and_rejoin(nodes, r
         assert fenced["acceptingWork"] is False
         assert fenced["leaseRemainingSeconds"] == 0
     fenced_after = time.monotonic() - t0
-    assert fenced_after < LEASE + 2.5
+    assert fenced_after < LEASE + 3.0
     # A fenced node takes no new work: 503 at once with a message that says why.
     t = time.monotonic()
     refused = create(a, token, "during-outage")
@@ -247,6 +247,23 @@ def test_health_answers_while_redis_is_down_then_nodes_fence_and_rejoin(nodes, r
     assert metric(a, "sfu_cluster_redis_reconnects_total") >= 1
     assert metric(a, "sfu_cluster_lease_active") == 1
     print(f"cluster: fenced {fenced_after:.2f} s after Redis died; both nodes active again {rejoined:.2f} s after it restarted")
+
+
+def test_second_process_with_a_live_node_id_waits(nodes, redis):
+    twin = ClusterNode("cluster-twin", "127.0.0.6", redis, node_id="node-a").start()
+    try:
+        h = wait_until("the twin reports why it cannot join", 10,
+                       lambda: (lambda c: c if c["lastError"] and "LEASE_HELD" in c["lastError"] else None)(twin.cluster()))
+        assert h["state"] == "joining" and h["acceptingWork"] is False
+        token = fetch_token(twin.base)
+        refused = create(twin, token, "twin-work")
+        assert refused.status_code == 503 and refused.json()["error"] == "CLUSTER_UNAVAILABLE"
+        # The live node-a keeps its lease; the twin's address is never listed.
+        listed = {n["id"]: n for n in nodes["a"].cluster()["nodes"]}
+        assert listed["node-a"]["api"] == nodes["a"].base
+        assert nodes["a"].cluster()["state"] == "active"
+    finally:
+        twin.kill()
 
 
 def test_graceful_stop_leaves_at_once_and_node_id_is_kept(nodes, redis):
