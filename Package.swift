@@ -103,6 +103,9 @@ if ProcessInfo.processInfo.environment["SFU_FUZZ"] != nil {
         .executableTarget(name: "FuzzRTP", dependencies: ["RTP"], path: "fuzz/FuzzRTP", swiftSettings: unchecked),
         .executableTarget(name: "FuzzRTCP", dependencies: ["RTP"], path: "fuzz/FuzzRTCP", swiftSettings: unchecked),
         .executableTarget(name: "FuzzRecorder", dependencies: ["Recorder"], path: "fuzz/FuzzRecorder"),
+        .executableTarget(name: "FuzzHTTPConditional", dependencies: ["HTTP", "RecordStore"], path: "fuzz/FuzzHTTPConditional"),
+        .executableTarget(name: "FuzzJWT", dependencies: ["Signaling", "HTTP", "JSON"], path: "fuzz/FuzzJWT"),
+        .executableTarget(name: "FuzzAPI", dependencies: ["Signaling", "HTTP", "JSON"], path: "fuzz/FuzzAPI"),
         .executableTarget(name: "FuzzIdentifier", dependencies: ["Identifier"], path: "fuzz/FuzzIdentifier"),
     ]
 }

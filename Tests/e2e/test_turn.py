@@ -198,9 +198,9 @@ def test_chromium_publishes_and_views_relay_only(coturn, browser, transport):
         who = "publisher" if name == "pub" else "viewer"
         lines = [l for l in log.splitlines() if f"media: {who}" in l and " connected from " in l]
         assert lines, log[-3000:]
-        # (An IPv4 peer on a dual-stack socket may be written as v4-mapped IPv6.)
+        # (An IPv4 peer on a dual-stack socket may be written as v4-mapped IPv6; "via" names our local address.)
         latched = re.escape(coturn.host)
-        assert re.search(rf"connected from (?:{latched}|\[::ffff:{latched}\]):{st['local']['port']}$", lines[-1]), (lines, st)
+        assert re.search(rf"connected from (?:{latched}|\[::ffff:{latched}\]):{st['local']['port']}(?: via \S+)?$", lines[-1]), (lines, st)
     assert s["pub"]["framesEncoded"] > 0
     tcp_new = tcp_clients(coturn) - tcp_before
     assert tcp_new >= 2 if transport == "tcp" else tcp_new == 0, f"{tcp_new} TCP connections to coturn over {transport}"
@@ -266,4 +266,56 @@ def test_aiortc_publishes_and_views_relay_only(coturn, transport):
     assert tcp_new >= 2 if transport == "tcp" else tcp_new == 0, f"{tcp_new} TCP connections to coturn over {transport}"
     for local_type, host, port, remote in pairs:
         assert (local_type, host, remote) == ("relay", coturn.host, "127.0.0.1"), pairs
-        assert re.search(rf"connected from (?:{re.escape(host)}|\[::ffff:{re.escape(host)}\]):{port}$", log, re.M), (pairs, log[-3000:])
+        assert re.search(rf"connected from (?:{re.escape(host)}|\[::ffff:{re.escape(host)}\]):{port}(?: via \S+)?$", log, re.M), (pairs, log[-3000:])
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--ice-server", "turn:127.0.0.2:3478"], "needs credentials"),
+    (["--ice-server", "turn://127.0.0.2"], "without '//'"),
+    (["--ice-server", "stun:127.0.0.2?transport=udp"], "takes no query"),
+    (["--ice-server", "turn:127.0.0.2", "--turn-secret", "topsecret-xyz", "--ice-server-username", "u", "--ice-server-credential", "p"], "exclude each other"),
+    (["--ice-server", "turn:127.0.0.2", "--turn-secret", "topsecret-xyz", "--turn-credential-ttl", "5"], ">= 60"),
+    (["--ice-server", "turn:127.0.0.2", "--ice-server-username", "u"], "must both be set"),
+])
+def test_bad_ice_server_configuration_stops_the_server(args, message):
+    from e2elib import sfu_binary
+    p = subprocess.run([str(sfu_binary()), "--media", "off", "--records", "off", "--prerecordings", "off", "--port", "0", *args],
+                       capture_output=True, text=True, timeout=20, cwd=tempfile.mkdtemp(prefix="sfu-turn-cfg-"))
+    assert p.returncode == 2 and message in p.stderr, (p.returncode, p.stderr)
+    assert "topsecret-xyz" not in p.stderr + p.stdout, "the TURN secret must never be printed"
+
+
+def test_demo_page_relay_only_publishes_and_views_through_turn(coturn, browser):
+    """The demo page with "Relay only" ticked: Ada publishes, Bob views, both through coturn;
+    the page logs the ICE servers it got and the server latches the relay's address."""
+    import urllib.parse
+    server = turn_server(coturn, "turn-demo", ["udp"])
+    cid = uid("turn-demo")
+    index = (WEB / "index.html").as_uri()
+
+    def open_demo(name: str):
+        q = urllib.parse.urlencode({"server": server.base, "conference": cid, "name": name})
+        page = browser.open(index + "?" + q)
+        page.eval(f"""(() => {{
+            document.getElementById('clientId').value = {json.dumps(SVC_ID)};
+            document.getElementById('clientSecret').value = {json.dumps(SVC_SECRET)};
+            document.getElementById('relay').checked = true;
+            document.getElementById('join').click(); return true; }})()""")
+        page.wait("demo.joined && demo.log.some(l => l.startsWith('ICE servers: '))", timeout=10)
+        return page
+
+    try:
+        ada = open_demo("Ada")
+        bob = open_demo("Bob")
+        logged = ada.eval("demo.log.find(l => l.startsWith('ICE servers: '))")
+        ada.eval("document.getElementById('publish').click(), true")
+        bob.wait("document.querySelectorAll('.tile:not(.local)').length === 1", timeout=15)
+        bob.wait("(() => { const v = document.querySelector('.tile:not(.local) video'); return v && v.videoWidth > 0; })()", timeout=15)
+        time.sleep(0.5)
+        log = server.log_text()
+    finally:
+        server.kill()
+    assert logged == f"ICE servers: stun:{coturn.host}:{coturn.port}, {coturn.url('udp')}", logged
+    latched = [l for l in log.splitlines() if " connected from " in l]
+    assert len(latched) >= 2 and all(re.search(rf"connected from (?:{re.escape(coturn.host)}|\[::ffff:{re.escape(coturn.host)}\]):\d+", l)
+                                      for l in latched), latched

@@ -103,3 +103,38 @@ def test_chromium_plays_gstreamer_whip_through_conference_api_and_whep(api: Api,
         via_api.eval("window.sub.stop()")
         events = gst.stop()
     assert [e["status"] for e in events if e["event"] == "delete"] == [200], events
+
+
+def test_demo_page_shows_the_conference_whip_and_whep_urls(api: Api, server, svc_token, browser):
+    """The served demo page lists the joined conference's WHIP URL, its WHEP URL
+    and one WHEP URL per stream (a WHIP publisher's included); the URLs work."""
+    import urllib.parse
+
+    import requests
+
+    from e2elib import load_offer, uid
+    cid = uid("demo-whip")
+    q = urllib.parse.urlencode({"server": server.base, "conference": cid, "name": "Ada"})
+    page = browser.open(f"{server.base}/?{q}")
+    page.eval(f"""(() => {{
+        document.getElementById('clientId').value = {js(SVC_ID)};
+        document.getElementById('clientSecret').value = {js(SVC_SECRET)};
+        document.getElementById('join').click(); return true; }})()""")
+    page.wait("demo.joined && demo.events !== null", timeout=10)
+    urls = lambda: page.eval("[...document.querySelectorAll('#wish dd code')].map(c => c.textContent)")
+    assert urls() == [f"{server.base}/whip/{cid}", f"{server.base}/whep/{cid}"], urls()
+    # Publish with the URL the page shows; the page then lists the stream's WHEP URL.
+    r = requests.post(urls()[0], data=load_offer("sendonly"), timeout=10,
+                      headers={"Authorization": f"Bearer {svc_token}", "Content-Type": "application/sdp"})
+    assert r.status_code == 201, r.text
+    stream = poll(lambda: [s["id"]["id"] for p in api.conference(cid)["participants"] for s in p["streams"]], timeout=5, what="stream")[0]
+    page.wait(f"[...document.querySelectorAll('#wish dd code')].some(c => c.textContent.endsWith({js('/' + stream)}))", timeout=5)
+    terms = page.eval("[...document.querySelectorAll('#wish dt')].map(t => t.textContent)")
+    assert terms[:2] == ["WHIP (publish)", "WHEP (first stream)"] and terms[2].startswith("WHEP · whip-"), terms
+    assert urls()[2] == f"{server.base}/whep/{cid}/{stream}"
+    v = requests.post(urls()[2], data=load_offer("recvonly"), timeout=10,
+                      headers={"Authorization": f"Bearer {svc_token}", "Content-Type": "application/sdp"})
+    assert v.status_code == 201, v.text
+    for loc in (r.headers["Location"], v.headers["Location"]):
+        assert requests.delete(server.base + loc, headers={"Authorization": f"Bearer {svc_token}"}, timeout=10).status_code == 200
+    page.wait(f"![...document.querySelectorAll('#wish dd code')].some(c => c.textContent.endsWith({js('/' + stream)}))", timeout=5)

@@ -11,7 +11,7 @@ enum ConferenceOpenAPI {
   "info": {
     "title": "SFU Conference API",
     "version": "1.0",
-    "description": "Operations supporting multi-party video call applications, served by an SFU in **ROUTER** mode only: every stream goes through the server.\n\n## Conventions\n- Requests and responses are JSON (`Content-Type: application/json`), UTF-8. Request bodies are limited to 1 MiB (413 beyond). Unknown fields are ignored.\n- Every error is `{\"error\": CODE, \"message\": text}` (schema `Error`).\n- Identifiers (`conferenceId`, `userEndpointId`, `streamId`, `viewerId`, channel and user ids) are any printable text of 1-128 bytes of UTF-8 (schema `Identifier`); control and format characters, `.` and `..` are 400. In paths they are percent-encoded, one segment each. A `streamId` is accepted in both shapes the documents use: `{\"id\": \"cam-1\"}` (commands) and the bare string `\"cam-1\"` (events). When `conferenceId`, `streamId` or `viewerId` is optional and missing, the server generates a UUID.\n\n## Authentication\nGet a token from `POST /security/oauth/token` (OAuth 2.0 client credentials) and send `Authorization: Bearer <token>` on every other call; `GET` requests for event streams may pass `?access_token=` instead. Roles:\n- `SERVICE` may do everything, on any endpoint.\n- `PARTICIPANT` acts only through user endpoints it joined itself (`join` binds `userEndpointId` to the token's subject; a later call naming that endpoint with another subject's token is 403). It may read a conference (`GET {id}`, `simpleView`, `events`) only while one of its endpoints is joined. `sendEvent` is `SERVICE` only.\n\nWith `--auth off` no token is needed and every caller is treated as `SERVICE` with subject `anonymous`.\n\n## Lifecycle\nA conference with no participants reports `empty: true`; one that stays empty for `--conference-idle-timeout` seconds (default 300) ends by itself (`ConferenceEndedEvent` with reason `IDLE`). An ended conference keeps its event log for `--ended-retention` seconds (default 600); every other call on it answers 404 `CONFERENCE_ENDED`."
+    "description": "Operations supporting multi-party video call applications, served by an SFU in **ROUTER** mode only: every stream goes through the server.\n\n## Conventions\n- Requests and responses are JSON (`Content-Type: application/json`), UTF-8. A command body's `Content-Type` must be exactly `application/json` or an `application/…+json` type, parameters allowed (`application/jsonx` is 415). Request bodies are limited to 1 MiB (413 beyond). Unknown fields are ignored.\n- Every error is `{\"error\": CODE, \"message\": text}` (schema `Error`).\n- Identifiers (`conferenceId`, `userEndpointId`, `streamId`, `viewerId`, channel and user ids) are any printable text of 1-128 bytes of UTF-8 (schema `Identifier`); control and format characters, `.` and `..` are 400. In paths they are percent-encoded, one segment each. A `streamId` is accepted in both shapes the documents use: `{\"id\": \"cam-1\"}` (commands) and the bare string `\"cam-1\"` (events). When `conferenceId`, `streamId` or `viewerId` is optional and missing, the server generates a UUID.\n\n## Authentication\nGet a token from `POST /security/oauth/token` (OAuth 2.0 client credentials) and send `Authorization: Bearer <token>` on every other call; `GET` requests for event streams may pass `?access_token=` instead. Roles:\n- `SERVICE` may do everything, on any endpoint.\n- `PARTICIPANT` acts only through user endpoints it joined itself (`join` binds `userEndpointId` to the token's subject; a later call naming that endpoint with another subject's token is 403). It may read a conference (`GET {id}`, `simpleView`, `events`) only while one of its endpoints is joined. `sendEvent` is `SERVICE` only.\n\nWith `--auth off` no token is needed and every caller is treated as `SERVICE` with subject `anonymous`.\n\n## Lifecycle\nA conference with no participants reports `empty: true`; one that stays empty for `--conference-idle-timeout` seconds (default 300) ends by itself (`ConferenceEndedEvent` with reason `IDLE`). An ended conference keeps its event log for `--ended-retention` seconds (default 600); every other call on it answers 404 `CONFERENCE_ENDED`."
   },
   "servers": [
     {
@@ -46,6 +46,10 @@ enum ConferenceOpenAPI {
     {
       "name": "Meta",
       "description": "API description, metrics and health."
+    },
+    {
+      "name": "WHIP/WHEP",
+      "description": "Standard WebRTC-HTTP ingestion (WHIP, RFC 9725) and egress (WHEP, draft-ietf-wish-whep): publish from any encoder and play in any player. A session is a Conference API endpoint (`whip-…`/`whep-…`) publishing or viewing one stream; bodies are SDP (`application/sdp`) and SDP fragments (`application/trickle-ice-sdpfrag`, RFC 8840), errors the usual JSON."
     }
   ],
   "paths": {
@@ -56,7 +60,7 @@ enum ConferenceOpenAPI {
         ],
         "operationId": "createConference",
         "summary": "Create a conference",
-        "description": "Creates a conference (version 1, with its `ConferenceCreatedEvent`). Only `ROUTER` mode is supported: every stream goes through the server. The body is optional (document 004): no body at all, with or without a `Content-Type`, creates a `ROUTER` conference with a generated id.",
+        "description": "Creates a conference (version 1, with its `ConferenceCreatedEvent`). Only `ROUTER` mode is supported: every stream goes through the server. The body is optional (document 004): no body at all, with or without a `Content-Type`, creates a `ROUTER` conference with a generated id.\n\nWho may create: SERVICE, or a PARTICIPANT whose token grants `create`. The conference belongs to the caller's organization (`organizationId` is honoured only from the operator, a SERVICE without organization). An id that is not available (held by a conference of any organization, or naming a store event the caller may not use) is 409 `CONFERENCE_EXISTS`. Quotas: 429 `QUOTA_EXCEEDED`; metadata beyond `--max-conference-metadata-bytes`: 413 `METADATA_TOO_LARGE`.",
         "requestBody": {
           "required": false,
           "content": {
@@ -123,6 +127,9 @@ enum ConferenceOpenAPI {
                 }
               }
             }
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
           }
         }
       }
@@ -134,7 +141,7 @@ enum ConferenceOpenAPI {
         ],
         "operationId": "endConference",
         "summary": "End a conference",
-        "description": "Ends the conference: every participant leaves first — its published streams end (`ConferenceStreamUnpublishedEvent`, reason `LEFT`) and then `ConferenceParticipantLeftEvent` with reason `CONFERENCE_ENDED` — and `ConferenceEndedEvent` closes the event log. The log stays readable for `--ended-retention` seconds; every other call on the conference then answers 404 `CONFERENCE_ENDED`.",
+        "description": "Ends the conference: every participant leaves first — its published streams end (`ConferenceStreamUnpublishedEvent`, reason `LEFT`) and then `ConferenceParticipantLeftEvent` with reason `CONFERENCE_ENDED` — and `ConferenceEndedEvent` closes the event log. The log stays readable for `--ended-retention` seconds; every other call on the conference then answers 404 `CONFERENCE_ENDED`.\n\nWho may end for everyone: SERVICE, the PARTICIPANT that created the conference, or a PARTICIPANT whose token grants `end` (others: 403, use `leave`).",
         "requestBody": {
           "required": false,
           "content": {
@@ -798,7 +805,7 @@ enum ConferenceOpenAPI {
         ],
         "operationId": "sendEvent",
         "summary": "Send a custom event",
-        "description": "Sends a custom event to the endpoints joined to the conference and answers how many it was sent to. `SERVICE` role only (403 otherwise). See `qos` and `masks` for delivery and masking.",
+        "description": "Sends a custom event to the endpoints joined to the conference and answers how many it was sent to. `SERVICE` role only (403 otherwise). See `qos` and `masks` for delivery and masking.\n\n`eventsSent` is the number of endpoints joined at send time; each receives the event (open streams at once, pollers on their next poll). Every custom event takes a `conferenceVersion` of its own. `AT_LEAST_ONCE` events stay in the log as long as it keeps events; `BEST_EFFORT` (default) ones for `--best-effort-retention` seconds (60). `event.type` may not be one of the server's own types (400). Rate: 429 `RATE_LIMITED`.",
         "requestBody": {
           "required": false,
           "content": {
@@ -837,6 +844,9 @@ enum ConferenceOpenAPI {
           },
           "415": {
             "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
           }
         }
       }
@@ -926,7 +936,7 @@ enum ConferenceOpenAPI {
         ],
         "operationId": "getConferenceEvents",
         "summary": "List (long-poll) conference events",
-        "description": "Answers, in order, every event with `conferenceVersion > v` (`v=0`: all). With `wait` (seconds, at most 60) and nothing newer than `v`, the request waits until an event arrives or `wait` passes (then `[]`). With `Accept: text/event-stream` the answer is the event stream instead (as `GET {id}/events/stream`). A `PARTICIPANT` may read a conference only while one of its endpoints is joined (403 otherwise).",
+        "description": "Answers, in order, the events with `conferenceVersion > v` (`v=0`: from the start), a page of at most `limit` events (default 1000) and about 1 MiB. `X-More-Events: true` and a `Link: <…/events?v=LAST[&limit=L]>; rel=\"next\"` say that more follow. As document 004 says, with nothing newer than `v` the request **blocks** until an event arrives or `wait` seconds pass (default `--events-poll-wait`, 5 s; then `[]`); `wait=0` answers at once. Events dropped from the bounded log are 410 `EVENTS_EXPIRED`, never a silent gap. With `Accept: text/event-stream` the answer is the event stream instead (as `GET {id}/events/stream`). A `PARTICIPANT` may read a conference only while one of its endpoints is joined (403 otherwise); another organization's conference is 404.",
         "parameters": [
           {
             "$ref": "#/components/parameters/ConferenceIdInPath"
@@ -935,7 +945,7 @@ enum ConferenceOpenAPI {
             "name": "v",
             "in": "query",
             "required": true,
-            "description": "The last version the client has; events with a greater `conferenceVersion` are answered (0: all).",
+            "description": "The last version the client has; events with a greater `conferenceVersion` are answered (0: all). A version at or past the current one answers `[]`, up to 9223372036854775807; a larger or negative value is 400.",
             "schema": {
               "type": "integer",
               "format": "int64",
@@ -947,12 +957,23 @@ enum ConferenceOpenAPI {
             "name": "wait",
             "in": "query",
             "required": false,
-            "description": "Long-poll: seconds (fractions allowed, e.g. `0.5`) to wait for a newer event when there is none (0 to 60).",
+            "description": "Seconds (fractions allowed, e.g. `0.5`) to block for a newer event when there is none (0 to 60; 0 answers at once). Default: the server's `--events-poll-wait` (5).",
             "schema": {
               "type": "number",
               "minimum": 0,
-              "maximum": 60,
-              "default": 0
+              "maximum": 60
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "description": "Most events in this answer (1 to 10000).",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 10000,
+              "default": 1000
             }
           },
           {
@@ -977,9 +998,34 @@ enum ConferenceOpenAPI {
               "text/event-stream": {
                 "schema": {
                   "type": "string",
-                  "description": "Server-Sent Events: each event is sent as `id: <conferenceVersion>`, `event: <type>`, `data: <event JSON>` (a `ConferenceEvent`). A comment line `: keep-alive` is sent every 15 s. A reconnecting client sends `Last-Event-ID` (browsers do) or `?v=` and receives what it missed. The stream ends after `ConferenceEndedEvent`."
+                  "description": "Server-Sent Events: each event is sent as `id: <conferenceVersion>`, `event: <type>`, `data: <event JSON>` (a `ConferenceEvent`). A comment line `: keep-alive` is sent every 15 s. A reconnecting client sends `Last-Event-ID` (browsers do) or `?v=` and receives what it missed. The stream ends after `ConferenceEndedEvent`. The stream is released the moment the client disconnects. An `event: reset` frame (`data: {reason, lastEventId, firstAvailableVersion?, conferenceVersion?}`) says that the client did not get every event: reason `EVENTS_EXPIRED` first, when the resumption point is older than the log (the stream continues from `firstAvailableVersion`); reason `TOO_SLOW` last, when the client fell 256 events behind (the stream closes; reconnect with `Last-Event-ID`)."
                 },
                 "example": "id: 2\nevent: ConferenceParticipantJoinedEvent\ndata: {\"id\":\"5f0c1d7e-2b8a-4c4e-9d1a-0e6f3b1c2a77\",\"conferenceId\":\"daily-standup-42\",\"conferenceVersion\":2,\"organizationId\":\"acme\",\"timestamp\":\"2024-05-01T09:30:00Z\",\"type\":\"ConferenceParticipantJoinedEvent\",\"userEndpointId\":\"alice-laptop-1\",\"userId\":\"alice\"}\n\n: keep-alive\n\n"
+              }
+            },
+            "headers": {
+              "X-More-Events": {
+                "description": "`true` when more events follow this page (ask again with `v` = the last version received).",
+                "schema": {
+                  "type": "string",
+                  "enum": [
+                    "true",
+                    "false"
+                  ]
+                }
+              },
+              "X-Conference-Version": {
+                "description": "The conference's version now.",
+                "schema": {
+                  "type": "integer",
+                  "format": "int64"
+                }
+              },
+              "Link": {
+                "description": "With more events: `</rtc-api/conferences/{id}/events?v=LAST[&limit=L]>; rel=\"next\"`.",
+                "schema": {
+                  "type": "string"
+                }
               }
             }
           },
@@ -994,6 +1040,9 @@ enum ConferenceOpenAPI {
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
+          },
+          "410": {
+            "$ref": "#/components/responses/Gone"
           }
         }
       }
@@ -1067,6 +1116,31 @@ enum ConferenceOpenAPI {
         }
       }
     },
+    "/rtc-api/iceServers": {
+      "get": {
+        "tags": [
+          "Conferences"
+        ],
+        "operationId": "getIceServers",
+        "summary": "STUN and TURN servers for this caller's peer connections",
+        "description": "The STUN and TURN servers the operator configured (`--ice-server`), in the shape of `RTCConfiguration.iceServers`: pass the list to `new RTCPeerConnection({iceServers})` before `publishStream`/`viewStream`. STUN URLs come without credentials, TURN URLs with them. With a coturn `use-auth-secret` shared secret (`--turn-secret`) each call mints a time-limited credential for the caller: `username` is `EXPIRY:USER` (Unix time when it stops working, `--turn-credential-ttl` seconds from now, and the token's subject with `:` replaced by `_`), `credential` is base64(HMAC-SHA1(secret, username)). With `--ice-server-username`/`--ice-server-credential` every caller gets that fixed pair. An empty list when none are configured. Any valid token (`SERVICE` or `PARTICIPANT`).",
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/IceServers"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          }
+        }
+      }
+    },
     "/security/oauth/token": {
       "post": {
         "tags": [
@@ -1074,7 +1148,7 @@ enum ConferenceOpenAPI {
         ],
         "operationId": "issueToken",
         "summary": "Issue an access token (OAuth 2.0 client credentials)",
-        "description": "OAuth 2.0 client-credentials grant (RFC 6749 section 4.4). The client authenticates by HTTP Basic (`Authorization: Basic base64(client_id:client_secret)`) or with the form fields `client_id` and `client_secret`. A client with role `SERVICE` may add `user_id` to get a `PARTICIPANT` token for that user (how a backend hands tokens to its browsers).",
+        "description": "OAuth 2.0 client-credentials grant (RFC 6749 section 4.4). The client authenticates by HTTP Basic (`Authorization: Basic base64(client_id:client_secret)`) or with the form fields `client_id` and `client_secret`. A client with role `SERVICE` may add `user_id` to get a `PARTICIPANT` token for that user (how a backend hands tokens to its browsers). Credentials are never taken from the query string (400): URLs end up in proxies' and servers' logs. After `--token-failure-limit` failed requests (default 10) per minute from one address, the endpoint answers 429 with `Retry-After` until the limit refills, without looking at the credentials.",
         "security": [],
         "requestBody": {
           "required": true,
@@ -1166,6 +1240,34 @@ enum ConferenceOpenAPI {
                 "example": {
                   "error": "invalid_client",
                   "error_description": "client authentication failed"
+                }
+              }
+            }
+          },
+          "429": {
+            "description": "Too many failed token requests from this address (`slow_down`); retry after `Retry-After` seconds.",
+            "headers": {
+              "Retry-After": {
+                "description": "Seconds until one more attempt is allowed.",
+                "schema": {
+                  "type": "integer"
+                }
+              },
+              "Cache-Control": {
+                "description": "`no-store`",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OAuthError"
+                },
+                "example": {
+                  "error": "slow_down",
+                  "error_description": "too many failed token requests from this address; retry in 6 s"
                 }
               }
             }
@@ -2019,6 +2121,966 @@ enum ConferenceOpenAPI {
           }
         }
       }
+    },
+    "/whip/{conferenceId}": {
+      "parameters": [
+        {
+          "name": "conferenceId",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "$ref": "#/components/schemas/Identifier"
+          },
+          "description": "The conference."
+        }
+      ],
+      "post": {
+        "tags": [
+          "WHIP/WHEP"
+        ],
+        "operationId": "whipPublish",
+        "summary": "Publish a stream (WHIP)",
+        "description": "Joins a new endpoint to the conference and publishes the offer's media as one stream (type `MIC_AND_CAM`, `MIC` or `CAM` from the offer), through the same negotiation as `publishStream`: the Conference API shows the participant and stream, events are emitted, recording taps it. A conference that does not exist is 404, unless the server runs with `--whip-create-conferences on` and the token is SERVICE: then it is created.",
+        "parameters": [
+          {
+            "name": "userId",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "$ref": "#/components/schemas/Identifier"
+            },
+            "description": "SERVICE tokens only: the user the new endpoint belongs to (a participant token is always its own user; another value is 403)."
+          },
+          {
+            "name": "endpointId",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "$ref": "#/components/schemas/Identifier"
+            },
+            "description": "The new endpoint's id (default `whip-…`/`whep-…`)."
+          },
+          {
+            "name": "streamId",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "$ref": "#/components/schemas/Identifier"
+            },
+            "description": "The stream id (default: a UUID)."
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/sdp": {
+              "schema": {
+                "type": "string"
+              },
+              "example": "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n..."
+            }
+          },
+          "description": "A sendonly SDP offer; candidates may be in it or trickle later."
+        },
+        "responses": {
+          "201": {
+            "description": "Published: the SDP answer (`a=ice-lite`, our host candidates).",
+            "headers": {
+              "Location": {
+                "description": "The session resource: `/whip|whep/{conferenceId}/sessions/{sessionId}`.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "ETag": {
+                "description": "Entity tag of the ICE session; `PATCH` sends it in `If-Match`.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "Accept-Patch": {
+                "description": "`application/trickle-ice-sdpfrag`.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "Link": {
+                "description": "One `<url>; rel=\"ice-server\"` per configured STUN/TURN server (`--ice-server`); TURN ones with `username`, `credential` and `credential-type=\"password\"` minted for the caller (RFC 9725 §4.6).",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "application/sdp": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "Malformed or unacceptable SDP offer (`INVALID_SDP`); the message gives the reason (the line for a syntax error).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "INVALID_SDP",
+                  "message": "SDP offer rejected: line 2: not of the form <type>=<value>"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "description": "Unknown conference or stream (`CONFERENCE_NOT_FOUND`, `STREAM_NOT_FOUND`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "CONFERENCE_NOT_FOUND",
+                  "message": "conference 'demo' does not exist"
+                }
+              }
+            }
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "415": {
+            "description": "Body is not `application/sdp` (`UNSUPPORTED_MEDIA_TYPE`); the answer has `Accept-Post: application/sdp`.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "UNSUPPORTED_MEDIA_TYPE",
+                  "message": "Content-Type must be application/sdp, not application/json"
+                }
+              }
+            }
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          }
+        }
+      },
+      "options": {
+        "tags": [
+          "WHIP/WHEP"
+        ],
+        "operationId": "whipOptions",
+        "summary": "WHIP endpoint capabilities",
+        "security": [],
+        "description": "What the resource accepts; from a browser also the CORS preflight answer.",
+        "responses": {
+          "204": {
+            "description": "Allowed methods and accepted media types.",
+            "headers": {
+              "Allow": {
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "Accept-Post": {
+                "schema": {
+                  "type": "string"
+                },
+                "description": "`application/sdp`."
+              }
+            }
+          }
+        }
+      }
+    },
+    "/whep/{conferenceId}": {
+      "parameters": [
+        {
+          "name": "conferenceId",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "$ref": "#/components/schemas/Identifier"
+          },
+          "description": "The conference."
+        }
+      ],
+      "post": {
+        "tags": [
+          "WHIP/WHEP"
+        ],
+        "operationId": "whepPlayConference",
+        "summary": "Play the conference (WHEP)",
+        "description": "Plays the conference's first published stream that has video (else its first stream), as `POST /whep/{conferenceId}/{streamId}` does for one stream. 404 `STREAM_NOT_FOUND` when nothing is published.",
+        "parameters": [
+          {
+            "name": "userId",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "$ref": "#/components/schemas/Identifier"
+            },
+            "description": "SERVICE tokens only: the user the new endpoint belongs to (a participant token is always its own user; another value is 403)."
+          },
+          {
+            "name": "endpointId",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "$ref": "#/components/schemas/Identifier"
+            },
+            "description": "The new endpoint's id (default `whip-…`/`whep-…`)."
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/sdp": {
+              "schema": {
+                "type": "string"
+              },
+              "example": "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n..."
+            }
+          },
+          "description": "A recvonly SDP offer (audio and/or video)."
+        },
+        "responses": {
+          "201": {
+            "description": "Playing: the SDP answer.",
+            "headers": {
+              "Location": {
+                "description": "The session resource: `/whip|whep/{conferenceId}/sessions/{sessionId}`.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "ETag": {
+                "description": "Entity tag of the ICE session; `PATCH` sends it in `If-Match`.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "Accept-Patch": {
+                "description": "`application/trickle-ice-sdpfrag`.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "Link": {
+                "description": "One `<url>; rel=\"ice-server\"` per configured STUN/TURN server (`--ice-server`); TURN ones with `username`, `credential` and `credential-type=\"password\"` minted for the caller (RFC 9725 §4.6).",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "application/sdp": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "Malformed or unacceptable SDP offer (`INVALID_SDP`); the message gives the reason (the line for a syntax error).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "INVALID_SDP",
+                  "message": "SDP offer rejected: line 2: not of the form <type>=<value>"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "description": "Unknown conference or stream (`CONFERENCE_NOT_FOUND`, `STREAM_NOT_FOUND`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "CONFERENCE_NOT_FOUND",
+                  "message": "conference 'demo' does not exist"
+                }
+              }
+            }
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "415": {
+            "description": "Body is not `application/sdp` (`UNSUPPORTED_MEDIA_TYPE`); the answer has `Accept-Post: application/sdp`.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "UNSUPPORTED_MEDIA_TYPE",
+                  "message": "Content-Type must be application/sdp, not application/json"
+                }
+              }
+            }
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          }
+        }
+      },
+      "options": {
+        "tags": [
+          "WHIP/WHEP"
+        ],
+        "operationId": "whepConferenceOptions",
+        "summary": "WHEP endpoint capabilities",
+        "security": [],
+        "description": "What the resource accepts; from a browser also the CORS preflight answer.",
+        "responses": {
+          "204": {
+            "description": "Allowed methods and accepted media types.",
+            "headers": {
+              "Allow": {
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "Accept-Post": {
+                "schema": {
+                  "type": "string"
+                },
+                "description": "`application/sdp`."
+              }
+            }
+          }
+        }
+      }
+    },
+    "/whep/{conferenceId}/{streamId}": {
+      "parameters": [
+        {
+          "name": "conferenceId",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "$ref": "#/components/schemas/Identifier"
+          },
+          "description": "The conference."
+        },
+        {
+          "name": "streamId",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "$ref": "#/components/schemas/Identifier"
+          },
+          "description": "A stream published in the conference."
+        }
+      ],
+      "post": {
+        "tags": [
+          "WHIP/WHEP"
+        ],
+        "operationId": "whepPlay",
+        "summary": "Play a stream (WHEP)",
+        "description": "Joins a new endpoint and views the stream through the same negotiation as `viewStream`. The session ends by itself (its endpoint leaves, `STREAM_ENDED`) when the stream is unpublished.",
+        "parameters": [
+          {
+            "name": "userId",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "$ref": "#/components/schemas/Identifier"
+            },
+            "description": "SERVICE tokens only: the user the new endpoint belongs to (a participant token is always its own user; another value is 403)."
+          },
+          {
+            "name": "endpointId",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "$ref": "#/components/schemas/Identifier"
+            },
+            "description": "The new endpoint's id (default `whip-…`/`whep-…`)."
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/sdp": {
+              "schema": {
+                "type": "string"
+              },
+              "example": "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n..."
+            }
+          },
+          "description": "A recvonly SDP offer (audio and/or video)."
+        },
+        "responses": {
+          "201": {
+            "description": "Playing: the SDP answer (the publisher's codecs the offer supports).",
+            "headers": {
+              "Location": {
+                "description": "The session resource: `/whip|whep/{conferenceId}/sessions/{sessionId}`.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "ETag": {
+                "description": "Entity tag of the ICE session; `PATCH` sends it in `If-Match`.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "Accept-Patch": {
+                "description": "`application/trickle-ice-sdpfrag`.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "Link": {
+                "description": "One `<url>; rel=\"ice-server\"` per configured STUN/TURN server (`--ice-server`); TURN ones with `username`, `credential` and `credential-type=\"password\"` minted for the caller (RFC 9725 §4.6).",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "application/sdp": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "Malformed or unacceptable SDP offer (`INVALID_SDP`); the message gives the reason (the line for a syntax error).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "INVALID_SDP",
+                  "message": "SDP offer rejected: line 2: not of the form <type>=<value>"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "description": "Unknown conference or stream (`CONFERENCE_NOT_FOUND`, `STREAM_NOT_FOUND`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "CONFERENCE_NOT_FOUND",
+                  "message": "conference 'demo' does not exist"
+                }
+              }
+            }
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "415": {
+            "description": "Body is not `application/sdp` (`UNSUPPORTED_MEDIA_TYPE`); the answer has `Accept-Post: application/sdp`.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "UNSUPPORTED_MEDIA_TYPE",
+                  "message": "Content-Type must be application/sdp, not application/json"
+                }
+              }
+            }
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          }
+        }
+      },
+      "options": {
+        "tags": [
+          "WHIP/WHEP"
+        ],
+        "operationId": "whepOptions",
+        "summary": "WHEP endpoint capabilities",
+        "security": [],
+        "description": "What the resource accepts; from a browser also the CORS preflight answer.",
+        "responses": {
+          "204": {
+            "description": "Allowed methods and accepted media types.",
+            "headers": {
+              "Allow": {
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "Accept-Post": {
+                "schema": {
+                  "type": "string"
+                },
+                "description": "`application/sdp`."
+              }
+            }
+          }
+        }
+      }
+    },
+    "/whip/{conferenceId}/sessions/{sessionId}": {
+      "parameters": [
+        {
+          "name": "conferenceId",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "$ref": "#/components/schemas/Identifier"
+          },
+          "description": "The conference."
+        },
+        {
+          "name": "sessionId",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "description": "The session, as in the `Location` of its `201`."
+        }
+      ],
+      "patch": {
+        "tags": [
+          "WHIP/WHEP"
+        ],
+        "operationId": "whipPatch",
+        "summary": "Trickle candidates or restart ICE (WHIP session)",
+        "description": "With `If-Match: <ETag>` (or none): the fragment's candidates are recorded, `204`. With `If-Match: *` and new `a=ice-ufrag`/`a=ice-pwd`: an ICE restart of the same PeerConnection (DTLS and SRTP continue), `200` with our fragment and a new `ETag`.",
+        "parameters": [
+          {
+            "name": "If-Match",
+            "in": "header",
+            "required": false,
+            "schema": {
+              "type": "string"
+            },
+            "description": "The session's ETag, or `*` for an ICE restart."
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/trickle-ice-sdpfrag": {
+              "schema": {
+                "type": "string"
+              },
+              "example": "a=ice-ufrag:EsAw\r\na=ice-pwd:P2uYro0UCOQ4zxjKXaWCBui1\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\na=candidate:1387637174 1 udp 2122260223 192.0.2.1 61764 typ host\r\na=end-of-candidates\r\n"
+            }
+          },
+          "description": "An SDP fragment (RFC 8840 §9): the ICE credentials, and per m-line its `a=mid` and candidates."
+        },
+        "responses": {
+          "200": {
+            "description": "ICE restarted: our fragment (`a=ice-lite`, new ufrag/pwd, per m-line `mid`, candidates, `end-of-candidates`).",
+            "headers": {
+              "ETag": {
+                "description": "The new entity tag.",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "application/trickle-ice-sdpfrag": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "204": {
+            "$ref": "#/components/responses/NoContent"
+          },
+          "400": {
+            "description": "Malformed fragment (`INVALID_FRAGMENT`), with the reason.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "INVALID_FRAGMENT",
+                  "message": "SDP fragment rejected: line 1: v= line out of place"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "description": "No such session, or it has ended (`SESSION_NOT_FOUND`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "SESSION_NOT_FOUND",
+                  "message": "no WHIP session at /whip/demo/sessions/…"
+                }
+              }
+            }
+          },
+          "412": {
+            "description": "`If-Match` is not the current ETag, e.g. one from before an ICE restart (`PRECONDITION_FAILED`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "PRECONDITION_FAILED",
+                  "message": "If-Match \"…\" is not the session's current entity tag"
+                }
+              }
+            }
+          },
+          "415": {
+            "description": "Body is not `application/trickle-ice-sdpfrag` (`UNSUPPORTED_MEDIA_TYPE`); the answer has `Accept-Patch`.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "UNSUPPORTED_MEDIA_TYPE",
+                  "message": "Content-Type must be application/trickle-ice-sdpfrag"
+                }
+              }
+            }
+          },
+          "422": {
+            "description": "The fragment's ICE ufrag is not the session's current one (`UFRAG_MISMATCH`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "UFRAG_MISMATCH",
+                  "message": "the fragment's ice-ufrag 'x' is not the session's current one"
+                }
+              }
+            }
+          }
+        }
+      },
+      "delete": {
+        "tags": [
+          "WHIP/WHEP"
+        ],
+        "operationId": "whipDelete",
+        "summary": "End the WHIP session",
+        "description": "Unpublishes the stream and the endpoint leaves the conference; afterwards the session is 404.",
+        "responses": {
+          "200": {
+            "description": "Ended."
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "description": "No such session, or it has ended (`SESSION_NOT_FOUND`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "SESSION_NOT_FOUND",
+                  "message": "no WHIP session at /whip/demo/sessions/…"
+                }
+              }
+            }
+          }
+        }
+      },
+      "options": {
+        "tags": [
+          "WHIP/WHEP"
+        ],
+        "operationId": "whipSessionOptions",
+        "summary": "WHIP session capabilities",
+        "security": [],
+        "description": "What the resource accepts; from a browser also the CORS preflight answer.",
+        "responses": {
+          "204": {
+            "description": "Allowed methods and accepted media types.",
+            "headers": {
+              "Allow": {
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "Accept-Patch": {
+                "schema": {
+                  "type": "string"
+                },
+                "description": "`application/trickle-ice-sdpfrag`."
+              }
+            }
+          }
+        }
+      }
+    },
+    "/whep/{conferenceId}/sessions/{sessionId}": {
+      "parameters": [
+        {
+          "name": "conferenceId",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "$ref": "#/components/schemas/Identifier"
+          },
+          "description": "The conference."
+        },
+        {
+          "name": "sessionId",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "description": "The session, as in the `Location` of its `201`."
+        }
+      ],
+      "patch": {
+        "tags": [
+          "WHIP/WHEP"
+        ],
+        "operationId": "whepPatch",
+        "summary": "Trickle candidates or restart ICE (WHEP session)",
+        "description": "With `If-Match: <ETag>` (or none): the fragment's candidates are recorded, `204`. With `If-Match: *` and new `a=ice-ufrag`/`a=ice-pwd`: an ICE restart of the same PeerConnection (DTLS and SRTP continue), `200` with our fragment and a new `ETag`.",
+        "parameters": [
+          {
+            "name": "If-Match",
+            "in": "header",
+            "required": false,
+            "schema": {
+              "type": "string"
+            },
+            "description": "The session's ETag, or `*` for an ICE restart."
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/trickle-ice-sdpfrag": {
+              "schema": {
+                "type": "string"
+              },
+              "example": "a=ice-ufrag:EsAw\r\na=ice-pwd:P2uYro0UCOQ4zxjKXaWCBui1\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\na=candidate:1387637174 1 udp 2122260223 192.0.2.1 61764 typ host\r\na=end-of-candidates\r\n"
+            }
+          },
+          "description": "An SDP fragment (RFC 8840 §9): the ICE credentials, and per m-line its `a=mid` and candidates."
+        },
+        "responses": {
+          "200": {
+            "description": "ICE restarted: our fragment (`a=ice-lite`, new ufrag/pwd, per m-line `mid`, candidates, `end-of-candidates`).",
+            "headers": {
+              "ETag": {
+                "description": "The new entity tag.",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "application/trickle-ice-sdpfrag": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "204": {
+            "$ref": "#/components/responses/NoContent"
+          },
+          "400": {
+            "description": "Malformed fragment (`INVALID_FRAGMENT`), with the reason.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "INVALID_FRAGMENT",
+                  "message": "SDP fragment rejected: line 1: v= line out of place"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "description": "No such session, or it has ended (`SESSION_NOT_FOUND`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "SESSION_NOT_FOUND",
+                  "message": "no WHIP session at /whip/demo/sessions/…"
+                }
+              }
+            }
+          },
+          "412": {
+            "description": "`If-Match` is not the current ETag, e.g. one from before an ICE restart (`PRECONDITION_FAILED`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "PRECONDITION_FAILED",
+                  "message": "If-Match \"…\" is not the session's current entity tag"
+                }
+              }
+            }
+          },
+          "415": {
+            "description": "Body is not `application/trickle-ice-sdpfrag` (`UNSUPPORTED_MEDIA_TYPE`); the answer has `Accept-Patch`.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "UNSUPPORTED_MEDIA_TYPE",
+                  "message": "Content-Type must be application/trickle-ice-sdpfrag"
+                }
+              }
+            }
+          },
+          "422": {
+            "description": "The fragment's ICE ufrag is not the session's current one (`UFRAG_MISMATCH`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "UFRAG_MISMATCH",
+                  "message": "the fragment's ice-ufrag 'x' is not the session's current one"
+                }
+              }
+            }
+          }
+        }
+      },
+      "delete": {
+        "tags": [
+          "WHIP/WHEP"
+        ],
+        "operationId": "whepDelete",
+        "summary": "End the WHEP session",
+        "description": "Stops viewing and the endpoint leaves the conference; afterwards the session is 404.",
+        "responses": {
+          "200": {
+            "description": "Ended."
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "description": "No such session, or it has ended (`SESSION_NOT_FOUND`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "SESSION_NOT_FOUND",
+                  "message": "no WHIP session at /whip/demo/sessions/…"
+                }
+              }
+            }
+          }
+        }
+      },
+      "options": {
+        "tags": [
+          "WHIP/WHEP"
+        ],
+        "operationId": "whepSessionOptions",
+        "summary": "WHEP session capabilities",
+        "security": [],
+        "description": "What the resource accepts; from a browser also the CORS preflight answer.",
+        "responses": {
+          "204": {
+            "description": "Allowed methods and accepted media types.",
+            "headers": {
+              "Allow": {
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "Accept-Patch": {
+                "schema": {
+                  "type": "string"
+                },
+                "description": "`application/trickle-ice-sdpfrag`."
+              }
+            }
+          }
+        }
+      }
     }
   },
   "components": {
@@ -2240,6 +3302,42 @@ enum ConferenceOpenAPI {
       },
       "NoContent": {
         "description": "Done."
+      },
+      "Gone": {
+        "description": "The events after `v` were dropped from the bounded log (`--max-events-kept`, `--max-event-log-bytes`; `EVENTS_EXPIRED`): read the conference (`GET {id}`) and continue with its version.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            },
+            "example": {
+              "error": "EVENTS_EXPIRED",
+              "message": "the events after version 5 of conference 'daily-standup-42' are no longer kept (the log starts at version 72, the conference is at 121); read the conference (GET daily-standup-42) and continue with v=121"
+            }
+          }
+        }
+      },
+      "TooManyRequests": {
+        "description": "A quota of the caller: live conferences per participant or per organization (`QUOTA_EXCEEDED`), or the `sendEvent` rate (`RATE_LIMITED`, with `Retry-After`).",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            },
+            "example": {
+              "error": "QUOTA_EXCEEDED",
+              "message": "the organization already has 1000 live conferences (--max-conferences-per-organization 1000); end one first"
+            }
+          }
+        },
+        "headers": {
+          "Retry-After": {
+            "description": "Seconds to wait (with `RATE_LIMITED`).",
+            "schema": {
+              "type": "integer"
+            }
+          }
+        }
       }
     },
     "schemas": {
@@ -2259,7 +3357,7 @@ enum ConferenceOpenAPI {
       },
       "Error": {
         "type": "object",
-        "description": "Every error answer of the Conference and Recordings APIs. `error` is a stable machine-readable code, `message` a human-readable text (for a missing mandatory field it names the field).\n\n| status | `error` codes |\n|---|---|\n| 400 | `MISSING_FIELD`, `INVALID_FIELD`, `INVALID_JSON`, `INVALID_SDP`, `UNSUPPORTED_MODE`; malformed HTTP: `BAD_REQUEST`, `BAD_TARGET`, `BAD_HEADER`, … |\n| 401 | `UNAUTHORIZED`, `INVALID_TOKEN` (recording tokens) |\n| 403 | `FORBIDDEN`, `RECORDING_NOT_PERMITTED` |\n| 404 | `CONFERENCE_NOT_FOUND`, `ENDPOINT_NOT_FOUND`, `STREAM_NOT_FOUND`, `VIEWER_NOT_FOUND`, `CONFERENCE_ENDED`, `NOT_FOUND` (no such route), `RECORDING_NOT_FOUND`, `ASSET_NOT_FOUND`, `NOT_RECORDING` |\n| 405 | `METHOD_NOT_ALLOWED` |\n| 408 | `REQUEST_TIMEOUT` |\n| 409 | `CONFERENCE_EXISTS`, `ENDPOINT_EXISTS`, `STREAM_EXISTS`, `VIEWER_EXISTS`, `RECORDING_IN_PROGRESS`, `RECORDING_ACTIVE`, `ASSET_NOT_READY` |\n| 413 | `PAYLOAD_TOO_LARGE` |\n| 415 | `UNSUPPORTED_MEDIA_TYPE` |\n| 416 | `RANGE_NOT_SATISFIABLE` |\n| 431 | `HEADERS_TOO_LARGE`, `TOO_MANY_HEADERS` |\n| 500 | `IO_ERROR`, `RECORDING_STORAGE_FAILED` |\n| 503 | `MEDIA_UNAVAILABLE`, `TOO_MANY_CONFERENCES`, `CONFERENCE_FULL`, `TOO_MANY_STREAMS`, `TOO_MANY_VIEWERS` |\n| 507 | `RECORDING_NOT_PERMITTED` (not enough free disk) |",
+        "description": "Every error answer of the Conference and Recordings APIs. `error` is a stable machine-readable code, `message` a human-readable text (for a missing mandatory field it names the field).\n\n| status | `error` codes |\n|---|---|\n| 400 | `MISSING_FIELD`, `INVALID_FIELD`, `INVALID_JSON`, `INVALID_SDP`, `UNSUPPORTED_MODE`; malformed HTTP: `BAD_REQUEST`, `BAD_TARGET`, `BAD_HEADER`, … |\n| 401 | `UNAUTHORIZED`, `INVALID_TOKEN` (recording tokens) |\n| 403 | `FORBIDDEN`, `RECORDING_NOT_PERMITTED` |\n| 404 | `CONFERENCE_NOT_FOUND`, `ENDPOINT_NOT_FOUND`, `STREAM_NOT_FOUND`, `VIEWER_NOT_FOUND`, `CONFERENCE_ENDED`, `NOT_FOUND` (no such route), `RECORDING_NOT_FOUND`, `ASSET_NOT_FOUND`, `NOT_RECORDING` |\n| 405 | `METHOD_NOT_ALLOWED` |\n| 408 | `REQUEST_TIMEOUT` |\n| 409 | `CONFERENCE_EXISTS`, `ENDPOINT_EXISTS`, `STREAM_EXISTS`, `VIEWER_EXISTS`, `RECORDING_IN_PROGRESS`, `RECORDING_ACTIVE`, `ASSET_NOT_READY` |\n| 410 | `EVENTS_EXPIRED` |\n| 413 | `PAYLOAD_TOO_LARGE`, `METADATA_TOO_LARGE` |\n| 415 | `UNSUPPORTED_MEDIA_TYPE` |\n| 416 | `RANGE_NOT_SATISFIABLE` |\n| 429 | `QUOTA_EXCEEDED`, `RATE_LIMITED` |\n| 431 | `HEADERS_TOO_LARGE`, `TOO_MANY_HEADERS` |\n| 500 | `IO_ERROR`, `RECORDING_STORAGE_FAILED` |\n| 503 | `MEDIA_UNAVAILABLE`, `TOO_MANY_CONFERENCES`, `CONFERENCE_FULL`, `TOO_MANY_STREAMS`, `TOO_MANY_VIEWERS` |\n| 507 | `RECORDING_NOT_PERMITTED` (not enough free disk) |",
         "required": [
           "error",
           "message"
@@ -3402,6 +4500,11 @@ enum ConferenceOpenAPI {
             ],
             "description": "Only for clients with role `SERVICE` (400 `invalid_request` otherwise): issue a `PARTICIPANT` token whose subject is this user."
           },
+          "grants": {
+            "type": "string",
+            "description": "With `user_id` only (400 otherwise): extra rights of the PARTICIPANT token, comma- or space-separated: `create` (may create conferences), `end` (may end conferences for everyone). Unknown grant: 400 `invalid_scope`.",
+            "example": "create"
+          },
           "expires_in": {
             "type": "integer",
             "format": "int64",
@@ -3412,7 +4515,7 @@ enum ConferenceOpenAPI {
       },
       "TokenResponse": {
         "type": "object",
-        "description": "An access token: an HS256 JWT with claims `sub` (user id), `roles`, `org` (organization id), `iat`, `exp`, `iss` = `sfu`, `jti`.",
+        "description": "An access token: an HS256 JWT with claims `sub` (user id), `roles`, `org` (organization id), `grants` (when given), `iat`, `exp`, `iss` = `sfu`, `aud` = `sfu:api` (both checked on every request), `jti`.",
         "required": [
           "access_token",
           "token_type",
@@ -3786,6 +4889,51 @@ enum ConferenceOpenAPI {
           "url": {
             "type": "string",
             "description": "Downloads this asset with the same token."
+          }
+        }
+      },
+      "IceServer": {
+        "type": "object",
+        "description": "One STUN or TURN server (W3C `RTCIceServer`).",
+        "required": [
+          "urls"
+        ],
+        "properties": {
+          "urls": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+              "type": "string"
+            },
+            "description": "`stun:HOST[:PORT]`, `turn:HOST[:PORT][?transport=udp|tcp]` or `turns:HOST[:PORT][?transport=tcp]` (RFC 7064, RFC 7065).",
+            "example": [
+              "turn:turn.example.net:3478?transport=udp",
+              "turn:turn.example.net:3478?transport=tcp"
+            ]
+          },
+          "username": {
+            "type": "string",
+            "description": "TURN only: `EXPIRY:USER` with a shared secret, or the fixed username.",
+            "example": "1765190000:alice"
+          },
+          "credential": {
+            "type": "string",
+            "description": "TURN only: the password for `username`.",
+            "example": "n3VmTeWrM9I8l5qgGhKmrBU1Xn4="
+          }
+        }
+      },
+      "IceServers": {
+        "type": "object",
+        "required": [
+          "iceServers"
+        ],
+        "properties": {
+          "iceServers": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/IceServer"
+            }
           }
         }
       },

@@ -40,9 +40,10 @@ extension APIHandler {
                     try? await svc.leave(s.conferenceId, endpoint: s.endpointId, reason: "STREAM_ENDED", who: .system)
                     Log.info("whep: session \(s.id) ended: stream \(s.streamId) is no longer published")
                 }
+                let cutoff = DispatchTime.now().uptimeNanoseconds
                 let live = await svc.liveEndpointKeys()
                 let total = await svc.peerConnectionCount()
-                let byFace = await faces.sessions.reconcile(liveEndpoints: live)
+                let byFace = await faces.sessions.reconcile(liveEndpoints: live, cutoff: cutoff)
                 let whip = byFace[.whip] ?? 0, whep = byFace[.whep] ?? 0
                 faces.gauge.set(["conference-api": max(0, total - whip - whep), "whip": whip, "whep": whep])
                 try? await Task.sleep(nanoseconds: 1_000_000_000)

@@ -29,6 +29,8 @@ struct WHIPSession: Sendable {
     var offer: String
     /// The client's current ICE ufrag.
     var remoteUfrag: String?
+    /// When it was registered (monotonic ns), after its endpoint joined.
+    var createdAt: UInt64 = DispatchTime.now().uptimeNanoseconds
 
     var location: String { "/\(face.rawValue)/\(conferenceId)/sessions/\(id)" }
 
@@ -49,9 +51,13 @@ actor WHIPSessions {
 
     /// Forgets the sessions whose endpoint is gone (left through the
     /// Conference API, removed after SICK, conference ended); returns the
-    /// sessions left per face.
-    func reconcile(liveEndpoints: Set<String>) -> [WHIPFace: Int] {
-        sessions = sessions.filter { liveEndpoints.contains(Self.key($0.value.conferenceId, $0.value.endpointId)) }
+    /// sessions left per face. `liveEndpoints` was read after `cutoff`, so
+    /// only sessions registered before it can be judged by it (a newer one
+    /// may have joined after the snapshot).
+    func reconcile(liveEndpoints: Set<String>, cutoff: UInt64) -> [WHIPFace: Int] {
+        sessions = sessions.filter {
+            $0.value.createdAt >= cutoff || liveEndpoints.contains(Self.key($0.value.conferenceId, $0.value.endpointId))
+        }
         var counts: [WHIPFace: Int] = [:]
         for s in sessions.values { counts[s.face, default: 0] += 1 }
         return counts
