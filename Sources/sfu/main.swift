@@ -184,11 +184,15 @@ do {
         var whipOptions = WHIPOptions()
         whipOptions.createConferences = try settings.onOff("--whip-create-conferences")
         var clusterHealth: (@Sendable () -> JSON)?
-        if clusterPlan != nil { clusterHealth = { clusterHolder.healthJSON() } }
+        var clusterAdmission: (@Sendable () -> HTTPError?)?
+        if clusterPlan != nil {
+            clusterHealth = { clusterHolder.healthJSON() }
+            clusterAdmission = { clusterHolder.admissionError() }
+        }
         let api = APIHandler(conferences: service, auth: auth, media: media, cors: cors,
                              recordings: RecordingsAPI(service: recorder, auth: auth, conferences: service),
                              iceServers: iceServers, whip: WHIPFaces(options: whipOptions),
-                             clusterHealth: clusterHealth)
+                             clusterHealth: clusterHealth, clusterAdmission: clusterAdmission)
         api.startSessionBookkeeping()
         var apiConfig = http
         apiConfig.name = "api"
