@@ -113,7 +113,7 @@ def test_rest_calls_errors_and_ordered_events(server, lib_page, transport):
     expected_types = ["ConferenceCreatedEvent", "ConferenceParticipantJoinedEvent", "ConferenceMetadataUpdatedEvent",
                       "ConferenceParticipantMetadataUpdatedEvent", "HandRaisedEvent", "ConferenceParticipantJoinedEvent",
                       "ConferenceMetadataUpdatedEvent", "ConferenceParticipantLeftEvent",
-                      # end: ep-a leaves (CONFERENCE_ENDED), then the conference ends
+                      # end: the remaining endpoint leaves (CONFERENCE_ENDED), then the end.
                       "ConferenceParticipantLeftEvent", "ConferenceEndedEvent"]
     got = [tuple(x) for x in r["got"]]
     # Every event exactly once, in version order, versions gap-free from 1.
