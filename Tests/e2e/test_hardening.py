@@ -206,7 +206,9 @@ def test_json_media_types(hard, token, ctype, status):
 
 @pytest.fixture(scope="module")
 def faces(tmp_path_factory):
-    srv = start_store_server("hardening-faces", "--auth", "off")
+    # A log big enough to read 24 MB from (the default bound is 4 MiB), and no sendEvent rate limit.
+    srv = start_store_server("hardening-faces", "--auth", "off", "--max-event-log-bytes", "32MiB",
+                             "--max-events-per-second", "100000")
     tmp = tmp_path_factory.mktemp("faces")
     ogg = make_ogg(tmp / "a.ogg", seconds=2).read_bytes()
     big = tmp / "big.ogg"
@@ -224,10 +226,11 @@ def build_event_log(base: str, cid: str, events: int, size: int) -> None:
         assert r.status_code == 200, r.text
 
 
-def heavy_window(srv, big, cid: str, seconds: float) -> tuple[list[float], list[float], dict]:
-    """Runs two large event reads and one store upload in loops (curl
-    processes, so Python's GIL is not in the measurement) for `seconds`, and
-    times /healthz and the store's /ping meanwhile."""
+def heavy_window(srv, big, pages: list[str], seconds: float) -> tuple[list[float], list[float], dict]:
+    """Runs two large event reads (every page of the log) and one store
+    upload in loops (curl processes, so Python's GIL is not in the
+    measurement) for `seconds`, and times /healthz and the store's /ping
+    meanwhile."""
     stop = time.monotonic() + seconds
     heavy = {"reads": 0, "uploads": 0}
 
@@ -236,7 +239,7 @@ def heavy_window(srv, big, cid: str, seconds: float) -> tuple[list[float], list[
             subprocess.run(cmd(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120, check=True)
             heavy[kind] += 1
 
-    read = lambda: ["curl", "-sf", "-o", "/dev/null", f"{srv.base}{API}/{cid}/events?v=0"]
+    read = lambda: ["curl", "-sf"] + [a for url in pages for a in ("-o", "/dev/null", url)]
     upload = lambda: ["curl", "-sf", "-o", "/dev/null", "-T", str(big), "-H", "Content-Type: audio/ogg",
                       f"{srv.store_base('records')}/records/{new_event()}/2024-01-01T00:00:00Z"]
     # Two large event reads at once held both threads of Swift's pool (issue
@@ -262,23 +265,31 @@ def test_health_and_store_ping_keep_their_latency_under_heavy_reads_and_uploads(
     srv, big = faces
     cid = uid("heavy")
     build_event_log(srv.base, cid, events=400, size=60_000)  # ≈ 24 MB of events
-    size = len(requests.get(f"{srv.base}{API}/{cid}/events?v=0", timeout=120).content)
+    # The log is read in pages of about 1 MiB (issue 16 item 6): one "read" fetches every page.
+    pages, v, size = [], 0, 0
+    while True:
+        url = f"{srv.base}{API}/{cid}/events?v={v}&wait=0"
+        r = requests.get(url, timeout=120)
+        pages.append(url)
+        size += len(r.content)
+        if r.headers["X-More-Events"] != "true":
+            break
+        v = r.json()[-1]["conferenceVersion"]
     assert size > 20_000_000, size
     # The machine is shared (2 cores, other builds): a window may be spoilt by
     # work outside this test, so up to three are measured and one must hold.
     # Before the fix every window had p99 in seconds (3.5 s measured).
     windows = []
     for _ in range(3):
-        h, p, heavy = heavy_window(srv, big, cid, 10)
+        h, p, heavy = heavy_window(srv, big, pages, 10)
         windows.append((p99(h), p99(p)))
         print(f"healthz p50 {statistics.median(h) * 1e3:.1f} ms p99 {p99(h) * 1e3:.1f} ms max {max(h) * 1e3:.1f} ms; "
-              f"ping p99 {p99(p) * 1e3:.1f} ms; {len(h)} samples; {heavy['reads']} reads of {size} bytes, "
+              f"ping p99 {p99(p) * 1e3:.1f} ms; {len(h)} samples; {heavy['reads']} reads of {size} bytes in {len(pages)} pages, "
               f"{heavy['uploads']} uploads of {big.stat().st_size} bytes")
         assert heavy["reads"] >= 2 and heavy["uploads"] >= 1, heavy
         if p99(h) < 0.050 and p99(p) < 0.050:
             return
     pytest.fail("p99 over 50 ms in every window: " + ", ".join(f"healthz {a * 1e3:.1f} ms / ping {b * 1e3:.1f} ms" for a, b in windows))
-
 
 
 # --------------------------------------------------------------------------
