@@ -209,9 +209,9 @@ struct Settings {
 
     func optional(_ flag: String) -> String? { values[flag] }
 
-    func int(_ flag: String, min: Int = 0) throws -> Int {
+    func int(_ flag: String, min: Int = 0, max: Int = Int(Int32.max)) throws -> Int {
         let v = string(flag)
-        guard let n = Int(v), n >= min else { throw ConfigError("\(flag) must be an integer >= \(min), not '\(v)'") }
+        guard let n = Int(v), n >= min, n <= max else { throw ConfigError("\(flag) must be an integer from \(min) to \(max), not '\(v)'") }
         return n
     }
 
@@ -235,7 +235,8 @@ struct Settings {
 
     func seconds(_ flag: String) throws -> Double {
         let v = string(flag)
-        guard let n = Double(v), n > 0, n.isFinite else { throw ConfigError("\(flag) must be a positive number of seconds, not '\(v)'") }
+        // Bounded so that no timer arithmetic (seconds × 10⁹ in UInt64) can overflow.
+        guard let n = Double(v), n > 0, n <= 1e9 else { throw ConfigError("\(flag) must be a positive number of seconds up to 10⁹, not '\(v)'") }
         return n
     }
 }

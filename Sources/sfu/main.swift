@@ -92,7 +92,7 @@ do {
     let storeEnabled = try Dictionary(uniqueKeysWithValues: StoreKind.allCases.map { kind in
         (kind, try storeOnly.map { $0 == kind } ?? settings.onOff("--\(kind.rawValue)"))
     })
-    let storePorts = try Dictionary(uniqueKeysWithValues: StoreKind.allCases.map { ($0, try settings.int("--\($0.rawValue)-port")) })
+    let storePorts = try Dictionary(uniqueKeysWithValues: StoreKind.allCases.map { ($0, try settings.int("--\($0.rawValue)-port", max: 65535)) })
 
     // Which organization each store event belongs to (shared by the API and the stores).
     let owners = try EventOwners(path: (dataDir as NSString).appendingPathComponent("event-owners.jsonl"))
@@ -134,7 +134,7 @@ do {
                 mc.workers = n
             }
             mc.spillThreshold = try settings.int("--worker-spill", min: 0)
-            let port = try settings.int("--media-port")
+            let port = try settings.int("--media-port", max: 65535)
             guard port <= 65535 - mc.workers else { throw ConfigError("--media-port leaves no room for \(mc.workers) workers") }
             mc.basePort = UInt16(port)
             for ip in settings.announce {
@@ -184,15 +184,19 @@ do {
         var whipOptions = WHIPOptions()
         whipOptions.createConferences = try settings.onOff("--whip-create-conferences")
         var clusterHealth: (@Sendable () -> JSON)?
-        if clusterPlan != nil { clusterHealth = { clusterHolder.healthJSON() } }
+        var clusterAdmission: (@Sendable () -> HTTPError?)?
+        if clusterPlan != nil {
+            clusterHealth = { clusterHolder.healthJSON() }
+            clusterAdmission = { clusterHolder.admissionError() }
+        }
         let api = APIHandler(conferences: service, auth: auth, media: media, cors: cors,
                              recordings: RecordingsAPI(service: recorder, auth: auth, conferences: service),
                              iceServers: iceServers, whip: WHIPFaces(options: whipOptions),
-                             clusterHealth: clusterHealth)
+                             clusterHealth: clusterHealth, clusterAdmission: clusterAdmission)
         api.startSessionBookkeeping()
         var apiConfig = http
         apiConfig.name = "api"
-        apiConfig.port = try settings.int("--port")
+        apiConfig.port = try settings.int("--port", max: 65535)
         let server = try HTTPServer(configuration: apiConfig, handler: api)
         apiServer = server
         Metrics.shared.gauge("sfu_http_open_connections") { [(["face": "api"], Double(server.openConnections))] }

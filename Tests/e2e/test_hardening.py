@@ -274,3 +274,22 @@ def test_health_and_store_ping_keep_their_latency_under_heavy_reads_and_uploads(
     assert heavy["reads"] >= 2 and heavy["uploads"] >= 1, heavy
     assert p99(h) < 0.050, f"/healthz p99 {p99(h) * 1e3:.1f} ms"
     assert p99(p) < 0.050, f"/ping p99 {p99(p) * 1e3:.1f} ms"
+
+
+# --------------------------------------------------------------------------
+# Configured numbers: rejected at start-up, never a trap later
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args,message", [
+    (["--port", "99999"], "--port must be an integer from 0 to 65535"),
+    (["--records-port", "-1"], "--records-port must be an integer from 0 to 65535"),
+    (["--token-ttl", "9223372036854775807"], "--token-ttl must be an integer from 1 to"),
+    (["--shutdown-grace", "1e300"], "--shutdown-grace must be a positive number of seconds up to"),
+    (["--body-timeout", "inf"], "--body-timeout must be a positive number of seconds up to"),
+])
+def test_out_of_range_options_are_refused_at_start(tmp_path, args, message):
+    from e2elib import sfu_binary
+    p = subprocess.run([str(sfu_binary()), "serve", "--data-dir", str(tmp_path), *args],
+                       capture_output=True, text=True, timeout=20)
+    assert p.returncode > 0, (p.returncode, p.stderr[-500:])  # an error exit, not a signal
+    assert message in p.stderr, p.stderr[-500:]

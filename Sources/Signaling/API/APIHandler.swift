@@ -19,6 +19,10 @@ public final class APIHandler: HTTPHandler {
     let whip: WHIPFaces
     /// The `/healthz` "cluster" block in cluster mode; answered from memory, never from Redis.
     let clusterHealth: (@Sendable () -> JSON)?
+    /// In cluster mode: the 503 that refuses new work (`newWorkCommands`) while this node holds no lease; nil admits.
+    let clusterAdmission: (@Sendable () -> HTTPError?)?
+    /// Commands that start something on this node (refused by a fenced cluster node).
+    static let newWorkCommands: Set<String> = ["create", "join", "publishStream", "viewStream"]
 
     /// JSON command bodies are small; 1 MiB is generous (SDP offers are ~10 KiB).
     public static let maxCommandBytes = 1 << 20
@@ -27,8 +31,9 @@ public final class APIHandler: HTTPHandler {
                 cors: CORSPolicy = CORSPolicy(allowedOrigins: ["*"]),
                 extraRoutes: [String: @Sendable (HTTPRequest) async throws -> HTTPResponse] = [:],
                 recordings: RecordingsAPI? = nil, iceServers: IceServerConfig = .none, whip: WHIPFaces = WHIPFaces(),
-                clusterHealth: (@Sendable () -> JSON)? = nil) {
+                clusterHealth: (@Sendable () -> JSON)? = nil, clusterAdmission: (@Sendable () -> HTTPError?)? = nil) {
         self.clusterHealth = clusterHealth
+        self.clusterAdmission = clusterAdmission
         self.whip = whip
         self.cors = cors
         self.iceServers = iceServers
@@ -143,6 +148,7 @@ public final class APIHandler: HTTPHandler {
                 }
             }
             let cmd = try Command.parse(body)
+            if APIHandler.newWorkCommands.contains(rest[0]), let refusal = clusterAdmission?() { throw refusal }
             return try await command(rest[0], cmd, who)
         }
         guard (1...3).contains(rest.count), !rest[0].isEmpty else {
