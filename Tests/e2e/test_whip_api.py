@@ -303,3 +303,31 @@ def test_printable_ids_travel_percent_encoded(api: Api, server, svc_token):
     assert v.post(load_offer("recvonly")).status_code == 201
     assert s.patch(trickle(load_offer("sendonly"))).status_code == 204
     assert v.delete().status_code == 200 and s.delete().status_code == 200
+
+
+def test_another_organizations_conference_does_not_exist_for_whip_or_whep():
+    """Tenancy: a SERVICE token of orgB gets 404 for orgA's conference and
+    stream, exactly as for an unknown id, even where first publish creates."""
+    srv = SfuServer("whip-orgs", ["--whip-create-conferences", "on",
+                                  "--client", "orga:orgasecret:SERVICE:orgA", "--client", "orgb:orgbsecret:SERVICE:orgB"]).start()
+    try:
+        a, b = fetch_token(srv.base, "orga", "orgasecret"), fetch_token(srv.base, "orgb", "orgbsecret")
+        cid = uid("orga-conf")
+        s = whip(srv.base, cid, a)
+        assert s.post(load_offer("sendonly")).status_code == 201           # created in orgA
+        stream = Api(srv.base, a).conference(cid)["participants"][0]["streams"][0]["id"]["id"]
+        r = whip(srv.base, cid, b).post(load_offer("sendonly"))
+        assert_error(r, 404, "CONFERENCE_NOT_FOUND")   # as for an unknown id; nothing published
+        assert len(Api(srv.base, a).conference(cid)["participants"]) == 1
+        for url in (f"{srv.base}/whep/{cid}/{stream}", f"{srv.base}/whep/{cid}"):
+            assert_error(WhipSession(url, b).post(load_offer("recvonly")), 404, "CONFERENCE_NOT_FOUND")
+        intruder = WhipSession(s.url, b)
+        intruder.location, intruder.etag = s.location, s.etag
+        assert_error(intruder.delete(), 404, "SESSION_NOT_FOUND")
+        assert_error(intruder.patch(trickle(load_offer("sendonly"))), 404, "SESSION_NOT_FOUND")
+        # The session is untouched by the attempts.
+        assert s.patch(trickle(load_offer("sendonly"))).status_code == 204
+        assert len(Api(srv.base, a).conference(cid)["participants"]) == 1
+        assert s.delete().status_code == 200
+    finally:
+        srv.kill()

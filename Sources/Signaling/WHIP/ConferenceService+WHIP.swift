@@ -5,20 +5,21 @@ import HTTP
 /// is joined, which stream a conference-level WHEP URL plays, and the live
 /// endpoints and PeerConnections for session bookkeeping.
 extension ConferenceService {
-    func conferenceExists(_ id: String) -> Bool {
-        guard let c = conferences[id] else { return false }
+    /// Another organization's conference does not exist for `who` (as in `visible`).
+    func conferenceExists(_ id: String, who: Principal) -> Bool {
+        guard let c = conferences[id], who.canSee(organization: c.organizationId) else { return false }
         return !c.ended
     }
 
-    func streamExists(_ id: String, streamId: String) -> Bool {
-        guard let c = conferences[id], !c.ended else { return false }
+    func streamExists(_ id: String, streamId: String, who: Principal) -> Bool {
+        guard let c = conferences[id], !c.ended, who.canSee(organization: c.organizationId) else { return false }
         return c.locateStream(streamId) != nil
     }
 
     /// The stream a conference-level WHEP URL plays: the first one published
     /// that carries video, else the first one.
-    func defaultStream(_ id: String) -> String? {
-        guard let c = conferences[id], !c.ended else { return nil }
+    func defaultStream(_ id: String, who: Principal) -> String? {
+        guard let c = conferences[id], !c.ended, who.canSee(organization: c.organizationId) else { return nil }
         let all = c.endpoints.flatMap(\.streams)
         return (all.first { $0.type != .mic } ?? all.first)?.id
     }

@@ -35,7 +35,7 @@ extension APIHandler {
             while !Task.isCancelled {
                 // A WHEP player whose stream was unpublished has nothing left to
                 // play: its endpoint leaves, as the WHIP DELETE of the publisher implies.
-                for s in await faces.sessions.playbacks where !(await svc.streamExists(s.conferenceId, streamId: s.streamId)) {
+                for s in await faces.sessions.playbacks where !(await svc.streamExists(s.conferenceId, streamId: s.streamId, who: .system)) {
                     await faces.sessions.remove(s.id)
                     try? await svc.leave(s.conferenceId, endpoint: s.endpointId, reason: "STREAM_ENDED", who: .system)
                     Log.info("whep: session \(s.id) ended: stream \(s.streamId) is no longer published")

@@ -130,7 +130,7 @@ extension APIHandler {
         let endpoint = try queryID(request, "endpointId") ?? Self.shortID("whip")
         let streamId = try queryID(request, "streamId") ?? UUID().uuidString.lowercased()
         try await checkSessionRoom()
-        if !(await conferences.conferenceExists(cid)) {
+        if !(await conferences.conferenceExists(cid, who: who)) {
             guard whip.options.createConferences && who.isService else {
                 throw HTTPError(404, "CONFERENCE_NOT_FOUND", "conference '\(cid)' does not exist"
                                 + (who.isService ? " (start the server with --whip-create-conferences on to create it on first publish)" : ""))
@@ -152,7 +152,7 @@ extension APIHandler {
             throw error
         }
         let s = WHIPSession(id: UUID().uuidString.lowercased(), face: .whip, conferenceId: cid, endpointId: endpoint, streamId: streamId,
-                            viewerId: nil, owner: who.subject, etag: WHIPSession.newETag(), offer: offer,
+                            viewerId: nil, owner: who.subject, organization: who.organizationId, etag: WHIPSession.newETag(), offer: offer,
                             remoteUfrag: TrickleFragment.ufrag(ofOffer: offer))
         await whip.sessions.add(s)
         Log.info("whip: session \(s.id) publishes stream \(streamId) as endpoint \(endpoint) in conference \(cid)")
@@ -164,15 +164,15 @@ extension APIHandler {
         let user = try endpointUser(request, who)
         let endpoint = try queryID(request, "endpointId") ?? Self.shortID("whep")
         try await checkSessionRoom()
-        guard await conferences.conferenceExists(cid) else {
+        guard await conferences.conferenceExists(cid, who: who) else {
             throw HTTPError(404, "CONFERENCE_NOT_FOUND", "conference '\(cid)' does not exist")
         }
         var chosen = requested
-        if chosen == nil { chosen = await conferences.defaultStream(cid) }
+        if chosen == nil { chosen = await conferences.defaultStream(cid, who: who) }
         guard let streamId = chosen else {
             throw HTTPError(404, "STREAM_NOT_FOUND", "conference '\(cid)' has no published stream to play")
         }
-        guard await conferences.streamExists(cid, streamId: streamId) else {
+        guard await conferences.streamExists(cid, streamId: streamId, who: who) else {
             throw HTTPError(404, "STREAM_NOT_FOUND", "stream '\(streamId)' is not published in conference '\(cid)'")
         }
         let metadata: JSON = ["face": "whep"]
@@ -187,7 +187,7 @@ extension APIHandler {
             throw error
         }
         let s = WHIPSession(id: UUID().uuidString.lowercased(), face: .whep, conferenceId: cid, endpointId: endpoint, streamId: streamId,
-                            viewerId: viewerId, owner: who.subject, etag: WHIPSession.newETag(), offer: offer,
+                            viewerId: viewerId, owner: who.subject, organization: who.organizationId, etag: WHIPSession.newETag(), offer: offer,
                             remoteUfrag: TrickleFragment.ufrag(ofOffer: offer))
         await whip.sessions.add(s)
         Log.info("whep: session \(s.id) plays stream \(streamId) as endpoint \(endpoint) in conference \(cid)")
@@ -223,7 +223,8 @@ extension APIHandler {
 
     /// The session at `id`, which the caller may change (its creator or SERVICE).
     func session(_ face: WHIPFace, _ cid: String, _ id: String, _ who: Principal) async throws(HTTPError) -> WHIPSession {
-        guard let s = await whip.sessions.get(id), s.face == face, s.conferenceId == cid else {
+        // Another organization's session does not exist for the caller (as its conference does not).
+        guard let s = await whip.sessions.get(id), s.face == face, s.conferenceId == cid, who.canSee(organization: s.organization) else {
             throw HTTPError(404, "SESSION_NOT_FOUND", "no \(face.rawValue.uppercased()) session at /\(face.rawValue)/\(cid)/sessions/\(id)")
         }
         guard who.isService || who.subject == s.owner else {
@@ -253,7 +254,7 @@ extension APIHandler {
             }
             let offer = try TrickleFragment.restartOffer(s.offer, ufrag: ufrag, pwd: pwd)
             let answer: NegotiatedAnswer = try await forgettingOn404(s) {
-                guard await conferences.streamExists(s.conferenceId, streamId: s.streamId) else {
+                guard await conferences.streamExists(s.conferenceId, streamId: s.streamId, who: who) else {
                     throw HTTPError(404, "STREAM_NOT_FOUND", "stream '\(s.streamId)' is no longer published")
                 }
                 if let viewerId = s.viewerId {

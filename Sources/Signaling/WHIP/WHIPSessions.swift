@@ -23,6 +23,8 @@ struct WHIPSession: Sendable {
     let viewerId: String?
     /// The token subject that created it (it, or a SERVICE token, may change or end it).
     let owner: String
+    /// The creator's organization: only principals that see it may find the session.
+    let organization: String?
     /// Entity tag of the current ICE session (RFC 9725 §4.3.1), quoted.
     var etag: String
     /// The client's last offer: an ICE restart re-negotiates it with new credentials.
