@@ -6,7 +6,8 @@ import SDP
 
 /// What the media path reports to signaling (off the worker thread).
 public enum MediaEvent: Sendable {
-    case transportConnected(conferenceId: String, endpointId: String, streamId: String, viewerId: String?)
+    /// `remote`: the peer's address the transport latched (a host, server-reflexive, peer-reflexive or TURN relay address).
+    case transportConnected(conferenceId: String, endpointId: String, streamId: String, viewerId: String?, remote: String)
     case transportFailed(conferenceId: String, endpointId: String, streamId: String, viewerId: String?, reason: String)
 }
 
@@ -381,7 +382,8 @@ public final class WorkerRouter: DatagramHandler {
                     return
                 }
                 let viewerId: String? = { if case .viewer(_, let v) = t.role { return v }; return nil }()
-                events(.transportConnected(conferenceId: t.conferenceId, endpointId: t.endpointId, streamId: t.streamId, viewerId: viewerId))
+                events(.transportConnected(conferenceId: t.conferenceId, endpointId: t.endpointId, streamId: t.streamId, viewerId: viewerId,
+                                           remote: t.path?.description ?? "unknown"))
                 if let list = consumersByTransport[t.id] {
                     for (_, track, p) in list where track.kind == .video { requestKeyframe(p, track, out, now, force: true) }
                 }

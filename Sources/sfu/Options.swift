@@ -30,6 +30,8 @@ let allOptions: [Option] = [
     Option(flag: "--header-timeout", env: "SFU_HEADER_TIMEOUT", value: "SECONDS", defaultValue: "10", help: "A request head must arrive within this time (else 408 and close)."),
     Option(flag: "--keepalive-timeout", env: "SFU_KEEPALIVE_TIMEOUT", value: "SECONDS", defaultValue: "75", help: "Idle keep-alive connections are closed after this time."),
     Option(flag: "--body-timeout", env: "SFU_BODY_TIMEOUT", value: "SECONDS", defaultValue: "30", help: "A request body that stalls this long fails with 408."),
+    Option(flag: "--body-min-rate", env: "SFU_BODY_MIN_RATE", value: "BYTES", defaultValue: "1024", help: "Once a request body has been read for --body-timeout seconds it must have averaged this many bytes per second (else 408): a body trickled a byte at a time is cut off."),
+    Option(flag: "--token-failure-limit", env: "SFU_TOKEN_FAILURE_LIMIT", value: "N", defaultValue: "10", help: "Failed token requests (unknown client or wrong secret) allowed per source address per minute; beyond, the token endpoint answers 429 with Retry-After. 0: no limit."),
     Option(flag: "--shutdown-grace", env: "SFU_SHUTDOWN_GRACE", value: "SECONDS", defaultValue: "10", help: "On SIGTERM/SIGINT: stop accepting, let in-flight requests finish for up to this long, then exit."),
     Option(flag: "--media", env: "SFU_MEDIA", value: "on|off", defaultValue: "on", help: "Run the media path (UDP workers). 'off' answers publishStream/viewStream with 503 (signaling-only deployments, tests)."),
     Option(flag: "--media-workers", env: "SFU_MEDIA_WORKERS", value: "N", defaultValue: "cores", help: "Media worker threads, each with its own UDP port. A conference's publishers live on one worker; its viewers spill to other workers (see --worker-spill)."),
@@ -40,7 +42,13 @@ let allOptions: [Option] = [
     Option(flag: "--media-tcp-max-connections", env: "SFU_MEDIA_TCP_MAX_CONNECTIONS", value: "N", defaultValue: "1000", help: "ICE-TCP connections per media worker; more are closed at once."),
     Option(flag: "--media-tcp-per-address", env: "SFU_MEDIA_TCP_PER_ADDRESS", value: "N", defaultValue: "64", help: "ICE-TCP connections per media worker from one remote IP address; more are closed at once."),
     Option(flag: "--announce-ip", env: "SFU_ANNOUNCE_IPS", value: "ADDR", defaultValue: "the --media-listen addresses, else this host's addresses", help: "Address put into ICE host candidates instead of the local ones, e.g. the public IP of a 1:1 NAT or cloud host (packets to it must reach a listened address, on the same port). Repeatable (IPv4 and IPv6); the variable takes a comma-separated list."),
+    Option(flag: "--ice-server", env: "SFU_ICE_SERVERS", value: "URL", defaultValue: nil, help: "A STUN or TURN server handed to clients (GET /rtc-api/iceServers, client.js, the demo page, WHIP/WHEP Link headers): stun:HOST[:PORT], turn:HOST[:PORT][?transport=udp|tcp] or turns:HOST[:PORT][?transport=tcp]. Repeatable; the variable takes a comma-separated list. TURN URLs need --turn-secret or --ice-server-username/--ice-server-credential."),
+    Option(flag: "--ice-server-username", env: "SFU_ICE_SERVER_USERNAME", value: "NAME", defaultValue: nil, help: "A fixed TURN username given to every client (with --ice-server-credential); prefer --turn-secret."),
+    Option(flag: "--ice-server-credential", env: "SFU_ICE_SERVER_CREDENTIAL", value: "PASSWORD", defaultValue: nil, help: "The fixed TURN password for --ice-server-username."),
+    Option(flag: "--turn-secret", env: "SFU_TURN_SECRET", value: "SECRET", defaultValue: nil, help: "coturn's static-auth-secret (use-auth-secret): each client gets its own time-limited TURN credential, username EXPIRY:USER and password base64(HMAC-SHA1(SECRET, username)). Never logged; prefer the variable to the command line."),
+    Option(flag: "--turn-credential-ttl", env: "SFU_TURN_CREDENTIAL_TTL", value: "SECONDS", defaultValue: "86400", help: "Lifetime of the TURN credentials made from --turn-secret (at least 60)."),
     Option(flag: "--cors-origin", env: "SFU_CORS_ORIGINS", value: "ORIGIN", defaultValue: "*", help: "Origins whose web pages may call the API from a browser (CORS): '*' for any, a comma-separated list of exact origins, or 'none'."),
+    Option(flag: "--whip-create-conferences", env: "SFU_WHIP_CREATE_CONFERENCES", value: "on|off", defaultValue: "off", help: "A WHIP publish (POST /whip/{conferenceId}) with a SERVICE token to a conference that does not exist creates it. 'off': such a publish is answered 404."),
     Option(flag: "--recorder", env: "SFU_RECORDER", value: "on|off", defaultValue: "on", help: "Allow recording conferences (POST /channels/{id}/record). 'off' keeps the Recordings API for listing and downloading existing recordings."),
     Option(flag: "--recordings-dir", env: "SFU_RECORDINGS_DIR", value: "DIR", defaultValue: "DATA_DIR/recordings", help: "Where recordings are written: DIR/<conference>/<recording id>/<segment>/ plus recording.json."),
     Option(flag: "--recording-segment", env: "SFU_RECORDING_SEGMENT", value: "SECONDS", defaultValue: "1800", help: "A recording is cut into segments of this length; each segment is a set of files, post-processed on its own."),
@@ -50,9 +58,14 @@ let allOptions: [Option] = [
     Option(flag: "--records-port", env: "SFU_RECORDS_PORT", value: "N", defaultValue: "10700", help: "Port of the records store: /records/:event/:start (alias /record), /ping, /sse, /openapi."),
     Option(flag: "--prerecordings", env: "SFU_PRERECORDINGS", value: "on|off", defaultValue: "on", help: "Run the prerecordings store (audio uploaded ahead of an event) alongside the Conference API."),
     Option(flag: "--prerecordings-port", env: "SFU_PRERECORDINGS_PORT", value: "N", defaultValue: "10600", help: "Port of the prerecordings store: /prerecordings/:event/:start (alias /prerecording), /ping, /sse, /openapi."),
+    Option(flag: "--store-listen", env: "SFU_STORE_LISTEN", value: "ADDR", defaultValue: "127.0.0.1", help: "Address both record stores listen on. On a loopback address (the default) only this machine can reach them and they ask no token, so the usage documents' curl commands work as written; on any other address (e.g. 0.0.0.0) every request except /ping and /openapi needs a bearer token (with --auth on). The choice is logged at start-up; see docs/STORES.md."),
     Option(flag: "--store-max-item-size", env: "SFU_STORE_MAX_ITEM_SIZE", value: "SIZE", defaultValue: "2GiB", help: "Largest item a store accepts (413 beyond); bytes, or with a suffix K, M, G, KiB, MiB, GiB (all powers of 1024)."),
     Option(flag: "--store-max-uploads", env: "SFU_STORE_MAX_UPLOADS", value: "N", defaultValue: "16", help: "Uploads in progress at once per store (503 beyond)."),
     Option(flag: "--store-sse-heartbeat", env: "SFU_STORE_SSE_HEARTBEAT", value: "SECONDS", defaultValue: "15", help: "Interval of the heartbeat comments on a store's /sse stream."),
+    Option(flag: "--cluster", env: "SFU_CLUSTER", value: "redis://HOST:PORT[/DB]", defaultValue: nil, help: "Cluster mode: register this node in Redis (lease with a fencing epoch, heartbeat with load) and list the other nodes; /healthz reports the cluster state from memory. A password goes in redis://:PASSWORD@HOST:PORT. Without it nothing touches Redis. See docs/CLUSTER.md."),
+    Option(flag: "--node-id", env: "SFU_NODE_ID", value: "ID", defaultValue: "generated, kept in DATA_DIR/node-id", help: "This node's id in the cluster: 1-64 characters of A-Z a-z 0-9 . _ -."),
+    Option(flag: "--cluster-lease", env: "SFU_CLUSTER_LEASE", value: "SECONDS", defaultValue: "5", help: "Lease time to live: a node that stops heartbeating (killed, cut off from Redis) loses its lease and fences itself within this time; heartbeats go every fifth of it."),
+    Option(flag: "--cluster-advertise", env: "SFU_CLUSTER_ADVERTISE", value: "URL", defaultValue: "http://HOST:PORT of the API", help: "The API address the other nodes list for this node (set it when --host is 0.0.0.0 or behind NAT)."),
     Option(flag: "--log-level", env: "SFU_LOG_LEVEL", value: "LEVEL", defaultValue: "info", help: "debug, info, warn or error."),
     Option(flag: "--access-log", env: "SFU_ACCESS_LOG", value: nil, defaultValue: nil, help: "Log one line per HTTP request."),
     Option(flag: "--help", env: "", value: nil, defaultValue: nil, help: "Print this help and exit."),
@@ -100,6 +113,7 @@ struct Settings {
     var values: [String: String] = [:]
     var clients: [String] = []
     var announce: [String] = []
+    var iceServers: [String] = []
     var mediaListen: [String] = []
     var switches: Set<String> = []
 
@@ -111,6 +125,8 @@ struct Settings {
                     s.clients += v.split(separator: ";").map(String.init)
                 } else if o.flag == "--announce-ip" {
                     s.announce += v.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+                } else if o.flag == "--ice-server" {
+                    s.iceServers += v.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
                 } else if o.flag == "--media-listen" {
                     s.mediaListen += v.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
                 } else if o.value == nil {
@@ -122,6 +138,7 @@ struct Settings {
         }
         var cliClients: [String] = []
         var cliAnnounce: [String] = []
+        var cliIceServers: [String] = []
         var cliListen: [String] = []
         var i = 0
         var args = args
@@ -150,6 +167,7 @@ struct Settings {
             switch o.flag {
             case "--client": cliClients.append(v)
             case "--announce-ip": cliAnnounce.append(v)
+            case "--ice-server": cliIceServers.append(v)
             case "--media-listen": cliListen.append(v)
             default: s.values[o.flag] = v
             }
@@ -157,8 +175,26 @@ struct Settings {
         }
         if !cliClients.isEmpty { s.clients = cliClients }
         if !cliAnnounce.isEmpty { s.announce = cliAnnounce }
+        if !cliIceServers.isEmpty { s.iceServers = cliIceServers }
         if !cliListen.isEmpty { s.mediaListen = cliListen }
         return s
+    }
+
+    /// The ICE servers for clients and how their TURN credentials are made.
+    func iceServerConfig() throws -> IceServerConfig {
+        let username = optional("--ice-server-username"), credential = optional("--ice-server-credential")
+        let credentials: IceServerConfig.Credentials
+        if let secret = optional("--turn-secret") {
+            guard username == nil && credential == nil else {
+                throw ConfigError("--turn-secret and --ice-server-username/--ice-server-credential exclude each other")
+            }
+            credentials = .sharedSecret(Array(secret.utf8), ttl: Int64(try int("--turn-credential-ttl", min: 60)))
+        } else if username != nil || credential != nil {
+            credentials = .fixed(username: username ?? "", credential: credential ?? "")
+        } else {
+            credentials = .none
+        }
+        return try IceServerConfig(urls: iceServers, credentials: credentials)
     }
 
     func string(_ flag: String) -> String {

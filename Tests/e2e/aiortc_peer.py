@@ -170,9 +170,9 @@ def tone_power(samples: list[int], hz: float, rate: int = SAMPLE_RATE) -> float:
 class Peer:
     """One aiortc peer connection talking to the server through `api` (e2elib.Api)."""
 
-    def __init__(self, api, conference_id: str, endpoint: str):
+    def __init__(self, api, conference_id: str, endpoint: str, configuration: RTCConfiguration | None = None):
         self.api, self.cid, self.endpoint = api.clone(), conference_id, endpoint   # own requests.Session
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.pc = RTCPeerConnection(configuration or RTCConfiguration(iceServers=[]))
         self.stream_id = None
         self.viewer_id = None
         self.offer_sdp = None
