@@ -39,6 +39,8 @@ public final class Outbox {
     /// One batch per worker socket (`UDPAddress.socketIndex`).
     let batches: [DatagramBatch]
     let fds: [Int32]
+    /// The worker's ICE-TCP connections: paths with a `connection` are framed onto them.
+    var tcp: MediaTCP?
     var used = 0
     public private(set) var sent = 0
     public private(set) var dropped = 0
@@ -68,6 +70,11 @@ public final class Outbox {
     /// Sends the packet built in the slot returned by the last `reserve()`.
     @inline(__always)
     public func commit(length: Int, to address: UDPAddress) {
+        if address.connection != 0 {
+            // ICE-TCP: copied into the connection's queue; the slot stays free.
+            if let tcp { tcp.send(pool.slot(firstSlot + used), length: length, to: address) } else { dropped += 1 }
+            return
+        }
         let socket = Int(address.socketIndex)
         guard socket < batches.count else { dropped += 1; return }
         _ = batches[socket].append(pool.slot(firstSlot + used), length: length, to: address)
@@ -94,6 +101,7 @@ public final class Outbox {
             sent += n - refused
             dropped += refused
         }
+        tcp?.flush()
         used = 0
     }
 }
@@ -108,6 +116,9 @@ public final class MediaWorker: @unchecked Sendable {
     public let tickInterval: UInt64 = 10_000_000 // 10 ms
 
     private let sockets: [UDPSocket]
+    private let tcp: MediaTCP?
+    /// The ICE-TCP listening port (RFC 6544 passive candidates), nil when off.
+    public let tcpPort: UInt16?
     private let epfd: Int32
     private let wakeFD: Int32
     private let mailboxLock = NSLock()
@@ -130,7 +141,8 @@ public final class MediaWorker: @unchecked Sendable {
 
     /// `listen`: the local addresses to bind (empty: every address, IPv4 and
     /// IPv6 on one dual-stack socket). All sockets share one port number.
-    public init(index: Int, port: UInt16, listen: [String] = []) throws {
+    /// `tcp`: limits of the worker's ICE-TCP port (nil: no ICE-TCP).
+    public init(index: Int, port: UInt16, listen: [String] = [], tcp tcpLimits: MediaTCP.Limits? = nil) throws {
         self.index = index
         var sockets: [UDPSocket] = []
         for address in listen.isEmpty ? [nil] : listen.map(Optional.some) {
@@ -143,6 +155,11 @@ public final class MediaWorker: @unchecked Sendable {
         pool = PacketPool(count: MediaWorker.batchSize * 2)
         receive = DatagramBatch(capacity: MediaWorker.batchSize)
         outbox = Outbox(pool: pool, firstSlot: MediaWorker.batchSize, capacity: MediaWorker.batchSize, fds: sockets.map(\.fd))
+        let epoll = epfd, udpPort = sockets[0].port
+        let tcp = try tcpLimits.map { try MediaTCP(port: udpPort, listen: listen, limits: $0, epoll: epoll) }
+        self.tcp = tcp
+        tcpPort = tcp?.port
+        outbox.tcp = tcp
         for fd in sockets.map(\.fd) + [wakeFD] {
             var ev = epoll_event()
             ev.events = UInt32(EPOLLIN.rawValue)
@@ -193,6 +210,13 @@ public final class MediaWorker: @unchecked Sendable {
         }
     }
 
+    /// The socket layer's counters, read on the worker thread: UDP datagrams
+    /// received, sends refused (kernel buffer full, or no such socket), and
+    /// the ICE-TCP port's counters (nil without ICE-TCP).
+    public func socketCounters() async -> (udpReceived: UInt64, sendRefused: UInt64, tcp: MediaTCP.Counters?) {
+        await call { _ in (self.packetsReceived, UInt64(self.outbox.dropped), self.tcp?.counters) }
+    }
+
     public func stop() {
         submit { [self] _ in self.stopping = true }
     }
@@ -204,7 +228,7 @@ public final class MediaWorker: @unchecked Sendable {
             let now0 = monotonicNow()
             // Rounded up: truncating would turn the last millisecond before
             // each tick into a busy loop of zero-timeout epoll_waits.
-            let timers = handler.hasTimers
+            let timers = handler.hasTimers || tcp?.needsTicks == true
             if !timers { nextTick = now0 + tickInterval }
             let waitMs: Int32 = !timers ? -1 : nextTick > now0 ? Int32((nextTick - now0 + 999_999) / 1_000_000) : 0
             let n = epoll_wait(epfd, &events, Int32(events.count), waitMs)
@@ -217,6 +241,8 @@ public final class MediaWorker: @unchecked Sendable {
                     let fd = events[i].data.fd
                     if let si = sockets.firstIndex(where: { $0.fd == fd }) {
                         readable |= 1 << UInt64(si & 63)
+                    } else if let tcp, tcp.owns(fd) {
+                        tcp.handle(fd: fd, events: events[i].events, handler: handler, out: outbox, now: monotonicNow())
                     } else {
                         // The mailbox's eventfd or a pipe's: reset it before draining.
                         var v: UInt64 = 0
@@ -233,8 +259,9 @@ public final class MediaWorker: @unchecked Sendable {
                 for si in sockets.indices where readable & (1 << UInt64(si & 63)) != 0 { receiveAll(si) }
             }
             let now = monotonicNow()
-            if now >= nextTick && handler.hasTimers {
-                handler.tick(out: outbox, now: now)
+            if now >= nextTick && timers {
+                if handler.hasTimers { handler.tick(out: outbox, now: now) }
+                tcp?.tick(now: now)
                 nextTick = now + tickInterval
             }
             outbox.flush()

@@ -88,6 +88,8 @@ public struct PublishedTracks: Sendable {
 /// Counters of one worker's router, for `/metrics`.
 public struct RouterStats: Sendable {
     public var transports = 0
+    /// Of the transports, those whose media path is an ICE-TCP connection.
+    public var tcpTransports = 0
     public var producers = 0
     public var consumers = 0
     public var rtpIn: UInt64 = 0
@@ -259,6 +261,7 @@ public final class WorkerRouter: DatagramHandler {
     public func currentStats() -> RouterStats {
         var s = stats
         s.transports = transports.count
+        s.tcpTransports = transports.values.reduce(0) { $0 + ($1.path?.isTCP == true ? 1 : 0) }
         s.producers = producers.count
         s.consumers = consumersByTransport.values.reduce(0) { $0 + $1.count }
         return s

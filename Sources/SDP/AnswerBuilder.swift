@@ -15,14 +15,23 @@ public struct LocalTransport: Sendable, Equatable {
     }
 }
 
-/// One address:port the server listens on (UDP), announced as a `typ host` candidate.
+/// One address:port the server listens on, announced as a `typ host` candidate: UDP, or
+/// ICE-TCP's `tcptype passive` (RFC 6544), which the answer lists after every UDP candidate.
 public struct HostCandidate: Sendable, Hashable {
+    public enum Transport: Sendable, Hashable {
+        case udp
+        /// An ICE-TCP listening port: clients connect (active), we accept (passive).
+        case tcpPassive
+    }
+
     public var address: String
     public var port: UInt16
+    public var transport: Transport
 
-    public init(address: String, port: UInt16) {
+    public init(address: String, port: UInt16, transport: Transport = .udp) {
         self.address = address
         self.port = port
+        self.transport = transport
     }
 }
 
@@ -333,10 +342,23 @@ public struct AnswerBuilder: Sendable {
 
     private func transportAttributes(mid: String) -> [Attribute] {
         var a: [Attribute] = []
-        for (n, c) in transport.candidates.enumerated() {
-            let candidate = Candidate(foundation: String(n + 1), component: 1, transport: "udp",
+        let ordered = transport.candidates.filter { $0.transport == .udp } + transport.candidates.filter { $0.transport == .tcpPassive }
+        for (n, c) in ordered.enumerated() {
+            let candidate: Candidate
+            switch c.transport {
+            case .udp:
+                candidate = Candidate(foundation: String(n + 1), component: 1, transport: "udp",
                                       priority: Candidate.priority(typePreference: 126, localPreference: UInt32(65535 - min(n, 65535)), component: 1),
                                       address: c.address, port: c.port, type: .host)
+            case .tcpPassive:
+                // RFC 6544 §4.2: local preference = 2^13 · direction preference (passive: 4; we offer no
+                // active or S-O candidates) + other preference; a type preference below UDP host's
+                // keeps UDP first wherever it works.
+                let local = UInt32(4 << 13) + UInt32(8191 - min(n, 8191))
+                candidate = Candidate(foundation: String(n + 1), component: 1, transport: "tcp",
+                                      priority: Candidate.priority(typePreference: 90, localPreference: local, component: 1),
+                                      address: c.address, port: c.port, type: .host, tcpType: .passive)
+            }
             a.append(Attribute(candidate))
         }
         a.append(Attribute("end-of-candidates"))
@@ -365,7 +387,8 @@ public struct AnswerBuilder: Sendable {
     }
 
     private func accepted(_ m: MediaDescription, formats: [String], attributes: [Attribute]) -> MediaDescription {
-        let first = transport.candidates.first
+        // The default candidate (RFC 8839 §4.2.1.2): the first UDP one.
+        let first = transport.candidates.first { $0.transport == .udp } ?? transport.candidates.first
         var bandwidths: [Bandwidth] = []
         if m.kind == .video, let max = maxVideoBitrate {
             bandwidths = [Bandwidth(type: "AS", value: (max + 999) / 1000), Bandwidth(type: "TIAS", value: max)]

@@ -146,6 +146,15 @@ do {
                 guard UDPAddress(ip: ip, port: 9) != nil else { throw ConfigError("--media-listen '\(ip)' is not an IPv4 or IPv6 address") }
             }
             mc.listenAddresses = settings.mediaListen
+            if try settings.onOff("--media-tcp") {
+                var limits = MediaTCP.Limits()
+                limits.maxConnections = try settings.int("--media-tcp-max-connections", min: 1)
+                guard limits.maxConnections <= 65_535 else { throw ConfigError("--media-tcp-max-connections: at most 65535") }
+                limits.maxPerAddress = try settings.int("--media-tcp-per-address", min: 1)
+                mc.tcp = limits
+            } else {
+                mc.tcp = nil
+            }
             let events = MediaEvents()
             let rm = try RouterMedia(configuration: mc) { e in events.forward(e) }
             events.conferences = service
@@ -267,7 +276,7 @@ do {
     if apiServer == nil && stores.isEmpty { throw ConfigError("nothing to run: the Conference API is off and both stores are off") }
 
     if let rm = routerMedia {
-        Log.info("media: \(rm.workers.count) worker(s) on UDP \(rm.ports.map(String.init).joined(separator: ", ")) at \(rm.listenAddresses.isEmpty ? "every address" : rm.listenAddresses.joined(separator: ", ")), announcing \(rm.announcedAddresses.joined(separator: ", "))")
+        Log.info("media: \(rm.workers.count) worker(s) on UDP \(rm.ports.map(String.init).joined(separator: ", ")) at \(rm.listenAddresses.isEmpty ? "every address" : rm.listenAddresses.joined(separator: ", "))\(rm.tcpPorts.isEmpty ? "" : " and ICE-TCP \(rm.tcpPorts.map(String.init).joined(separator: ", "))"), announcing \(rm.announcedAddresses.joined(separator: ", "))")
     }
     if !authOn {
         Log.warn("!!! AUTH IS OFF: every caller may do anything. Never run like this where others can reach the server. !!!")
@@ -410,6 +419,9 @@ func startMediaMetrics(_ rm: RouterMedia) {
             for (i, s) in all.enumerated() {
                 let l = ["worker": String(i)]
                 Metrics.shared.set("sfu_media_transports", Double(s.transports), labels: l)
+                for (transport, n) in [("udp", s.transports - s.tcpTransports), ("tcp", s.tcpTransports)] {
+                    Metrics.shared.set("sfu_media_transports_by_transport", Double(n), labels: ["worker": String(i), "transport": transport])
+                }
                 Metrics.shared.set("sfu_media_producers", Double(s.producers), labels: l)
                 Metrics.shared.set("sfu_media_consumers", Double(s.consumers), labels: l)
                 Metrics.shared.set("sfu_media_rtp_received_total", Double(s.rtpIn), labels: l)
@@ -423,6 +435,23 @@ func startMediaMetrics(_ rm: RouterMedia) {
                 Metrics.shared.set("sfu_media_rtx_received_total", Double(s.rtxReceived), labels: l)
                 Metrics.shared.set("sfu_media_piped_in_total", Double(s.pipedIn), labels: l)
                 Metrics.shared.set("sfu_media_pipe_dropped_total", Double(s.pipeDropped), labels: l)
+            }
+            for (i, w) in rm.workers.enumerated() {
+                let l = ["worker": String(i)]
+                let c = await w.socketCounters()
+                Metrics.shared.set("sfu_media_udp_received_total", Double(c.udpReceived), labels: l)
+                Metrics.shared.set("sfu_media_send_refused_total", Double(c.sendRefused), labels: l)
+                guard let t = c.tcp else { continue }
+                Metrics.shared.set("sfu_media_tcp_connections", Double(t.open), labels: l)
+                Metrics.shared.set("sfu_media_tcp_accepted_total", Double(t.accepted), labels: l)
+                Metrics.shared.set("sfu_media_tcp_frames_received_total", Double(t.framesIn), labels: l)
+                Metrics.shared.set("sfu_media_tcp_frames_sent_total", Double(t.framesOut), labels: l)
+                for (reason, n) in [("media_queue_full", t.mediaDropped), ("control_queue_full", t.controlDropped), ("connection_closed", t.sentToClosed)] {
+                    Metrics.shared.set("sfu_media_tcp_send_dropped_total", Double(n), labels: ["worker": String(i), "reason": reason])
+                }
+                for reason in MediaTCP.CloseReason.allCases {
+                    Metrics.shared.set("sfu_media_tcp_closed_total", Double(t.closed[reason] ?? 0), labels: ["worker": String(i), "reason": reason.rawValue])
+                }
             }
             try? await Task.sleep(nanoseconds: 2_000_000_000)
         }

@@ -69,8 +69,11 @@ class SfuServer:
     stdout and stderr go to a temp file (`log_path`); `log_text()` reads it.
     """
 
-    def __init__(self, name: str, extra_args: Iterable[str] = (), clients: bool = True):
+    def __init__(self, name: str, extra_args: Iterable[str] = (), clients: bool = True,
+                 host: str = "127.0.0.1", public_host: str | None = None):
         self.name = name
+        # --host, and the address clients use in `base` (e.g. 0.0.0.0 and a veth address).
+        self.host, self.public_host = host, public_host or host
         self.extra_args = list(extra_args)
         self.clients = clients
         self.port = 0
@@ -88,11 +91,11 @@ class SfuServer:
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.public_host}:{self.port}"
 
     def args(self) -> list[str]:
         a = [str(sfu_binary()), "serve",
-             "--host", "127.0.0.1",
+             "--host", self.host,
              "--port", str(self.port),
              "--data-dir", self.data_dir,
              "--jwt-secret", JWT_SECRET,

@@ -112,12 +112,14 @@ class LossyRelay:
     # ------------------------------------------------------------- SDP
 
     def rewrite_sdp(self, sdp: str) -> str:
-        """Points the server's UDP host candidates (and m= ports) at the relay."""
+        """Points the server's UDP host candidates (and m= ports) at the relay, and drops its TCP ones."""
         ip, port = self.server
 
         def cand(m: re.Match) -> str:
             return f"{m.group(1)}{self.host} {self.port}{m.group(4)}" if m.group(2) == ip and int(m.group(3)) == port else m.group(0)
         sdp = re.sub(r"(a=candidate:\S+ \d+ (?i:udp) \d+ )(\S+) (\d+)( typ host)", cand, sdp)
+        # ICE-TCP candidates would let a peer bypass the relay: only the relayed path is offered.
+        sdp = re.sub(r"a=candidate:\S+ \d+ (?i:tcp) [^\r\n]*\r\n", "", sdp)
         return re.sub(rf"^(m=\w+ ){port}\b", rf"\g<1>{self.port}", sdp, flags=re.M)
 
     @staticmethod

@@ -57,7 +57,68 @@ class NetNamespace:
             else:
                 sh("ip", "addr", "add", a, "dev", name)
 
+    def child(self, link: str, address: str, peer_address: str) -> "ChildNamespace":
+        """A second namespace joined to this one by a veth pair `link` (this
+        side `address`, the child's side `peer_address`, both with prefix
+        length), with a default route back here: a client network."""
+        return ChildNamespace(self, link, address, peer_address)
+
     def drop_udp(self) -> None:
         """Every UDP datagram into this namespace is dropped (a UDP-blocking firewall)."""
         for tool in ("iptables", "ip6tables"):
             sh(tool, "-A", "INPUT", "-p", "udp", "-j", "DROP")
+
+
+class ChildNamespace:
+    """A namespace behind a veth link from its parent (see NetNamespace.child).
+    `inside()` runs a block in it: processes started and sockets opened there
+    stay there (browsers, their DevTools connections)."""
+
+    def __init__(self, parent: NetNamespace, link: str, address: str, peer_address: str) -> None:
+        home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+        try:
+            if _libc.unshare(CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNET)")
+            self.fd = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+            sh("ip", "link", "set", "lo", "up")
+            # A process that keeps the namespace addressable by pid for `ip link set ... netns`.
+            self.anchor = subprocess.Popen(["sleep", "infinity"])
+        finally:
+            if _libc.setns(home, CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), "setns back to the parent namespace")
+            os.close(home)
+        sh("ip", "link", "add", link, "type", "veth", "peer", "name", link + "p")
+        sh("ip", "link", "set", link + "p", "netns", str(self.anchor.pid))
+        sh("ip", "link", "set", link, "up")
+        sh("ip", "-6" if ":" in address else "-4", "addr", "add", address, "dev", link, *(["nodad"] if ":" in address else []))
+        gateway = address.split("/")[0]
+        with self.inside():
+            sh("ip", "link", "set", link + "p", "up")
+            sh("ip", "-6" if ":" in peer_address else "-4", "addr", "add", peer_address, "dev", link + "p",
+               *(["nodad"] if ":" in peer_address else []))
+            sh("ip", "route", "add", "default", "via", gateway)
+
+    def inside(self):
+        child = self
+
+        class _Inside:
+            def __enter__(self):
+                self.home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+                if _libc.setns(child.fd, CLONE_NEWNET) != 0:
+                    raise OSError(ctypes.get_errno(), "setns into the child namespace")
+
+            def __exit__(self, *exc):
+                _libc.setns(self.home, CLONE_NEWNET)
+                os.close(self.home)
+        return _Inside()
+
+    def drop_udp(self) -> None:
+        with self.inside():
+            for tool in ("iptables", "ip6tables"):
+                sh(tool, "-A", "INPUT", "-p", "udp", "-j", "DROP")
+                sh(tool, "-A", "OUTPUT", "-p", "udp", "-j", "DROP")
+
+    def close(self) -> None:
+        self.anchor.kill()
+        self.anchor.wait()
+        os.close(self.fd)

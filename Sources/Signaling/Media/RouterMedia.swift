@@ -24,6 +24,8 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
         public var announcedAddresses: [String] = []
         /// Local addresses the workers' media sockets bind to (empty: every address, dual stack).
         public var listenAddresses: [String] = []
+        /// ICE-TCP (RFC 6544 passive candidates on a TCP port per worker); nil: UDP only.
+        public var tcp: MediaTCP.Limits? = MediaTCP.Limits()
         /// Transports a worker takes before a conference's viewers spill to
         /// the least-loaded worker (0: every viewer goes to the least loaded).
         public var spillThreshold = 500
@@ -69,7 +71,7 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
         var ws: [MediaWorker] = []
         for i in 0..<configuration.workers {
             let port = configuration.basePort == 0 ? 0 : configuration.basePort &+ UInt16(i)
-            let w = try MediaWorker(index: i, port: port, listen: configuration.listenAddresses)
+            let w = try MediaWorker(index: i, port: port, listen: configuration.listenAddresses, tcp: configuration.tcp)
             let ctx = context
             w.start { WorkerRouter(dtlsContext: ctx, events: events) }
             ws.append(w)
@@ -129,6 +131,8 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
     }
 
     public var ports: [UInt16] { workers.map(\.port) }
+    /// The workers' ICE-TCP ports (empty when ICE-TCP is off).
+    public var tcpPorts: [UInt16] { workers.compactMap(\.tcpPort) }
     public var announcedAddresses: [String] { announced }
 
     private func withPlacement<T>(_ body: (inout WorkerPlacement) -> T) -> T {
@@ -179,11 +183,15 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
         do { return try SessionDescription.parse(text) } catch { throw HTTPError(400, "INVALID_SDP", "SDP offer rejected: \(error.description)") }
     }
 
-    func localTransport(_ creds: IceCredentials, port: UInt16) -> LocalTransport {
+    /// Our credentials, fingerprint and host candidates on worker `w`: every announced address
+    /// on its UDP port, then (ICE-TCP) on its TCP port.
+    func localTransport(_ creds: IceCredentials, worker w: MediaWorker) -> LocalTransport {
         let fp = certificate.fingerprint
+        var candidates = announced.map { HostCandidate(address: $0, port: w.port) }
+        if let tcp = w.tcpPort { candidates += announced.map { HostCandidate(address: $0, port: tcp, transport: .tcpPassive) } }
         return LocalTransport(iceUfrag: creds.ufrag, icePwd: creds.password,
                               fingerprint: Fingerprint(hashFunction: fp.algorithm.rawValue, bytes: fp.bytes),
-                              candidates: announced.map { HostCandidate(address: $0, port: port) })
+                              candidates: candidates)
     }
 
     /// The offer's ICE ufrag and DTLS fingerprints (of its first accepted m-line; BUNDLE shares them).
@@ -209,7 +217,7 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
         let creds = IceCredentials.random()
         let isNew = withPlacement { $0.publisherWorker(conference: conferenceId, stream: streamId) == nil }
         let w = workers[withPlacement { $0.placePublisher(conference: conferenceId, stream: streamId) }]
-        var builder = AnswerBuilder(transport: localTransport(creds, port: w.port), policy: RouterMedia.policy)
+        var builder = AnswerBuilder(transport: localTransport(creds, worker: w), policy: RouterMedia.policy)
         if let videoBitrate, videoBitrate > 0 { builder.maxVideoBitrate = UInt64(videoBitrate) }
         let answer: Answer
         do { answer = try builder.publishAnswer(to: sdp) } catch { throw HTTPError(400, "INVALID_SDP", "cannot answer the offer: \(error.description)") }
@@ -247,7 +255,7 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
         }
         let w = workers[place.worker]
         let creds = IceCredentials.random()
-        let builder = AnswerBuilder(transport: localTransport(creds, port: w.port), policy: RouterMedia.policy)
+        let builder = AnswerBuilder(transport: localTransport(creds, worker: w), policy: RouterMedia.policy)
         var outgoing: [OutgoingTrack] = []
         for (i, t) in published.tracks.enumerated() {
             let hasRTX = t.kind == .video && t.codecs.contains { $0.rtxPayloadType != nil }
