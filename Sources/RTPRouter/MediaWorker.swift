@@ -55,6 +55,17 @@ public final class Outbox {
         self.init(pool: PacketPool(count: capacity), firstSlot: 0, capacity: capacity, fd: fd)
     }
 
+    /// An outbox that sends nothing: every committed datagram is handed to
+    /// `sink` at once (bytes valid during the call), for drivers that assert
+    /// what a `DatagramHandler` sends (table tests, fuzzers).
+    public convenience init(capacity: Int = 32, sink: @escaping (UnsafeRawBufferPointer, UDPAddress) -> Void) {
+        self.init(pool: PacketPool(count: capacity), firstSlot: 0, capacity: capacity, fd: -1)
+        memorySink = sink
+    }
+
+    /// Set for an in-memory outbox (see `init(capacity:sink:)`).
+    private var memorySink: ((UnsafeRawBufferPointer, UDPAddress) -> Void)?
+
     /// A slot to build an outgoing packet in; `commit` it or leave it unused.
     @inline(__always)
     public func reserve() -> UnsafeMutableRawPointer {
@@ -65,6 +76,11 @@ public final class Outbox {
     /// Sends the packet built in the slot returned by the last `reserve()`.
     @inline(__always)
     public func commit(length: Int, to address: UDPAddress) {
+        if let memorySink {
+            memorySink(UnsafeRawBufferPointer(start: pool.slot(firstSlot + used), count: length), address)
+            sent += 1
+            return
+        }
         _ = batch.append(pool.slot(firstSlot + used), length: length, to: address)
         used += 1
         if used == batch.capacity { flush() }

@@ -36,7 +36,7 @@ public struct TappedStream: Sendable {
 
 /// The recorder's commands on a worker (run through `MediaWorker.submit`/`call`).
 /// The tap itself is one optional reference per `Producer`, checked once per
-/// packet in `handleRTP` and per sender report in `handleRTCP`.
+/// packet in `handleRTP` and per sender report in `senderReportReceived`.
 extension WorkerRouter {
     /// The streams published in a conference now, with their tracks.
     public func publishedStreams(conferenceId: String) -> [TappedStream] {
@@ -74,15 +74,6 @@ extension WorkerRouter {
         guard let p = producers[Self.key(conferenceId, streamId)], p.recorderTap === tap, track >= 0, track < p.tracks.count,
               p.tracks[track].kind == .video, let out = outbox else { return }
         requestKeyframe(p, p.tracks[track], out, now, force: false)
-    }
-
-    /// Queues a publisher's sender report for the recorder (index loop: no closure, no iterator).
-    func tapSenderReport(_ tap: RecorderTap, _ p: Producer, _ track: ProducerTrack, ntp: UInt64, rtp: UInt32, _ now: UInt64) {
-        var i = 0
-        while i < p.tracks.count {
-            if p.tracks[i] === track { tap.pushSenderReport(track: i, ntp: ntp, rtpTimestamp: rtp, arrival: now); return }
-            i += 1
-        }
     }
 
     /// Closes the tap of a producer that goes away, so the recorder finishes its file.
