@@ -37,6 +37,9 @@ var package = Package(
         // In-process router driver for tests and router-bench: a publisher and N viewers on our client-role
         // ICE/DTLS/SRTP stack over loopback sockets (links CAllocCounter, so never into the server).
         .target(name: "RouterHarness", dependencies: ["RTPRouter", "ICE", "ICETestSupport", "DTLS", "SDP", "CAllocCounter"], swiftSettings: unchecked),
+        // In-memory router driver for table tests and FuzzRouter: an Outbox sink, virtual time, peers
+        // connected without a handshake (real SRTP). No CAllocCounter, so it links into sanitized fuzzers.
+        .target(name: "RouterTestSupport", dependencies: ["RTPRouter", "ICE", "DTLS", "SDP", "RTP"], swiftSettings: unchecked),
         .target(name: "RecordStore", dependencies: ["HTTP", "JSON", "CSystem"]),
         .target(name: "Signaling", dependencies: ["HTTP", "JSON", "SDP", "ICE", "DTLS", "RTPRouter", "Recorder", "RecordStore", "COpenSSL"],
                 exclude: ["Web/index.html", "Web/client.js", "Web/embed.py"]),
@@ -66,7 +69,7 @@ var package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "RecordStoreTests", dependencies: ["RecordStore", "HTTP", "JSON"]),
-        .testTarget(name: "RTPRouterTests", dependencies: ["RTPRouter", "RouterHarness", "DTLS", "CAllocCounter"]),
+        .testTarget(name: "RTPRouterTests", dependencies: ["RTPRouter", "RouterHarness", "RouterTestSupport", "DTLS", "RTP", "CAllocCounter"]),
         // Interop/ holds the script that produced the aiortc reference bytes.
         .testTarget(name: "RTPTests", dependencies: ["RTP", "CAllocCounter"], exclude: ["Interop"]),
         .testTarget(name: "SignalingTests", dependencies: ["Signaling", "JSON", "HTTP", "DTLS", "ICE", "SDP", "RTPRouter", "Recorder", "RecordStore"]),
@@ -92,5 +95,7 @@ if ProcessInfo.processInfo.environment["SFU_FUZZ"] != nil {
         .executableTarget(name: "FuzzRTP", dependencies: ["RTP"], path: "fuzz/FuzzRTP", swiftSettings: unchecked),
         .executableTarget(name: "FuzzRTCP", dependencies: ["RTP"], path: "fuzz/FuzzRTCP", swiftSettings: unchecked),
         .executableTarget(name: "FuzzRecorder", dependencies: ["Recorder"], path: "fuzz/FuzzRecorder"),
+        .executableTarget(name: "FuzzRouter", dependencies: ["RouterTestSupport", "RTPRouter", "RTP", "DTLS"], path: "fuzz/FuzzRouter",
+                          swiftSettings: unchecked),
     ]
 }

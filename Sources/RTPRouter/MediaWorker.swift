@@ -112,7 +112,8 @@ public final class Outbox {
 /// One media worker: a thread, a UDP port, an epoll loop, a packet pool.
 /// Signaling reaches it only through `submit`/`call` (a mailbox drained on
 /// the worker thread), so nothing in the media path locks or hops threads.
-public final class MediaWorker: @unchecked Sendable {
+/// Generic over its handler, so commands are typed (no casts).
+public final class MediaWorker<Handler: DatagramHandler>: @unchecked Sendable {
     public let index: Int
     public let port: UInt16
     public let tickInterval: UInt64 = 10_000_000 // 10 ms
@@ -121,16 +122,16 @@ public final class MediaWorker: @unchecked Sendable {
     private let epfd: Int32
     private let wakeFD: Int32
     private let mailboxLock = NSLock()
-    private var mailbox: [@Sendable (DatagramHandler) -> Void] = []
+    private var mailbox: [@Sendable (Handler) -> Void] = []
     private var stopping = false
     private var thread: Thread?
 
     // Worker-confined state.
-    private var handler: DatagramHandler!
+    private var handler: Handler!
     private let pool: PacketPool
     private let receive: DatagramBatch
     private let outbox: Outbox
-    private static let batchSize = 32
+    private static var batchSize: Int { 32 }
 
     /// Counters read (approximately) by metrics.
     public private(set) var packetsReceived: UInt64 = 0
@@ -156,7 +157,7 @@ public final class MediaWorker: @unchecked Sendable {
     }
 
     /// Starts the thread with the handler it will own from now on.
-    public func start(_ makeHandler: @escaping @Sendable () -> DatagramHandler) {
+    public func start(_ makeHandler: @escaping @Sendable () -> Handler) {
         let t = Thread { [self] in
             self.handler = makeHandler()
             self.handler.attach(self.outbox)
@@ -179,7 +180,7 @@ public final class MediaWorker: @unchecked Sendable {
     }
 
     /// Runs `work` on the worker thread with its handler.
-    public func submit(_ work: @escaping @Sendable (DatagramHandler) -> Void) {
+    public func submit(_ work: @escaping @Sendable (Handler) -> Void) {
         mailboxLock.lock()
         mailbox.append(work)
         let first = mailbox.count == 1
@@ -191,7 +192,7 @@ public final class MediaWorker: @unchecked Sendable {
     }
 
     /// Runs `work` on the worker thread and returns its result.
-    public func call<T: Sendable>(_ work: @escaping @Sendable (DatagramHandler) -> T) async -> T {
+    public func call<T: Sendable>(_ work: @escaping @Sendable (Handler) -> T) async -> T {
         await withCheckedContinuation { cont in
             submit { h in cont.resume(returning: work(h)) }
         }

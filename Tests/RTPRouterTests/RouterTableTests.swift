@@ -3,7 +3,7 @@ import DTLS
 import RTP
 import XCTest
 @testable import RTPRouter
-import RouterHarness
+import RouterTestSupport
 
 /// What leaves the router for named scenarios, asserted datagram by datagram:
 /// a `MemoryRouter` (in-memory outbox, virtual time, transports connected

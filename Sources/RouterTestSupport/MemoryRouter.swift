@@ -23,9 +23,14 @@ public final class MemoryRouter {
     public static let videoPT: UInt8 = 96, videoRTXPT: UInt8 = 97, audioPT: UInt8 = 111
     public static let viewerVideoPT: UInt8 = 100, viewerRTXPT: UInt8 = 101, viewerAudioPT: UInt8 = 109
 
-    public init() throws {
-        context = try DTLSContext(certificate: DTLSCertificate(commonName: "memory-router"))
-        router = WorkerRouter(dtlsContext: context, events: { _ in })
+    /// A setup step that did not work (a router command refused).
+    public struct Failure: Error, CustomStringConvertible { public let description: String }
+
+    /// - Parameter context: the router's DTLS context (made once and shared
+    ///   by callers that build many routers, e.g. the fuzzer).
+    public init(context: DTLSContext? = nil) throws {
+        self.context = try context ?? DTLSContext(certificate: DTLSCertificate(commonName: "memory-router"))
+        router = WorkerRouter(dtlsContext: self.context, events: { _ in })
         let box = SentBox()
         outbox = Outbox(capacity: 32) { bytes, to in box.items.append((Array(bytes), to)) }
         self.box = box
@@ -88,9 +93,9 @@ public final class MemoryRouter {
         let ice = IceCredentials.random()
         let spec = PublisherSpec(conferenceId: conferenceId, endpointId: "pub-\(streamId)", streamId: streamId, localICE: ice,
                                  remoteUfrag: nil, remoteFingerprints: [context.certificate.fingerprint], tracks: Self.publisherTracks)
-        if let e = router.addPublisher(spec, now: now) { throw LoopbackConference.HarnessError(description: e) }
+        if let e = router.addPublisher(spec, now: now) { throw MemoryRouter.Failure(description: e) }
         guard router.connectWithoutHandshake(localUfrag: ice.ufrag, path: peer.address, keys: peer.routerKeys, out: outbox, now: now) else {
-            throw LoopbackConference.HarnessError(description: "publisher transport did not connect")
+            throw MemoryRouter.Failure(description: "publisher transport did not connect")
         }
         collect()
         return peer
@@ -109,9 +114,9 @@ public final class MemoryRouter {
         let audio = ConsumerSpec(trackIndex: 1, ssrc: videoSSRC + 1, payloadTypes: [(Self.audioPT, Self.viewerAudioPT)], extensions: [])
         let spec = ViewerSpec(conferenceId: conferenceId, endpointId: "ep-\(viewerId)", streamId: streamId, viewerId: viewerId,
                               localICE: ice, remoteUfrag: nil, remoteFingerprints: [context.certificate.fingerprint], consumers: [video, audio])
-        if let e = router.addViewer(spec, now: now) { throw LoopbackConference.HarnessError(description: e) }
+        if let e = router.addViewer(spec, now: now) { throw MemoryRouter.Failure(description: e) }
         guard router.connectWithoutHandshake(localUfrag: ice.ufrag, path: peer.address, keys: peer.routerKeys, out: outbox, now: now) else {
-            throw LoopbackConference.HarnessError(description: "viewer transport did not connect")
+            throw MemoryRouter.Failure(description: "viewer transport did not connect")
         }
         collect()
         return peer
