@@ -40,9 +40,10 @@ var package = Package(
         // In-memory router driver for table tests and FuzzRouter: an Outbox sink, virtual time, peers
         // connected without a handshake (real SRTP). No CAllocCounter, so it links into sanitized fuzzers.
         .target(name: "RouterTestSupport", dependencies: ["RTPRouter", "ICE", "DTLS", "SDP", "RTP"], swiftSettings: unchecked),
-        .target(name: "RecordStore", dependencies: ["HTTP", "JSON", "CSystem"]),
+        .target(name: "RecordStore", dependencies: ["HTTP", "JSON", "CSystem"], exclude: ["store.openapi.json"]),
         .target(name: "Signaling", dependencies: ["HTTP", "JSON", "SDP", "ICE", "DTLS", "RTPRouter", "Recorder", "RecordStore", "COpenSSL"],
-                exclude: ["Web/index.html", "Web/client.js", "Web/embed.py"]),
+                // The files scripts/embed.py embeds (edit them, then run it).
+                exclude: ["Web/index.html", "Web/client.js", "OpenAPI/conference.openapi.json"]),
         .executableTarget(name: "sfu", dependencies: ["Signaling", "RecordStore", "HTTP", "RTPRouter"]),
         // swift run -c release srtp-bench: SRTP cost per packet and DTLS handshake time, as JSON.
         .executableTarget(name: "srtp-bench", dependencies: ["DTLS"], path: "bench/srtp-bench"),

@@ -6,6 +6,7 @@ mode=${1:-run}
 pkgs=(pkg-config libssl-dev libsrtp2-dev libopus-dev libvpx-dev curl)
 if [ "$mode" = test ]; then
   pkgs+=(wrk python3 python3-venv procps chromium firefox-esr iproute2 util-linux ffmpeg opus-tools openssl)
+  pkgs+=(coturn)   # the TURN relay of Tests/e2e/test_turn.py (started by the test itself)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh test
+echo "== embedded files (scripts/embed.py --check)"
+python3 scripts/embed.py --check
 echo "== build"
 swift build 2>&1 | tail -n 3
 echo "== unit tests (XCTest)"

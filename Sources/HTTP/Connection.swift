@@ -64,6 +64,8 @@ final class Exchange {
     var bodyWaiter: CheckedContinuation<[UInt8]?, Error>?
     var bodyError: HTTPError?
     var bodyWaitStarted: UInt64 = 0
+    /// Monotonic time of the handler's first body read (0 = none yet).
+    var bodyStarted: UInt64 = 0
     var continueSent = false
     /// The response head has been queued.
     var responseStarted = false

@@ -23,6 +23,11 @@ public final class HTTPServer: @unchecked Sendable {
         public var keepAliveTimeout: Double = 75
         /// A body read that sees no byte for this long fails with 408.
         public var bodyTimeout: Double = 30
+        /// Once a body has been read for `bodyTimeout` seconds, it must have
+        /// averaged at least this many bytes per second since its first read
+        /// (else 408): a body trickled a byte at a time is cut off, however
+        /// often the byte comes.
+        public var bodyMinRate: Double = 1024
         /// A response that cannot be written for this long is abandoned.
         public var writeTimeout: Double = 60
         /// Unparsed input kept per connection before reading pauses.
@@ -30,12 +35,17 @@ public final class HTTPServer: @unchecked Sendable {
         /// Pending output above which stream writers wait.
         public var outputHighWater = 512 * 1024
         public var accessLog = false
+        /// Most threads that run this face's handlers at once (`HandlerThreads`).
+        public var maxHandlerThreads = 64
         public init() {}
     }
 
     public let configuration: Configuration
     public private(set) var port: Int = 0
     private let handler: HTTPHandler
+    /// This face's handler threads: a slow handler never holds a thread
+    /// that another face, or another request of this face, needs.
+    public let handlerThreads: HandlerThreads
 
     // Mailbox (any thread).
     private let mailboxLock = NSLock()
@@ -64,6 +74,7 @@ public final class HTTPServer: @unchecked Sendable {
     public init(configuration: Configuration, handler: HTTPHandler) throws {
         self.configuration = configuration
         self.handler = handler
+        handlerThreads = HandlerThreads(name: configuration.name, maxThreads: configuration.maxHandlerThreads)
         epfd = epoll_create1(Int32(EPOLL_CLOEXEC))
         wakeFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
         readBuffer = .allocate(byteCount: 256 * 1024, alignment: 16)
@@ -332,7 +343,7 @@ public final class HTTPServer: @unchecked Sendable {
         let started = monotonicNanos()
         let log = configuration.accessLog
         let name = configuration.name
-        Task.detached { [self] in
+        Task(executorPreference: handlerThreads) { [self] in
             var response: HTTPResponse
             do {
                 response = try await handler.handle(request)
@@ -345,7 +356,7 @@ public final class HTTPServer: @unchecked Sendable {
             await self.sendResponse(response, connection: connID, serial: serial)
             if log {
                 let ms = Double(monotonicNanos() - started) / 1e6
-                Log.info("\(name) \(request.remoteAddress) \"\(head.method) \(head.target)\" \(status) \(String(format: "%.1f", ms))ms")
+                Log.info("\(name) \(request.remoteAddress) \"\(head.method) \(AccessLog.redacted(head.target))\" \(status) \(String(format: "%.1f", ms))ms")
             }
         }
     }
@@ -436,7 +447,9 @@ public final class HTTPServer: @unchecked Sendable {
     private func finishExchange(_ c: Connection) {
         guard let ex = c.exchange else { return }
         c.requestsServed += 1
-        let reusable = !c.closeAfterWrite && ex.head.keepAlive && !shuttingDown && !c.peerClosed
+        // A client that half-closed after pipelining still gets an answer to
+        // every request it sent; the connection closes once they are served.
+        let reusable = !c.closeAfterWrite && ex.head.keepAlive && !shuttingDown && !(c.peerClosed && c.bufferedInput == 0)
         c.exchange = nil
         if !reusable { closeConnection(c); return }
         if !ex.bodyComplete {
@@ -662,6 +675,7 @@ public final class HTTPServer: @unchecked Sendable {
                     flush(c)
                 }
                 ex.bodyWaiter = cont
+                if ex.bodyStarted == 0 { ex.bodyStarted = monotonicNanos() }
                 process(c)
             }
         }
@@ -745,12 +759,11 @@ public final class HTTPServer: @unchecked Sendable {
         let cfg = configuration
         for c in Array(connections.values) {
             if let ex = c.exchange {
-                if ex.bodyWaiter != nil && ex.bodyWaitStarted != 0 && Double(now - ex.bodyWaitStarted) / 1e9 > cfg.bodyTimeout {
-                    let w = ex.bodyWaiter!
+                if let w = ex.bodyWaiter, let error = bodyTimeoutError(ex, now: now) {
                     ex.bodyWaiter = nil
-                    ex.bodyError = HTTPError(408, "REQUEST_TIMEOUT", "no request body data for \(Int(cfg.bodyTimeout)) s")
+                    ex.bodyError = error
                     c.closeAfterWrite = true
-                    w.resume(throwing: ex.bodyError!)
+                    w.resume(throwing: error)
                 } else if c.pendingOutput > 0 && Double(now - c.lastActivity) / 1e9 > cfg.writeTimeout {
                     closeConnection(c)
                 }
@@ -769,6 +782,19 @@ public final class HTTPServer: @unchecked Sendable {
                 stopped = true
             }
         }
+    }
+
+    /// Why a body read that waits for the client has lasted too long, if it has.
+    private func bodyTimeoutError(_ ex: Exchange, now: UInt64) -> HTTPError? {
+        let cfg = configuration
+        if ex.bodyWaitStarted != 0 && Double(now &- ex.bodyWaitStarted) / 1e9 > cfg.bodyTimeout {
+            return HTTPError(408, "REQUEST_TIMEOUT", "no request body data for \(Int(cfg.bodyTimeout)) s")
+        }
+        let reading = Double(now &- ex.bodyStarted) / 1e9
+        if ex.bodyWaitStarted != 0 && ex.bodyStarted != 0 && reading > cfg.bodyTimeout && Double(ex.bodyDelivered) < cfg.bodyMinRate * reading {
+            return HTTPError(408, "REQUEST_TIMEOUT", "request body arrives slower than \(Int(cfg.bodyMinRate)) bytes/s (\(ex.bodyDelivered) bytes in \(Int(reading)) s)")
+        }
+        return nil
     }
 
     private func beginShutdown(deadline: Double) {

@@ -85,57 +85,6 @@ public enum Socket {
     }
 }
 
-/// Formats the `Date` header (IMF-fixdate, RFC 9110 §5.6.7), cached per second.
-struct HTTPDate {
-    private var lastSecond: Int = -1
-    private var cached = ""
-
-    mutating func now() -> String {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        let s = Int(ts.tv_sec)
-        if s != lastSecond {
-            lastSecond = s
-            cached = HTTPDate.format(epochSeconds: s)
-        }
-        return cached
-    }
-
-    static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
-    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-
-    /// IMF-fixdate for a Unix time, e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
-    public static func format(epochSeconds: Int) -> String {
-        var t = time_t(epochSeconds)
-        var tmv = tm()
-        gmtime_r(&t, &tmv)
-        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return "\(days[Int(tmv.tm_wday)]), \(two(tmv.tm_mday)) \(months[Int(tmv.tm_mon)]) \(tmv.tm_year + 1900) \(two(tmv.tm_hour)):\(two(tmv.tm_min)):\(two(tmv.tm_sec)) GMT"
-    }
-
-    /// Parses IMF-fixdate (the only form servers must produce); nil otherwise.
-    public static func parse(_ s: String) -> Int? {
-        let parts = s.split(separator: " ")
-        guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]),
-              let mon = months.firstIndex(of: String(parts[2])), let year = Int(parts[3]) else { return nil }
-        let hms = parts[4].split(separator: ":")
-        guard hms.count == 3, let h = Int(hms[0]), let m = Int(hms[1]), let sec = Int(hms[2]) else { return nil }
-        var tmv = tm()
-        tmv.tm_year = Int32(year - 1900)
-        tmv.tm_mon = Int32(mon)
-        tmv.tm_mday = Int32(day)
-        tmv.tm_hour = Int32(h)
-        tmv.tm_min = Int32(m)
-        tmv.tm_sec = Int32(sec)
-        return Int(timegm(&tmv))
-    }
-}
-
-public enum HTTPDates {
-    public static func format(epochSeconds: Int) -> String { HTTPDate.format(epochSeconds: epochSeconds) }
-    public static func parse(_ s: String) -> Int? { HTTPDate.parse(s) }
-}
-
 @inline(__always)
 func monotonicNanos() -> UInt64 {
     var ts = timespec()

@@ -36,30 +36,33 @@ extension DatagramHandler {
 public final class Outbox {
     let pool: PacketPool
     let firstSlot: Int
-    let batch: DatagramBatch
-    let fd: Int32
+    /// One batch per worker socket (`UDPAddress.socketIndex`).
+    let batches: [DatagramBatch]
+    let fds: [Int32]
     var used = 0
     public private(set) var sent = 0
     public private(set) var dropped = 0
 
-    init(pool: PacketPool, firstSlot: Int, capacity: Int, fd: Int32) {
+    init(pool: PacketPool, firstSlot: Int, capacity: Int, fds: [Int32]) {
         self.pool = pool
         self.firstSlot = firstSlot
-        self.batch = DatagramBatch(capacity: capacity)
-        self.fd = fd
+        self.capacity = capacity
+        self.batches = fds.map { _ in DatagramBatch(capacity: capacity) }
+        self.fds = fds
     }
+    let capacity: Int
 
     /// An outbox with its own packet pool that sends on `fd`: for drivers
     /// that call a `DatagramHandler` in-process (tests, `router-bench`).
     public convenience init(sendingOn fd: Int32, capacity: Int = 32) {
-        self.init(pool: PacketPool(count: capacity), firstSlot: 0, capacity: capacity, fd: fd)
+        self.init(pool: PacketPool(count: capacity), firstSlot: 0, capacity: capacity, fds: [fd])
     }
 
     /// An outbox that sends nothing: every committed datagram is handed to
     /// `sink` at once (bytes valid during the call), for drivers that assert
     /// what a `DatagramHandler` sends (table tests, fuzzers).
     public convenience init(capacity: Int = 32, sink: @escaping (UnsafeRawBufferPointer, UDPAddress) -> Void) {
-        self.init(pool: PacketPool(count: capacity), firstSlot: 0, capacity: capacity, fd: -1)
+        self.init(pool: PacketPool(count: capacity), firstSlot: 0, capacity: capacity, fds: [])
         memorySink = sink
     }
 
@@ -69,7 +72,7 @@ public final class Outbox {
     /// A slot to build an outgoing packet in; `commit` it or leave it unused.
     @inline(__always)
     public func reserve() -> UnsafeMutableRawPointer {
-        if used == batch.capacity { flush() }
+        if used == capacity { flush() }
         return pool.slot(firstSlot + used)
     }
 
@@ -81,9 +84,11 @@ public final class Outbox {
             sent += 1
             return
         }
-        _ = batch.append(pool.slot(firstSlot + used), length: length, to: address)
+        let socket = Int(address.socketIndex)
+        guard socket < batches.count else { dropped += 1; return }
+        _ = batches[socket].append(pool.slot(firstSlot + used), length: length, to: address)
         used += 1
-        if used == batch.capacity { flush() }
+        if used == capacity { flush() }
     }
 
     /// Copies `length` bytes from `bytes` and queues them.
@@ -99,17 +104,24 @@ public final class Outbox {
     }
 
     public func flush() {
-        if batch.count > 0 {
-            let n = batch.count
-            let refused = batch.flush(fd: fd)
-            sent += n - refused
-            dropped += refused
+        // An index loop: `for in` over the array mallocs per element in unoptimized builds.
+        var i = 0
+        while i < batches.count {
+            let batch = batches[i]
+            if batch.count > 0 {
+                let n = batch.count
+                let refused = batch.flush(fd: fds[i])
+                sent += n - refused
+                dropped += refused
+            }
+            i += 1
         }
         used = 0
     }
 }
 
-/// One media worker: a thread, a UDP port, an epoll loop, a packet pool.
+/// One media worker: a thread, a UDP port (one socket on every address, or
+/// one per `--media-listen` address), an epoll loop, a packet pool.
 /// Signaling reaches it only through `submit`/`call` (a mailbox drained on
 /// the worker thread), so nothing in the media path locks or hops threads.
 /// Generic over its handler, so commands are typed (no casts).
@@ -118,7 +130,7 @@ public final class MediaWorker<Handler: DatagramHandler>: @unchecked Sendable {
     public let port: UInt16
     public let tickInterval: UInt64 = 10_000_000 // 10 ms
 
-    private let socket: UDPSocket
+    private let sockets: [UDPSocket]
     private let epfd: Int32
     private let wakeFD: Int32
     private let mailboxLock = NSLock()
@@ -139,16 +151,22 @@ public final class MediaWorker<Handler: DatagramHandler>: @unchecked Sendable {
     /// Times the loop came back from `epoll_wait` (≈ 100/s with timers, ≈ 0 idle).
     public private(set) var loopWakeups: UInt64 = 0
 
-    public init(index: Int, port: UInt16) throws {
+    /// `listen`: the local addresses to bind (empty: every address, IPv4 and
+    /// IPv6 on one dual-stack socket). All sockets share one port number.
+    public init(index: Int, port: UInt16, listen: [String] = []) throws {
         self.index = index
-        socket = try UDPSocket(port: port)
-        self.port = socket.port
+        var sockets: [UDPSocket] = []
+        for address in listen.isEmpty ? [nil] : listen.map(Optional.some) {
+            sockets.append(try UDPSocket(port: sockets.first?.port ?? port, address: address))
+        }
+        self.sockets = sockets
+        self.port = sockets[0].port
         epfd = epoll_create1(Int32(EPOLL_CLOEXEC))
         wakeFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
         pool = PacketPool(count: MediaWorker.batchSize * 2)
         receive = DatagramBatch(capacity: MediaWorker.batchSize)
-        outbox = Outbox(pool: pool, firstSlot: MediaWorker.batchSize, capacity: MediaWorker.batchSize, fd: socket.fd)
-        for fd in [socket.fd, wakeFD] {
+        outbox = Outbox(pool: pool, firstSlot: MediaWorker.batchSize, capacity: MediaWorker.batchSize, fds: sockets.map(\.fd))
+        for fd in sockets.map(\.fd) + [wakeFD] {
             var ev = epoll_event()
             ev.events = UInt32(EPOLLIN.rawValue)
             ev.data.fd = fd
@@ -214,14 +232,14 @@ public final class MediaWorker<Handler: DatagramHandler>: @unchecked Sendable {
             let waitMs: Int32 = !timers ? -1 : nextTick > now0 ? Int32((nextTick - now0 + 999_999) / 1_000_000) : 0
             let n = epoll_wait(epfd, &events, Int32(events.count), waitMs)
             loopWakeups &+= 1
-            var readable = false
+            var readable: UInt64 = 0 // bit i: socket i
             var piped = false
             var mail = false
             if n > 0 {
                 for i in 0..<Int(n) {
                     let fd = events[i].data.fd
-                    if fd == socket.fd {
-                        readable = true
+                    if let si = sockets.firstIndex(where: { $0.fd == fd }) {
+                        readable |= 1 << UInt64(si & 63)
                     } else {
                         // The mailbox's eventfd or a pipe's: reset it before draining.
                         var v: UInt64 = 0
@@ -234,7 +252,9 @@ public final class MediaWorker<Handler: DatagramHandler>: @unchecked Sendable {
             // per media batch (submit writes the eventfd after appending).
             if mail { drainMailbox() }
             if piped { handler.pipesReadable(out: outbox, now: monotonicNow()) }
-            if readable { receiveAll() }
+            if readable != 0 {
+                for si in sockets.indices where readable & (1 << UInt64(si & 63)) != 0 { receiveAll(si) }
+            }
             let now = monotonicNow()
             if now >= nextTick && handler.hasTimers {
                 handler.tick(out: outbox, now: now)
@@ -247,15 +267,17 @@ public final class MediaWorker<Handler: DatagramHandler>: @unchecked Sendable {
 
     /// Reads batches until the socket is empty (bounded, so the mailbox and
     /// timers are not starved under load).
-    private func receiveAll() {
+    private func receiveAll(_ socketIndex: Int) {
+        let fd = sockets[socketIndex].fd
+        let si = UInt16(truncatingIfNeeded: socketIndex)
         for _ in 0..<64 {
-            let n = receive.receive(fd: socket.fd, pool: pool, firstSlot: 0)
+            let n = receive.receive(fd: fd, pool: pool, firstSlot: 0)
             if n == 0 { return }
             batchesReceived &+= 1
             packetsReceived &+= UInt64(n)
             let now = monotonicNow()
             for i in 0..<n {
-                handler.received(pool.slot(i), length: receive.length(i), from: receive.address(i), out: outbox, now: now)
+                handler.received(pool.slot(i), length: receive.length(i), from: receive.address(i, socket: si), out: outbox, now: now)
             }
             outbox.flush()
             handler.endOfBatch()

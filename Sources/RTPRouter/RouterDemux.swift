@@ -38,21 +38,20 @@ extension WorkerRouter {
             return
         }
         let actions = t.ice.handle(buf, from: source, now: MediaTime.duration(now))
-        handleICEActions(t, actions, out, now)
+        handleICEActions(t, actions, from, out, now)
     }
 
-    func udpAddress(_ a: SocketAddress) -> UDPAddress {
-        let (s, l) = a.sockaddrStorage
-        return UDPAddress(storage: s, length: l)
-    }
-
-    func handleICEActions(_ t: PeerTransport, _ actions: [IceLiteAgent.Action], _ out: Outbox, _ now: UInt64) {
+    /// `path` is the request's path: responses and the selected path keep its
+    /// local address, socket and transport (the agent only answers its
+    /// source; timer ticks pass nil and never send).
+    func handleICEActions(_ t: PeerTransport, _ actions: [IceLiteAgent.Action], _ path: UDPAddress?, _ out: Outbox, _ now: UInt64) {
         for a in actions {
             switch a {
-            case .send(let bytes, let to):
-                out.send(bytes, to: udpAddress(to))
-            case .selectPath(let to):
-                select(udpAddress(to), for: t)
+            case .send(let bytes, _):
+                if let path { out.send(bytes, to: path) }
+            case .selectPath(_):
+                guard let path else { break }
+                select(path, for: t)
                 if !t.dtlsStarted {
                     t.dtlsStarted = true
                     handleDTLSActions(t, t.dtls.start(now: now), out, now)
@@ -111,7 +110,8 @@ extension WorkerRouter {
             fail(t, .dtls("SRTP setup failed: \(error)"), "SRTP setup failed")
             return
         }
-        events(.transportConnected(conferenceId: t.conferenceId, endpointId: t.endpointId, streamId: t.streamId, viewerId: t.viewerId))
+        events(.transportConnected(conferenceId: t.conferenceId, endpointId: t.endpointId, streamId: t.streamId, viewerId: t.viewerId,
+                                   remote: t.path?.description ?? "unknown"))
         if let list = consumersByTransport[t.id] {
             for (_, track, p) in list where track.isVideo { requestKeyframe(p, track, out, now, force: true) }
         }

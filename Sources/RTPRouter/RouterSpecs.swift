@@ -4,7 +4,8 @@ import SDP
 
 /// What the media path reports to signaling (off the worker thread).
 public enum MediaEvent: Sendable {
-    case transportConnected(conferenceId: String, endpointId: String, streamId: String, viewerId: String?)
+    /// `remote`: the peer's address the transport latched (a host, server-reflexive, peer-reflexive or TURN relay address).
+    case transportConnected(conferenceId: String, endpointId: String, streamId: String, viewerId: String?, remote: String)
     case transportFailed(conferenceId: String, endpointId: String, streamId: String, viewerId: String?, reason: String)
 }
 

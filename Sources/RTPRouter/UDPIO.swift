@@ -1,18 +1,33 @@
 import CSystem
 import Glibc
 
-/// A peer's UDP address as raw `sockaddr_storage` bytes: hashable, cheap to
-/// copy, and handed back to `sendmmsg` unchanged.
+/// The path of a datagram: the peer's address (raw `sockaddr_storage`
+/// bytes), the local address it arrived on (from `IP_PKTINFO` /
+/// `IPV6_PKTINFO`), the worker socket it arrived on, and for ICE-TCP the
+/// connection. A handler stores the `from` of a received datagram and sends
+/// `to:` it, so replies leave from exactly the local address, socket and
+/// transport the peer reached (RFC 8445 §7.2.5.2.1: symmetric addresses).
+/// Equality and hashing cover all of it except the interface index.
+/// Hashable, cheap to copy, handed back to `sendmmsg` unchanged.
 public struct UDPAddress: Hashable, Sendable, CustomStringConvertible {
     public var storage: sockaddr_storage
     public var length: socklen_t
+    /// Where the datagram arrived (family 0: unknown, the kernel picks the source).
+    public var local: csys_local
+    /// Index of the worker's UDP socket (`--media-listen` binds one per address).
+    public var socketIndex: UInt16
+    /// Non-zero: the ICE-TCP connection (RFC 6544) the datagram came over.
+    public var connection: UInt32
 
-    public init(storage: sockaddr_storage, length: socklen_t) {
+    public init(storage: sockaddr_storage, length: socklen_t, local: csys_local = csys_local(), socketIndex: UInt16 = 0, connection: UInt32 = 0) {
         self.storage = storage
         self.length = length
+        self.local = local
+        self.socketIndex = socketIndex
+        self.connection = connection
     }
 
-    /// Parses "a.b.c.d" or an IPv6 literal with a port.
+    /// Parses "a.b.c.d" or an IPv6 literal with a port (no local part).
     public init?(ip: String, port: UInt16) {
         var ss = sockaddr_storage()
         if ip.contains(":") {
@@ -32,7 +47,25 @@ public struct UDPAddress: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// This path with `ip` as its local address (drivers that stand in for
+    /// a worker's socket: tests, benchmarks). nil if `ip` is not an address.
+    public func arriving(at ip: String) -> UDPAddress? {
+        var l = csys_local()
+        if ip.contains(":") {
+            l.family = UInt32(AF_INET6)
+            guard withUnsafeMutableBytes(of: &l.addr, { inet_pton(AF_INET6, ip, $0.baseAddress) }) == 1 else { return nil }
+        } else {
+            l.family = UInt32(AF_INET)
+            guard withUnsafeMutableBytes(of: &l.addr, { inet_pton(AF_INET, ip, $0.baseAddress) }) == 1 else { return nil }
+        }
+        var copy = self
+        copy.local = l
+        return copy
+    }
+
     public var isIPv6: Bool { storage.ss_family == sa_family_t(AF_INET6) }
+    /// True for a path over an ICE-TCP connection.
+    public var isTCP: Bool { connection != 0 }
 
     public var port: UInt16 {
         withUnsafeBytes(of: storage) { raw in
@@ -41,7 +74,7 @@ public struct UDPAddress: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// The address without the port.
+    /// The remote address without the port.
     public var ip: String {
         var buf = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
         var ss = storage
@@ -62,40 +95,73 @@ public struct UDPAddress: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    public var description: String { isIPv6 ? "[\(ip)]:\(port)" : "\(ip):\(port)" }
+    /// The local address the path uses ("" when unknown).
+    public var localIP: String {
+        guard local.family != 0 else { return "" }
+        var buf = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+        var addr = local.addr
+        return withUnsafeBytes(of: &addr) { raw -> String in
+            inet_ntop(Int32(local.family), raw.baseAddress, &buf, socklen_t(buf.count))
+            return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+    }
+
+    public var description: String {
+        let remote = isIPv6 ? "[\(ip)]:\(port)" : "\(ip):\(port)"
+        let via = local.family == 0 ? "" : " via \(localIP)"
+        return remote + via + (isTCP ? " (tcp #\(connection))" : "")
+    }
 
     public static func == (a: UDPAddress, b: UDPAddress) -> Bool {
-        guard a.length == b.length else { return false }
+        guard a.length == b.length, a.connection == b.connection, a.socketIndex == b.socketIndex,
+              a.local.family == b.local.family, a.localHigh == b.localHigh, a.localLow == b.localLow else { return false }
         return withUnsafeBytes(of: a.storage) { x in
             withUnsafeBytes(of: b.storage) { y in memcmp(x.baseAddress!, y.baseAddress!, Int(a.length)) == 0 }
         }
     }
 
     public func hash(into h: inout Hasher) {
-        withUnsafeBytes(of: storage) { h.combine(bytes: UnsafeRawBufferPointer(rebasing: $0[0..<Int(length)])) }
+        let n = min(Int(length), MemoryLayout<sockaddr_storage>.size)
+        withUnsafeBytes(of: storage) { h.combine(bytes: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        h.combine(localHigh)
+        h.combine(localLow)
+        h.combine(UInt64(connection) << 16 | UInt64(socketIndex))
     }
+
+    @inline(__always) var localHigh: UInt64 { withUnsafeBytes(of: local.addr) { $0.loadUnaligned(as: UInt64.self) } }
+    @inline(__always) var localLow: UInt64 { withUnsafeBytes(of: local.addr) { $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self) } }
 }
 
-/// A non-blocking UDP socket bound to one port on every address, with large
-/// kernel buffers (loss appears in socket buffers before the CPU is full).
-public struct UDPSocket: ~Copyable {
+/// A non-blocking UDP socket on one port, with large kernel buffers (loss
+/// appears in socket buffers before the CPU is full). Bound to every address
+/// (dual stack, with packet info on, so every datagram reports the local
+/// address it arrived on and replies leave from it) or to one address (whose
+/// replies leave from it anyway).
+public final class UDPSocket {
     public let fd: Int32
     public let port: UInt16
+    /// AF_INET or AF_INET6.
+    public let family: Int32
+    /// True on wildcard sockets: datagrams report their local address and replies name it.
+    public let hasPacketInfo: Bool
 
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
     }
 
-    public init(port: UInt16, ipv6: Bool = true, bufferBytes: Int32 = 8 << 20) throws {
-        let family = ipv6 ? AF_INET6 : AF_INET
-        let fd = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
-        var zero: Int32 = 0
-        if ipv6 { setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &zero, socklen_t(MemoryLayout<Int32>.size)) }
-        csys_set_socket_buffers(fd, bufferBytes)
+    /// `address` nil: every IPv4 and IPv6 address (one dual-stack socket, or
+    /// IPv4 only when `ipv6` is false); otherwise that one address ("0.0.0.0"
+    /// is every IPv4 address, "::" every IPv6 address).
+    public init(port: UInt16, ipv6: Bool = true, address: String? = nil, bufferBytes: Int32 = 8 << 20) throws {
         var ss = sockaddr_storage()
         var len: socklen_t
-        if ipv6 {
+        var v6only: Int32 = 0
+        if let address {
+            guard let a = UDPAddress(ip: address, port: port) else { throw Failure(description: "'\(address)' is not an IPv4 or IPv6 address") }
+            ss = a.storage
+            len = a.length
+            v6only = 1
+        } else if ipv6 {
             var sin6 = sockaddr_in6()
             sin6.sin6_family = sa_family_t(AF_INET6)
             sin6.sin6_port = port.bigEndian
@@ -109,16 +175,29 @@ public struct UDPSocket: ~Copyable {
             withUnsafeMutableBytes(of: &ss) { dst in withUnsafeBytes(of: sin) { dst.copyMemory(from: $0) } }
             len = socklen_t(MemoryLayout<sockaddr_in>.size)
         }
+        let family = Int32(ss.ss_family)
+        let fd = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
+        if family == AF_INET6 { setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &v6only, socklen_t(MemoryLayout<Int32>.size)) }
+        csys_set_socket_buffers(fd, bufferBytes)
+        // Packet info only where the source is not implied by the bind: on a
+        // wildcard socket every reply carries its source (IP_PKTINFO, ≈ 2 %
+        // of router-bench's cost per sent packet); a socket bound to one
+        // address needs none (bench/RESULTS.md, "Symmetric addressing").
+        let wildcard = address == nil || address == "0.0.0.0" || address == "::" || address == "::0"
+        if wildcard { csys_enable_pktinfo(fd, family) }
+        self.hasPacketInfo = wildcard
         let rc = withUnsafePointer(to: &ss) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
         guard rc == 0 else {
             let e = errno
             close(fd)
-            throw Failure(description: "bind UDP port \(port): \(String(cString: strerror(e)))")
+            throw Failure(description: "bind UDP \(address ?? "port") \(port): \(String(cString: strerror(e)))")
         }
         var bound = sockaddr_storage()
         var blen = socklen_t(MemoryLayout<sockaddr_storage>.size)
         _ = withUnsafeMutablePointer(to: &bound) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &blen) } }
         self.fd = fd
+        self.family = family
         self.port = UDPAddress(storage: bound, length: blen).port
     }
 
@@ -165,6 +244,7 @@ public final class DatagramBatch {
     }
 
     /// Receives into `pool` slots `first..<first+capacity`; returns the count (0 when nothing is pending).
+    /// Each message's local address (packet info) is filled in too.
     public func receive(fd: Int32, pool: PacketPool, firstSlot: Int) -> Int {
         for i in 0..<capacity {
             messages[i].buf = pool.slot(firstSlot + i)
@@ -183,6 +263,7 @@ public final class DatagramBatch {
         messages[count].len = UInt32(length)
         messages[count].addr = address.storage
         messages[count].addrlen = address.length
+        messages[count].local = address.local
         count += 1
         return true
     }
@@ -205,8 +286,11 @@ public final class DatagramBatch {
         return refused
     }
 
+    /// The path of received message `i`: its source, its local address, and the socket it came in on.
     @inline(__always)
-    public func address(_ i: Int) -> UDPAddress { UDPAddress(storage: messages[i].addr, length: messages[i].addrlen) }
+    public func address(_ i: Int, socket: UInt16 = 0) -> UDPAddress {
+        UDPAddress(storage: messages[i].addr, length: messages[i].addrlen, local: messages[i].local, socketIndex: socket)
+    }
     @inline(__always)
     public func length(_ i: Int) -> Int { Int(messages[i].len) }
 }

@@ -73,7 +73,7 @@ public final class WorkerRouter: DatagramHandler {
         let d = MediaTime.duration(now)
         for t in transports.values {
             if let deadline = t.ice.nextDeadline, deadline <= d {
-                handleICEActions(t, t.ice.tick(now: d), out, now)
+                handleICEActions(t, t.ice.tick(now: d), nil, out, now)
             }
             if t.dtlsStarted, let timeout = t.dtls.nextTimeout, timeout <= now {
                 handleDTLSActions(t, t.dtls.handleTimeout(now: now), out, now)

@@ -67,7 +67,10 @@ public final class LoopbackConference {
     /// Picture loss indications the publisher received.
     public internal(set) var publisherPLIs = 0
 
-    public init(viewers count: Int, pipedViewers: Int = 0) throws {
+    /// `sourceAddress`: the router sees each peer's path with its local
+    /// address, as a worker's packet-info socket reports it, so every send
+    /// carries an IP_PKTINFO source (false: no local part, no control message).
+    public init(viewers count: Int, pipedViewers: Int = 0, sourceAddress: Bool = true) throws {
         let serverContext = try DTLSContext(certificate: DTLSCertificate(commonName: "router"))
         let clientContext = try DTLSContext(certificate: DTLSCertificate(commonName: "peer"))
         router = WorkerRouter(dtlsContext: serverContext, events: { _ in })
@@ -77,7 +80,8 @@ public final class LoopbackConference {
         outbox = Outbox(sendingOn: routerSocket.fd)
         router.attach(outbox)
         let fp = serverContext.certificate.fingerprint
-        publisher = try LoopbackPeer(index: 0, context: clientContext, routerFingerprint: fp, routerAddress: routerAddress)
+        publisher = try LoopbackPeer(index: 0, context: clientContext, routerFingerprint: fp, sourceAddress: sourceAddress,
+                                     routerAddress: routerAddress)
         let total = max(1, count)
         let piped = min(max(0, pipedViewers), total)
         firstPipedViewer = total - piped
@@ -100,7 +104,7 @@ public final class LoopbackConference {
         }
         let firstPiped = total - piped
         viewers = try (1...total).map {
-            try LoopbackPeer(index: $0, context: clientContext, routerFingerprint: fp,
+            try LoopbackPeer(index: $0, context: clientContext, routerFingerprint: fp, sourceAddress: sourceAddress,
                              routerAddress: $0 - 1 >= firstPiped ? downstreamAddress : routerAddress)
         }
         viewerRTP = Array(repeating: 0, count: viewers.count)

@@ -28,9 +28,11 @@ public final class LoopbackPeer {
 
     public var isConnected: Bool { srtpIn != nil && srtpOut != nil }
 
-    init(index: Int, context: DTLSContext, routerFingerprint: DTLSFingerprint, routerAddress: UDPAddress) throws {
+    init(index: Int, context: DTLSContext, routerFingerprint: DTLSFingerprint, sourceAddress: Bool = true, routerAddress: UDPAddress) throws {
         socket = try UDPSocket(port: 0, ipv6: false, bufferBytes: 4 << 20)
-        address = UDPAddress(ip: "127.0.0.1", port: socket.port)!
+        // As a worker socket reports it: the local address it arrived on included (replies carry IP_PKTINFO).
+        let remote = UDPAddress(ip: "127.0.0.1", port: socket.port)!
+        address = sourceAddress ? remote.arriving(at: "127.0.0.1")! : remote
         localICE = IceCredentials(ufrag: "peer\(index)x", password: "peer-password-\(index)-0123456789")
         remoteICE = IceCredentials(ufrag: "rtr\(index)xx", password: "router-password-\(index)-0123456789")
         var configuration = IceControllingClient.Configuration()

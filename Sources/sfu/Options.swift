@@ -30,12 +30,20 @@ let allOptions: [Option] = [
     Option(flag: "--header-timeout", env: "SFU_HEADER_TIMEOUT", value: "SECONDS", defaultValue: "10", help: "A request head must arrive within this time (else 408 and close)."),
     Option(flag: "--keepalive-timeout", env: "SFU_KEEPALIVE_TIMEOUT", value: "SECONDS", defaultValue: "75", help: "Idle keep-alive connections are closed after this time."),
     Option(flag: "--body-timeout", env: "SFU_BODY_TIMEOUT", value: "SECONDS", defaultValue: "30", help: "A request body that stalls this long fails with 408."),
+    Option(flag: "--body-min-rate", env: "SFU_BODY_MIN_RATE", value: "BYTES", defaultValue: "1024", help: "Once a request body has been read for --body-timeout seconds it must have averaged this many bytes per second (else 408): a body trickled a byte at a time is cut off."),
+    Option(flag: "--token-failure-limit", env: "SFU_TOKEN_FAILURE_LIMIT", value: "N", defaultValue: "10", help: "Failed token requests (unknown client or wrong secret) allowed per source address per minute; beyond, the token endpoint answers 429 with Retry-After. 0: no limit."),
     Option(flag: "--shutdown-grace", env: "SFU_SHUTDOWN_GRACE", value: "SECONDS", defaultValue: "10", help: "On SIGTERM/SIGINT: stop accepting, let in-flight requests finish for up to this long, then exit."),
     Option(flag: "--media", env: "SFU_MEDIA", value: "on|off", defaultValue: "on", help: "Run the media path (UDP workers). 'off' answers publishStream/viewStream with 503 (signaling-only deployments, tests)."),
     Option(flag: "--media-workers", env: "SFU_MEDIA_WORKERS", value: "N", defaultValue: "cores", help: "Media worker threads, each with its own UDP port. A conference's publishers live on one worker; its viewers spill to other workers (see --worker-spill)."),
     Option(flag: "--worker-spill", env: "SFU_WORKER_SPILL", value: "N", defaultValue: "500", help: "Transports a media worker takes before a conference's further viewers go to the least-loaded worker, which receives the stream through an in-memory pipe from the publisher's worker. 0: every viewer goes to the least-loaded worker."),
     Option(flag: "--media-port", env: "SFU_MEDIA_PORT", value: "PORT", defaultValue: "40000", help: "UDP port of the first media worker; worker i uses PORT+i (0: any free ports)."),
-    Option(flag: "--announce-ip", env: "SFU_ANNOUNCE_IPS", value: "ADDR", defaultValue: "this host's addresses", help: "Address put into ICE candidates, e.g. the public IP behind NAT or on a cloud host. Repeatable (IPv4 and IPv6); the variable takes a comma-separated list."),
+    Option(flag: "--media-listen", env: "SFU_MEDIA_LISTEN", value: "ADDR", defaultValue: "every address, IPv4 and IPv6", help: "Local address the media ports bind to (one socket per address and worker; '0.0.0.0' every IPv4 address, '::' every IPv6 address). Repeatable; the variable takes a comma-separated list. Replies always leave from the address a peer's packets arrived on."),
+    Option(flag: "--announce-ip", env: "SFU_ANNOUNCE_IPS", value: "ADDR", defaultValue: "the --media-listen addresses, else this host's addresses", help: "Address put into ICE host candidates instead of the local ones, e.g. the public IP of a 1:1 NAT or cloud host (packets to it must reach a listened address, on the same port). Repeatable (IPv4 and IPv6); the variable takes a comma-separated list."),
+    Option(flag: "--ice-server", env: "SFU_ICE_SERVERS", value: "URL", defaultValue: nil, help: "A STUN or TURN server handed to clients (GET /rtc-api/iceServers, client.js, the demo page): stun:HOST[:PORT], turn:HOST[:PORT][?transport=udp|tcp] or turns:HOST[:PORT][?transport=tcp]. Repeatable; the variable takes a comma-separated list. TURN URLs need --turn-secret or --ice-server-username/--ice-server-credential."),
+    Option(flag: "--ice-server-username", env: "SFU_ICE_SERVER_USERNAME", value: "NAME", defaultValue: nil, help: "A fixed TURN username given to every client (with --ice-server-credential); prefer --turn-secret."),
+    Option(flag: "--ice-server-credential", env: "SFU_ICE_SERVER_CREDENTIAL", value: "PASSWORD", defaultValue: nil, help: "The fixed TURN password for --ice-server-username."),
+    Option(flag: "--turn-secret", env: "SFU_TURN_SECRET", value: "SECRET", defaultValue: nil, help: "coturn's static-auth-secret (use-auth-secret): each client gets its own time-limited TURN credential, username EXPIRY:USER and password base64(HMAC-SHA1(SECRET, username)). Never logged; prefer the variable to the command line."),
+    Option(flag: "--turn-credential-ttl", env: "SFU_TURN_CREDENTIAL_TTL", value: "SECONDS", defaultValue: "86400", help: "Lifetime of the TURN credentials made from --turn-secret (at least 60)."),
     Option(flag: "--cors-origin", env: "SFU_CORS_ORIGINS", value: "ORIGIN", defaultValue: "*", help: "Origins whose web pages may call the API from a browser (CORS): '*' for any, a comma-separated list of exact origins, or 'none'."),
     Option(flag: "--recorder", env: "SFU_RECORDER", value: "on|off", defaultValue: "on", help: "Allow recording conferences (POST /channels/{id}/record). 'off' keeps the Recordings API for listing and downloading existing recordings."),
     Option(flag: "--recordings-dir", env: "SFU_RECORDINGS_DIR", value: "DIR", defaultValue: "DATA_DIR/recordings", help: "Where recordings are written: DIR/<conference>/<recording id>/<segment>/ plus recording.json."),
@@ -96,6 +104,8 @@ struct Settings {
     var values: [String: String] = [:]
     var clients: [String] = []
     var announce: [String] = []
+    var iceServers: [String] = []
+    var mediaListen: [String] = []
     var switches: Set<String> = []
 
     static func parse(_ args: [String], env: [String: String]) throws -> Settings {
@@ -106,6 +116,10 @@ struct Settings {
                     s.clients += v.split(separator: ";").map(String.init)
                 } else if o.flag == "--announce-ip" {
                     s.announce += v.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+                } else if o.flag == "--ice-server" {
+                    s.iceServers += v.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+                } else if o.flag == "--media-listen" {
+                    s.mediaListen += v.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
                 } else if o.value == nil {
                     if ["1", "true", "yes", "on"].contains(v.lowercased()) { s.switches.insert(o.flag) }
                 } else {
@@ -115,6 +129,8 @@ struct Settings {
         }
         var cliClients: [String] = []
         var cliAnnounce: [String] = []
+        var cliIceServers: [String] = []
+        var cliListen: [String] = []
         var i = 0
         var args = args
         if args.first == "serve" { args.removeFirst() }
@@ -139,12 +155,37 @@ struct Settings {
                 v = args[i + 1]
                 i += 1
             }
-            if o.flag == "--client" { cliClients.append(v) } else if o.flag == "--announce-ip" { cliAnnounce.append(v) } else { s.values[o.flag] = v }
+            switch o.flag {
+            case "--client": cliClients.append(v)
+            case "--announce-ip": cliAnnounce.append(v)
+            case "--ice-server": cliIceServers.append(v)
+            case "--media-listen": cliListen.append(v)
+            default: s.values[o.flag] = v
+            }
             i += 1
         }
         if !cliClients.isEmpty { s.clients = cliClients }
         if !cliAnnounce.isEmpty { s.announce = cliAnnounce }
+        if !cliIceServers.isEmpty { s.iceServers = cliIceServers }
+        if !cliListen.isEmpty { s.mediaListen = cliListen }
         return s
+    }
+
+    /// The ICE servers for clients and how their TURN credentials are made.
+    func iceServerConfig() throws -> IceServerConfig {
+        let username = optional("--ice-server-username"), credential = optional("--ice-server-credential")
+        let credentials: IceServerConfig.Credentials
+        if let secret = optional("--turn-secret") {
+            guard username == nil && credential == nil else {
+                throw ConfigError("--turn-secret and --ice-server-username/--ice-server-credential exclude each other")
+            }
+            credentials = .sharedSecret(Array(secret.utf8), ttl: Int64(try int("--turn-credential-ttl", min: 60)))
+        } else if username != nil || credential != nil {
+            credentials = .fixed(username: username ?? "", credential: credential ?? "")
+        } else {
+            credentials = .none
+        }
+        return try IceServerConfig(urls: iceServers, credentials: credentials)
     }
 
     func string(_ flag: String) -> String {

@@ -69,7 +69,8 @@ do {
         clients.append(c)
         devClient = c
     }
-    let auth = Authenticator(enabled: authOn, secret: secret, clients: clients, tokenTTL: Int64(try settings.int("--token-ttl", min: 1)))
+    let auth = Authenticator(enabled: authOn, secret: secret, clients: clients, tokenTTL: Int64(try settings.int("--token-ttl", min: 1)),
+                             tokenFailures: TokenFailureLimiter(burst: try settings.int("--token-failure-limit"), window: 60))
 
     var http = HTTPServer.Configuration()
     http.host = settings.string("--host")
@@ -77,6 +78,7 @@ do {
     http.headerTimeout = try settings.seconds("--header-timeout")
     http.keepAliveTimeout = try settings.seconds("--keepalive-timeout")
     http.bodyTimeout = try settings.seconds("--body-timeout")
+    http.bodyMinRate = Double(try settings.int("--body-min-rate"))
     http.accessLog = settings.switches.contains("--access-log")
     let grace = try settings.seconds("--shutdown-grace")
     let shown = http.host == "0.0.0.0" || http.host == "::" ? "localhost" : http.host
@@ -121,6 +123,11 @@ do {
                 guard UDPAddress(ip: ip, port: 9) != nil else { throw ConfigError("--announce-ip '\(ip)' is not an IPv4 or IPv6 address") }
             }
             mc.announcedAddresses = settings.announce
+            guard settings.mediaListen.count <= 16 else { throw ConfigError("--media-listen: at most 16 addresses") }
+            for ip in settings.mediaListen {
+                guard UDPAddress(ip: ip, port: 9) != nil else { throw ConfigError("--media-listen '\(ip)' is not an IPv4 or IPv6 address") }
+            }
+            mc.listenAddresses = settings.mediaListen
             let events = MediaEvents()
             let rm = try RouterMedia(configuration: mc) { e in events.forward(e) }
             events.conferences = service
@@ -131,6 +138,16 @@ do {
             media = UnavailableMedia(validate: OfferCheck.validate)
         default:
             throw ConfigError("--media must be on or off")
+        }
+        let iceServers = try settings.iceServerConfig()
+        if !iceServers.isEmpty {
+            let how: String
+            switch iceServers.credentials {
+            case .none: how = "no credentials"
+            case .fixed: how = "a fixed TURN username"
+            case .sharedSecret(_, let ttl): how = "time-limited TURN credentials from the shared secret (\(ttl) s)"
+            }
+            Log.info("ICE servers for clients: \(iceServers.urls.map(\.description).joined(separator: ", ")) with \(how)")
         }
         let corsSetting = settings.string("--cors-origin")
         let cors = CORSPolicy(allowedOrigins: corsSetting == "none" ? [] : corsSetting.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
@@ -147,7 +164,8 @@ do {
         }
         recordingService = recorder
         let api = APIHandler(conferences: service, auth: auth, media: media, cors: cors,
-                             recordings: RecordingsAPI(service: recorder, auth: auth, conferences: service))
+                             recordings: RecordingsAPI(service: recorder, auth: auth, conferences: service),
+                             iceServers: iceServers)
         var apiConfig = http
         apiConfig.name = "api"
         apiConfig.port = try settings.int("--port")
@@ -204,7 +222,7 @@ do {
     if apiServer == nil && stores.isEmpty { throw ConfigError("nothing to run: the Conference API is off and both stores are off") }
 
     if let rm = routerMedia {
-        Log.info("media: \(rm.workers.count) worker(s) on UDP \(rm.ports.map(String.init).joined(separator: ", ")), announcing \(rm.announcedAddresses.joined(separator: ", "))")
+        Log.info("media: \(rm.workers.count) worker(s) on UDP \(rm.ports.map(String.init).joined(separator: ", ")) at \(rm.listenAddresses.isEmpty ? "every address" : rm.listenAddresses.joined(separator: ", ")), announcing \(rm.announcedAddresses.joined(separator: ", "))")
     }
     if !authOn {
         Log.warn("!!! AUTH IS OFF: every caller may do anything. Never run like this where others can reach the server. !!!")
@@ -344,8 +362,8 @@ final class MediaEvents: @unchecked Sendable {
     func forward(_ e: MediaEvent) {
         guard let conferences else { return }
         switch e {
-        case .transportConnected(let conf, let endpoint, let stream, let viewer):
-            Log.info("media: \(viewer == nil ? "publisher" : "viewer \(viewer!)") of stream \(stream) (endpoint \(endpoint), conference \(conf)) connected")
+        case .transportConnected(let conf, let endpoint, let stream, let viewer, let remote):
+            Log.info("media: \(viewer == nil ? "publisher" : "viewer \(viewer!)") of stream \(stream) (endpoint \(endpoint), conference \(conf)) connected from \(remote)")
             Task { await conferences.setEndpointState(conf, endpoint: endpoint, sick: false) }
         case .transportFailed(let conf, let endpoint, let stream, let viewer, let reason):
             Log.warn("media: \(viewer == nil ? "publisher" : "viewer \(viewer!)") of stream \(stream) (endpoint \(endpoint), conference \(conf)) failed: \(reason)")

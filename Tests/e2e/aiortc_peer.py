@@ -38,6 +38,13 @@ def allow_loopback() -> None:
     aioice.ice.get_host_addresses = loopback_only
 
 
+def gather_only(*addresses: str) -> None:
+    """Makes aioice gather exactly `addresses` (IPv4 and/or IPv6): a client on one address of a multi-homed host."""
+    def only(use_ipv4: bool, use_ipv6: bool) -> list[str]:
+        return [a for a in addresses if (":" in a and use_ipv6) or (":" not in a and use_ipv4)]
+    aioice.ice.get_host_addresses = only
+
+
 # ------------------------------------------------------------------ video
 
 WIDTH, HEIGHT = 320, 240
@@ -163,9 +170,9 @@ def tone_power(samples: list[int], hz: float, rate: int = SAMPLE_RATE) -> float:
 class Peer:
     """One aiortc peer connection talking to the server through `api` (e2elib.Api)."""
 
-    def __init__(self, api, conference_id: str, endpoint: str):
+    def __init__(self, api, conference_id: str, endpoint: str, configuration: RTCConfiguration | None = None):
         self.api, self.cid, self.endpoint = api.clone(), conference_id, endpoint   # own requests.Session
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.pc = RTCPeerConnection(configuration or RTCConfiguration(iceServers=[]))
         self.stream_id = None
         self.viewer_id = None
         self.offer_sdp = None

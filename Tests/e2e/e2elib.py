@@ -96,9 +96,12 @@ class SfuServer:
              "--port", str(self.port),
              "--data-dir", self.data_dir,
              "--jwt-secret", JWT_SECRET,
-             "--media-port", "0", "--media-workers", "1", "--announce-ip", "127.0.0.1",
+             "--media-port", "0", "--media-workers", "1",
              "--records-port", str(self.records_port),
              "--prerecordings-port", str(self.prerecordings_port)]
+        # Candidates on 127.0.0.1 unless the test announces (or listens on) addresses of its own.
+        if "--announce-ip" not in self.extra_args and "--media-listen" not in self.extra_args:
+            a += ["--announce-ip", "127.0.0.1"]
         if self.clients:
             a += ["--client", f"{SVC_ID}:{SVC_SECRET}:SERVICE",
                   "--client", f"{ALICE_ID}:{ALICE_SECRET}:PARTICIPANT"]

@@ -19,11 +19,12 @@ struct Options {
     var verify = false
     var countAllocations = false
     var pin = true
+    var pktinfo = true
 }
 
 func usage() -> Never {
     print("""
-    usage: router-bench [--viewers N] [--piped N] [--packets N] [--warmup N] [--floor PPS] [--verify] [--alloc] [--no-pin]
+    usage: router-bench [--viewers N] [--piped N] [--packets N] [--warmup N] [--floor PPS] [--verify] [--alloc] [--no-pin] [--no-pktinfo]
       --viewers  viewers of the one publisher (fan-out, default 50)
       --piped    of the viewers, how many sit on a second router fed through a PipeRing
                  (both routers run on this thread: the CPU figure is their sum)
@@ -32,6 +33,8 @@ func usage() -> Never {
       --verify   viewers SRTP-unprotect and check every packet (outside the measured calls)
       --alloc    also count heap allocations inside router calls (libsrtp2's included)
       --no-pin   do not pin the thread to CPU 0
+      --no-pktinfo  paths without a local address: no IP_PKTINFO source per sent datagram
+                 (the cost of a socket bound per local address, which needs none)
     Prints one JSON line: ns_per_forwarded_packet, forwarded_per_cpu_second, ratio to --floor.
     """)
     exit(2)
@@ -51,6 +54,7 @@ func parse() -> Options {
         case "--verify": o.verify = true
         case "--alloc": o.countAllocations = true
         case "--no-pin": o.pin = false
+        case "--no-pktinfo": o.pktinfo = false
         default: usage()
         }
     }
@@ -68,7 +72,7 @@ func pinThisThread(to cpu: Int) {
 
 let o = parse()
 if o.pin { pinThisThread(to: 0) }
-let conference = try LoopbackConference(viewers: o.viewers, pipedViewers: o.pipedViewers)
+let conference = try LoopbackConference(viewers: o.viewers, pipedViewers: o.pipedViewers, sourceAddress: o.pktinfo)
 try conference.connect()
 var traffic = LoopbackConference.TrafficState()
 conference.runTraffic(&traffic, iterations: o.warmup, verify: o.verify)

@@ -12,6 +12,8 @@ public final class APIHandler: HTTPHandler {
     let cors: CORSPolicy
     /// The Recordings API (`/channels/...`), when this server records.
     let recordings: RecordingsAPI?
+    /// STUN/TURN servers handed to clients at `GET /rtc-api/iceServers`.
+    let iceServers: IceServerConfig
 
     /// JSON command bodies are small; 1 MiB is generous (SDP offers are ~10 KiB).
     public static let maxCommandBytes = 1 << 20
@@ -19,8 +21,9 @@ public final class APIHandler: HTTPHandler {
     public init(conferences: ConferenceService, auth: Authenticator, media: MediaController,
                 cors: CORSPolicy = CORSPolicy(allowedOrigins: ["*"]),
                 extraRoutes: [String: @Sendable (HTTPRequest) async throws -> HTTPResponse] = [:],
-                recordings: RecordingsAPI? = nil) {
+                recordings: RecordingsAPI? = nil, iceServers: IceServerConfig = .none) {
         self.cors = cors
+        self.iceServers = iceServers
         self.recordings = recordings
         self.conferences = conferences
         self.auth = auth
@@ -94,6 +97,10 @@ public final class APIHandler: HTTPHandler {
         case "/security/oauth/token":
             try only("POST")
             return try await auth.tokenEndpoint(request)
+        case "/rtc-api/iceServers":
+            try only("GET")
+            let who = try auth.authenticate(request)
+            return json(200, iceServers.json(for: who))
         default:
             break
         }
@@ -107,8 +114,7 @@ public final class APIHandler: HTTPHandler {
         if rest.count == 1 && APIHandler.conferenceCommands.contains(rest[0]) {
             try only("POST")
             let who = try auth.authenticate(request)
-            let ctype = request.headers["Content-Type"]?.lowercased() ?? ""
-            guard ctype.hasPrefix("application/json") || ctype.hasPrefix("application/") && ctype.contains("+json") else {
+            guard MediaType.isJSON(request.headers["Content-Type"]) else {
                 throw HTTPError(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json")
             }
             let body = try await request.body.collect(upTo: APIHandler.maxCommandBytes)

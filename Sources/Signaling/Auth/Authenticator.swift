@@ -66,9 +66,13 @@ public final class Authenticator: Sendable {
     public let tokenTTL: Int64
     private let signer: JWTSigner
     private let clients: [String: OAuthClient]
+    /// Failed token requests per source address (429 beyond).
+    public let tokenFailures: TokenFailureLimiter
 
-    public init(enabled: Bool, secret: [UInt8], clients: [OAuthClient], tokenTTL: Int64) {
+    public init(enabled: Bool, secret: [UInt8], clients: [OAuthClient], tokenTTL: Int64,
+                tokenFailures: TokenFailureLimiter = TokenFailureLimiter()) {
         self.enabled = enabled
+        self.tokenFailures = tokenFailures
         self.signer = JWTSigner(secret: secret)
         self.tokenTTL = tokenTTL
         var map: [String: OAuthClient] = [:]
@@ -143,13 +147,25 @@ public final class Authenticator: Sendable {
             if status == 401 { r.headers.add("WWW-Authenticate", "Basic realm=\"sfu\"") }
             return r
         }
+        if let wait = tokenFailures.retryAfter(request.remoteAddress) {
+            Metrics.shared.increment("sfu_auth_failures_total", labels: ["reason": "rate_limited"])
+            var r = oauthError(429, "slow_down", "too many failed token requests from this address; retry in \(wait) s")
+            r.headers.add("Retry-After", String(wait))
+            return r
+        }
+        // Credentials travel in the Authorization header or the form body,
+        // never in the URL (which proxies and logs keep): RFC 6749 §2.3.1.
+        let query = request.query
+        if query["client_secret"] != nil || query["client_id"] != nil {
+            return oauthError(400, "invalid_request", "client credentials must not be sent in the query string; use HTTP Basic authentication or the form body")
+        }
         let body = try await request.body.collect(upTo: 16 * 1024)
         let ctype = request.headers["Content-Type"]?.lowercased() ?? ""
-        if !body.isEmpty && !ctype.hasPrefix("application/x-www-form-urlencoded") {
+        if !body.isEmpty && MediaType.essence(ctype) != "application/x-www-form-urlencoded" {
             return oauthError(400, "invalid_request", "body must be application/x-www-form-urlencoded")
         }
         var form = parseFormURLEncoded(String(decoding: body, as: UTF8.self))
-        for (k, v) in request.query where form[k] == nil { form[k] = v }
+        for (k, v) in query where form[k] == nil { form[k] = v }
         guard let grant = form["grant_type"] else { return oauthError(400, "invalid_request", "grant_type is required") }
         guard grant == "client_credentials" else { return oauthError(400, "unsupported_grant_type", "only client_credentials is supported") }
         var clientID = form["client_id"]
@@ -165,6 +181,7 @@ public final class Authenticator: Sendable {
         guard let id = clientID, let secret = clientSecret, let client = clients[id],
               constantTimeEquals(Array(secret.utf8), Array(client.secret.utf8)) else {
             Metrics.shared.increment("sfu_auth_failures_total", labels: ["reason": "invalid_client"])
+            tokenFailures.recordFailure(request.remoteAddress)
             return oauthError(401, "invalid_client", "unknown client or wrong secret")
         }
         var subject = client.id

@@ -15,6 +15,11 @@ public struct JWTSigner: Sendable {
         key = secret
     }
 
+    /// The NumericDate values (`exp`, `nbf`) a token may carry: the Unix
+    /// epoch to the end of year 9999. Anything else is malformed, so no
+    /// arithmetic on a claim can overflow.
+    public static let timeRange: ClosedRange<Int64> = 0...253_402_300_799
+
     public enum Failure: Error, Equatable, CustomStringConvertible {
         case malformed(String)
         case unsupportedAlgorithm(String)
@@ -66,8 +71,16 @@ public struct JWTSigner: Sendable {
         guard let payloadBytes = Base64URL.decode(String(parts[1])),
               let claims = try? JSON.parse(payloadBytes), claims.objectValue != nil else { throw .malformed("bad payload") }
         guard let exp = claims["exp"]?.intValue else { throw .malformed("missing exp") }
-        if now > exp + leeway { throw .expired }
-        if let nbf = claims["nbf"]?.intValue, now + leeway < nbf { throw .notYetValid }
+        guard JWTSigner.timeRange.contains(exp) else { throw .malformed("exp is outside \(JWTSigner.timeRange)") }
+        let nbf = claims["nbf"]?.intValue
+        if let nbf, !JWTSigner.timeRange.contains(nbf) { throw .malformed("nbf is outside \(JWTSigner.timeRange)") }
+        // Both sides are bounded now; the sums still saturate rather than trap.
+        let (latest, late) = exp.addingReportingOverflow(leeway)
+        if !late && now > latest { throw .expired }
+        if let nbf {
+            let (earliest, early) = now.addingReportingOverflow(leeway)
+            if !early && earliest < nbf { throw .notYetValid }
+        }
         return claims
     }
 

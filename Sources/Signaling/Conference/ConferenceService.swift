@@ -168,8 +168,12 @@ public actor ConferenceService {
         return reached
     }
 
+    /// Events with a version above `v`. A `v` at or beyond `Int64.max` has no
+    /// successor: nothing follows it, so the answer is empty (never a trap).
     func eventsAfter(_ c: ConferenceState, _ v: Int64) -> [JSON] {
-        let start = max(v + 1, c.firstLogVersion)
+        let (next, overflow) = v.addingReportingOverflow(1)
+        if overflow { return [] }
+        let start = max(next, c.firstLogVersion)
         let idx = Int(start - c.firstLogVersion)
         guard idx < c.log.count else { return [] }
         return Array(c.log[idx...])

@@ -22,6 +22,8 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
         public var basePort: UInt16 = 40000
         /// Addresses put in host candidates (NAT / cloud: the public ones).
         public var announcedAddresses: [String] = []
+        /// Local addresses the workers' media sockets bind to (empty: every address, dual stack).
+        public var listenAddresses: [String] = []
         /// Transports a worker takes before a conference's viewers spill to
         /// the least-loaded worker (0: every viewer goes to the least loaded).
         public var spillThreshold = 500
@@ -34,6 +36,7 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
     let certificate: DTLSCertificate
     let context: DTLSContext
     let announced: [String]
+    public let listenAddresses: [String]
     private let lock = NSLock()
     private var placement: WorkerPlacement
     /// Recorded conferences and the recorder thread (RouterMediaRecording.swift).
@@ -66,19 +69,39 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
         var ws: [MediaWorker<WorkerRouter>] = []
         for i in 0..<configuration.workers {
             let port = configuration.basePort == 0 ? 0 : configuration.basePort &+ UInt16(i)
-            let w = try MediaWorker<WorkerRouter>(index: i, port: port)
+            let w = try MediaWorker<WorkerRouter>(index: i, port: port, listen: configuration.listenAddresses)
             let ctx = context
             w.start { WorkerRouter(dtlsContext: ctx, events: events) }
             ws.append(w)
         }
         workers = ws
         placement = WorkerPlacement(workers: ws.count, spillThreshold: configuration.spillThreshold)
-        announced = configuration.announcedAddresses.isEmpty ? RouterMedia.localAddresses() : configuration.announcedAddresses
+        listenAddresses = configuration.listenAddresses
+        announced = !configuration.announcedAddresses.isEmpty ? configuration.announcedAddresses
+            : RouterMedia.candidateAddresses(listening: configuration.listenAddresses)
         let registry = recording
         Metrics.shared.registerRecorder { registry.counters }
     }
 
-    /// This host's addresses: every up interface's IPv4/IPv6 address (link-local excluded), loopback last.
+    /// The host candidates' addresses when nothing is announced: the listened
+    /// addresses, a wildcard standing for every local address of its family.
+    public static func candidateAddresses(listening: [String]) -> [String] {
+        if listening.isEmpty { return localAddresses() }
+        var out: [String] = []
+        for a in listening {
+            if a == "0.0.0.0" {
+                out += localAddresses().filter { !$0.contains(":") }
+            } else if a == "::" || a == "::0" {
+                out += localAddresses().filter { $0.contains(":") }
+            } else {
+                out.append(a)
+            }
+        }
+        var seen = Set<String>()
+        return out.filter { seen.insert($0).inserted }
+    }
+
+    /// This host's addresses: every up interface's IPv4/IPv6 address (link-local excluded), loopback (127.0.0.1, ::1) last.
     public static func localAddresses() -> [String] {
         var out: [String] = []
         var loopback: [String] = []
@@ -97,7 +120,7 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
             let ip = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             if ip.hasPrefix("fe80") || ip.contains("%") { continue }
             if ifa.pointee.ifa_flags & UInt32(IFF_LOOPBACK) != 0 {
-                if family == AF_INET { loopback.append(ip) }
+                if family == AF_INET || ip == "::1" { loopback.append(ip) }
             } else {
                 out.append(ip)
             }

@@ -18,6 +18,7 @@
 
   const API = '/rtc-api/conferences';
   const DEFAULT_TIMEOUT_MS = 15000;
+  const ICE_SERVERS_MAX_AGE_MS = 10 * 60 * 1000;
   const TRICKLE_INTERVAL_MS = 100;
   const MAX_CANDIDATES_PER_CALL = 64;   // the server rejects larger batches
   const POLL_WAIT_S = 25;
@@ -603,6 +604,34 @@
     // ---- WebRTC helpers
 
     /**
+     * `GET /rtc-api/iceServers`: the STUN/TURN servers the operator configured
+     * (RTCIceServer[], TURN entries with this caller's time-limited credential).
+     * Kept for 10 minutes; an empty list when the server offers none.
+     */
+    async getIceServers() {
+      const now = Date.now();
+      if (!this._iceServers || now - this._iceServers.at > ICE_SERVERS_MAX_AGE_MS) {
+        const body = await this.request('GET', '/rtc-api/iceServers');
+        this._iceServers = { at: now, list: (body && Array.isArray(body.iceServers)) ? body.iceServers : [] };
+      }
+      return this._iceServers.list;
+    }
+
+    /** The RTCConfiguration for a publish/view: the server's ICE servers unless rtcConfiguration names its own. */
+    async _rtcConfiguration(rtcConfiguration) {
+      const config = { bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require', ...(rtcConfiguration || {}) };
+      if (!config.iceServers) {
+        try {
+          config.iceServers = await this.getIceServers();
+        } catch (e) {
+          warn('iceServers (connecting without STUN/TURN)', e);
+          config.iceServers = [];
+        }
+      }
+      return config;
+    }
+
+    /**
      * Publishes a MediaStream: sendonly transceivers, offer, publishStream,
      * answer, trickled candidates. Rejects with the API's SfuError (e.g. 503
      * MEDIA_UNAVAILABLE) after closing the peer connection.
@@ -614,7 +643,7 @@
       const hasAudio = tracks.some(t => t.kind === 'audio');
       const hasVideo = tracks.some(t => t.kind === 'video');
       if (!type) type = hasAudio && hasVideo ? 'MIC_AND_CAM' : hasVideo ? 'CAM' : 'MIC';
-      const pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require', ...(rtcConfiguration || {}) });
+      const pc = new RTCPeerConnection(await this._rtcConfiguration(rtcConfiguration));
       const args = { conferenceId, userEndpointId, stream, type };
       let id = streamKey(streamId) || null;
       const trickler = new Trickler(batch => this.addPublishStreamIceCandidates({ conferenceId, userEndpointId, streamId: id, iceCandidates: batch }),
@@ -647,7 +676,7 @@
      * answer, trickled candidates. `subscription.stream` gets the tracks.
      */
     async view({ conferenceId, userEndpointId, streamId, viewerId, metadata, rtcConfiguration, onTrack, onCandidateError } = {}) {
-      const pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require', ...(rtcConfiguration || {}) });
+      const pc = new RTCPeerConnection(await this._rtcConfiguration(rtcConfiguration));
       const stream = new MediaStream();
       pc.addEventListener('track', e => {
         if (!stream.getTracks().includes(e.track)) stream.addTrack(e.track);
