@@ -26,22 +26,25 @@ var package = Package(
 
         // Pure wire formats and protocol modules
         .target(name: "JSON"),
-        .target(name: "HTTP", dependencies: ["CSystem"]),
+        .target(name: "HTTP", dependencies: ["CSystem", "Handoff"]),
         .target(name: "SDP"),
         .target(name: "ICE", dependencies: ["COpenSSL"]),
         .target(name: "ICETestSupport", dependencies: ["ICE"]),
         .target(name: "DTLS", dependencies: ["COpenSSL", "CSRTP", "CDTLSShim"], swiftSettings: unchecked),
         .target(name: "RTP", swiftSettings: unchecked),
-        .target(name: "RTPRouter", dependencies: ["ICE", "DTLS", "SDP", "RTP", "CSystem"], swiftSettings: unchecked),
-        .target(name: "Recorder", dependencies: ["RTPRouter", "RTP", "SDP", "CSystem", "COpus", "CVPX"]),
+        // Hand-offs between threads: the one SPSC packet ring (worker → worker pipes, worker → recorder
+        // taps), the one eventfd mailbox (HTTP, media and recorder loops), the one monotonic clock.
+        .target(name: "Handoff", dependencies: ["CSystem"], swiftSettings: unchecked),
+        .target(name: "RTPRouter", dependencies: ["ICE", "DTLS", "SDP", "RTP", "CSystem", "Handoff"], swiftSettings: unchecked),
+        .target(name: "Recorder", dependencies: ["Handoff", "RTP", "SDP", "CSystem", "COpus", "CVPX"]),
         // In-process router driver for tests and router-bench: a publisher and N viewers on our client-role
         // ICE/DTLS/SRTP stack over loopback sockets (links CAllocCounter, so never into the server).
-        .target(name: "RouterHarness", dependencies: ["RTPRouter", "ICE", "ICETestSupport", "DTLS", "SDP", "CAllocCounter"], swiftSettings: unchecked),
+        .target(name: "RouterHarness", dependencies: ["RTPRouter", "Handoff", "ICE", "ICETestSupport", "DTLS", "SDP", "CAllocCounter"], swiftSettings: unchecked),
         // In-memory router driver for table tests and FuzzRouter: an Outbox sink, virtual time, peers
         // connected without a handshake (real SRTP). No CAllocCounter, so it links into sanitized fuzzers.
         .target(name: "RouterTestSupport", dependencies: ["RTPRouter", "ICE", "DTLS", "SDP", "RTP"], swiftSettings: unchecked),
         .target(name: "RecordStore", dependencies: ["HTTP", "JSON", "CSystem"], exclude: ["store.openapi.json"]),
-        .target(name: "Signaling", dependencies: ["HTTP", "JSON", "SDP", "ICE", "DTLS", "RTPRouter", "Recorder", "RecordStore", "COpenSSL"],
+        .target(name: "Signaling", dependencies: ["HTTP", "JSON", "SDP", "ICE", "DTLS", "Handoff", "RTPRouter", "Recorder", "RecordStore", "COpenSSL"],
                 // The files scripts/embed.py embeds (edit them, then run it).
                 exclude: ["Web/index.html", "Web/client.js", "OpenAPI/conference.openapi.json"]),
         .executableTarget(name: "sfu", dependencies: ["Signaling", "RecordStore", "HTTP", "RTPRouter"]),
@@ -61,25 +64,25 @@ var package = Package(
         // in seconds per minute of a 4-participant recording, as JSON.
         .executableTarget(name: "post-bench", dependencies: ["Recorder"], path: "bench/post-bench"),
         // swift run -c release recorder-bench [streams] [seconds]: the recorder's cost per stream, as JSON.
-        .executableTarget(name: "recorder-bench", dependencies: ["Recorder", "RTPRouter", "SDP"], path: "bench/recorder-bench"),
+        .executableTarget(name: "recorder-bench", dependencies: ["Recorder", "Handoff", "SDP"], path: "bench/recorder-bench"),
         // swift run -c release router-bench: the server's forwarding path (WorkerRouter, in-process, N viewers)
         // in forwarded packets per CPU-second and its ratio to floor-bench's figure, as JSON.
-        .executableTarget(name: "router-bench", dependencies: ["RouterHarness"], path: "bench/router-bench",
+        .executableTarget(name: "router-bench", dependencies: ["RouterHarness", "Handoff"], path: "bench/router-bench",
                           exclude: ["README.md"], swiftSettings: unchecked),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "RecordStoreTests", dependencies: ["RecordStore", "HTTP", "JSON"]),
-        .testTarget(name: "RTPRouterTests", dependencies: ["RTPRouter", "RouterHarness", "RouterTestSupport", "DTLS", "RTP", "CAllocCounter"]),
+        .testTarget(name: "RTPRouterTests", dependencies: ["RTPRouter", "Handoff", "RouterHarness", "RouterTestSupport", "DTLS", "RTP", "CAllocCounter"]),
         // Interop/ holds the script that produced the aiortc reference bytes.
         .testTarget(name: "RTPTests", dependencies: ["RTP", "CAllocCounter"], exclude: ["Interop"]),
-        .testTarget(name: "SignalingTests", dependencies: ["Signaling", "JSON", "HTTP", "DTLS", "ICE", "SDP", "RTPRouter", "Recorder", "RecordStore"]),
+        .testTarget(name: "SignalingTests", dependencies: ["Signaling", "JSON", "HTTP", "DTLS", "ICE", "SDP", "Handoff", "RTPRouter", "Recorder", "RecordStore"]),
         // Fixtures are read through #filePath, so they are not resources.
         .testTarget(name: "SDPTests", dependencies: ["SDP"], exclude: ["Fixtures", "Capture"]),
         .testTarget(name: "ICETests", dependencies: ["ICE", "ICETestSupport"]),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS"]),
         // The Ogg Opus interop tests run ffmpeg, ffprobe and opusinfo (Debian ffmpeg, opus-tools).
-        .testTarget(name: "RecorderTests", dependencies: ["Recorder", "RTPRouter", "RTP", "SDP"]),
+        .testTarget(name: "RecorderTests", dependencies: ["Recorder", "Handoff", "RTPRouter", "RTP", "SDP"]),
         .testTarget(name: "BenchPeerTests", dependencies: ["BenchPeer", "JSON", "RTP", "DTLS", "ICE"]),
     ]
 )

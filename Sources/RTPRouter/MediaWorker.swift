@@ -1,6 +1,7 @@
 import CSystem
 import Foundation
 import Glibc
+import Handoff
 
 /// What a media worker runs: it is handed every received datagram and a
 /// periodic tick, on the worker's own thread, and sends through `out`.
@@ -132,9 +133,9 @@ public final class MediaWorker<Handler: DatagramHandler>: @unchecked Sendable {
 
     private let sockets: [UDPSocket]
     private let epfd: Int32
-    private let wakeFD: Int32
-    private let mailboxLock = NSLock()
-    private var mailbox: [@Sendable (Handler) -> Void] = []
+    /// Commands from signaling (Handoff's one mailbox type).
+    private let mailbox = Mailbox<Handler>()
+    private var wakeFD: Int32 { mailbox.fd }
     private var stopping = false
     private var thread: Thread?
 
@@ -162,7 +163,6 @@ public final class MediaWorker<Handler: DatagramHandler>: @unchecked Sendable {
         self.sockets = sockets
         self.port = sockets[0].port
         epfd = epoll_create1(Int32(EPOLL_CLOEXEC))
-        wakeFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
         pool = PacketPool(count: MediaWorker.batchSize * 2)
         receive = DatagramBatch(capacity: MediaWorker.batchSize)
         outbox = Outbox(pool: pool, firstSlot: MediaWorker.batchSize, capacity: MediaWorker.batchSize, fds: sockets.map(\.fd))
@@ -199,14 +199,7 @@ public final class MediaWorker<Handler: DatagramHandler>: @unchecked Sendable {
 
     /// Runs `work` on the worker thread with its handler.
     public func submit(_ work: @escaping @Sendable (Handler) -> Void) {
-        mailboxLock.lock()
-        mailbox.append(work)
-        let first = mailbox.count == 1
-        mailboxLock.unlock()
-        if first {
-            var one: UInt64 = 1
-            _ = Glibc.write(wakeFD, &one, 8)
-        }
+        mailbox.post(work)
     }
 
     /// Runs `work` on the worker thread and returns its result.
@@ -285,21 +278,5 @@ public final class MediaWorker<Handler: DatagramHandler>: @unchecked Sendable {
         }
     }
 
-    private func drainMailbox() {
-        while true {
-            mailboxLock.lock()
-            let work = mailbox
-            mailbox.removeAll(keepingCapacity: true)
-            mailboxLock.unlock()
-            if work.isEmpty { return }
-            for w in work { w(handler) }
-        }
-    }
-}
-
-@inline(__always)
-public func monotonicNow() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+    private func drainMailbox() { mailbox.drain(handler) }
 }

@@ -1,4 +1,5 @@
 import DTLS
+import Handoff
 import ICE
 import RTP
 
@@ -43,7 +44,7 @@ extension WorkerRouter {
         let rings = p.pipes
         var i = 0
         while i < rings.count {
-            if !rings[i].push(rtp: view.pointer, length: view.length, trackIndex: trackIndex, arrival: now) { stats.pipeDropped &+= 1 }
+            if !rings[i].push(track: trackIndex, rtp: view.pointer, length: view.length, arrival: now) { stats.pipeDropped &+= 1 }
             i += 1
         }
     }
@@ -51,7 +52,7 @@ extension WorkerRouter {
     func pushSenderReport(_ p: Producer, _ trackIndex: Int, _ mapping: RTPTimeMapping, _ now: UInt64) {
         var i = 0
         while i < p.pipes.count {
-            p.pipes[i].push(senderReportOf: trackIndex, ntp: mapping.ntp.raw, rtp: mapping.rtpTimestamp, arrival: now)
+            p.pipes[i].pushSenderReport(track: trackIndex, ntp: mapping.ntp.raw, rtpTimestamp: mapping.rtpTimestamp, arrival: now)
             i += 1
         }
     }
@@ -105,15 +106,14 @@ extension WorkerRouter {
         while i < pipesIn.count {
             let (ring, p) = pipesIn[i]
             i += 1
-            ring.drain { header, packet in
-                let ti = Int(header.trackIndex)
-                guard ti < p.tracks.count else { return }
-                let track = p.tracks[ti]
-                switch header.kind {
+            ring.drain { entry in
+                guard entry.track < p.tracks.count else { return }
+                let track = p.tracks[entry.track]
+                switch entry.kind {
                 case .senderReport:
-                    track.lastSR = (RTPTimeMapping(ntp: NTPTimestamp(raw: header.ntp), rtpTimestamp: header.rtp), header.arrival)
+                    track.lastSR = (RTPTimeMapping(ntp: NTPTimestamp(raw: entry.ntp), rtpTimestamp: entry.rtpTimestamp), entry.arrival)
                 case .rtp:
-                    receivePiped(p, track, packet, Int(header.length), out, now)
+                    receivePiped(p, track, entry.packet, entry.length, out, now)
                 }
             }
         }

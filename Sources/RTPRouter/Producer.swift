@@ -1,3 +1,4 @@
+import Handoff
 import RTP
 import SDP
 

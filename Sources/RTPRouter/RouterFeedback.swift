@@ -1,4 +1,5 @@
 import DTLS
+import Handoff
 import RTP
 
 /// RTCP that arrives (RFC 3550 §6, RFC 4585): unprotected, read packet by

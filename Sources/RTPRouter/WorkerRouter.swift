@@ -1,4 +1,5 @@
 import DTLS
+import Handoff
 import ICE
 import RTP
 

@@ -1,5 +1,6 @@
 import CAllocCounter
 import DTLS
+import Handoff
 import RTP
 import XCTest
 @testable import RTPRouter

@@ -1,5 +1,6 @@
 import DTLS
 import Foundation
+import Handoff
 import HTTP
 import ICE
 import JSON
