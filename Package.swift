@@ -27,6 +27,10 @@ var package = Package(
         // Pure wire formats and protocol modules
         .target(name: "JSON"),
         .target(name: "HTTP", dependencies: ["CSystem", "Handoff"]),
+        // Our own RESP2/RESP3 client (issue 13): parser, pipelining connection on its own epoll thread.
+        .target(name: "Redis", dependencies: ["CSystem"]),
+        // The cluster on Redis (issue 13): node registry with leases and fencing epochs; docs/CLUSTER.md.
+        .target(name: "Cluster", dependencies: ["Redis", "JSON"]),
         .target(name: "SDP"),
         .target(name: "ICE", dependencies: ["COpenSSL"]),
         .target(name: "ICETestSupport", dependencies: ["ICE"]),
@@ -43,11 +47,13 @@ var package = Package(
         // In-memory router driver for table tests and FuzzRouter: an Outbox sink, virtual time, peers
         // connected without a handshake (real SRTP). No CAllocCounter, so it links into sanitized fuzzers.
         .target(name: "RouterTestSupport", dependencies: ["RTPRouter", "ICE", "DTLS", "SDP", "RTP"], swiftSettings: unchecked),
-        .target(name: "RecordStore", dependencies: ["HTTP", "JSON", "CSystem"], exclude: ["store.openapi.json"]),
-        .target(name: "Signaling", dependencies: ["HTTP", "JSON", "SDP", "ICE", "DTLS", "Handoff", "RTPRouter", "Recorder", "RecordStore", "COpenSSL"],
+        // The API's identifier rule and its file-system spelling (shared by the API and the stores).
+        .target(name: "Identifier", dependencies: ["HTTP"]),
+        .target(name: "RecordStore", dependencies: ["HTTP", "JSON", "CSystem", "Identifier"], exclude: ["store.openapi.json"]),
+        .target(name: "Signaling", dependencies: ["HTTP", "JSON", "Identifier", "SDP", "ICE", "DTLS", "Handoff", "RTPRouter", "Recorder", "RecordStore", "COpenSSL"],
                 // The files scripts/embed.py embeds (edit them, then run it).
                 exclude: ["Web/index.html", "Web/client.js", "OpenAPI/conference.openapi.json"]),
-        .executableTarget(name: "sfu", dependencies: ["Signaling", "RecordStore", "HTTP", "RTPRouter"]),
+        .executableTarget(name: "sfu", dependencies: ["Signaling", "RecordStore", "HTTP", "RTPRouter", "Cluster"]),
         // swift run -c release srtp-bench: SRTP cost per packet and DTLS handshake time, as JSON.
         .executableTarget(name: "srtp-bench", dependencies: ["DTLS"], path: "bench/srtp-bench"),
         // swift run -c release floor-bench: this machine's forwarding floor (recvmmsg → unprotect →
@@ -72,6 +78,9 @@ var package = Package(
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "IdentifierTests", dependencies: ["Identifier"]),
+        // RedisServer.swift starts a real redis-server (Debian redis-server) on a free loopback port.
+        .testTarget(name: "RedisTests", dependencies: ["Redis", "Cluster"]),
         .testTarget(name: "RecordStoreTests", dependencies: ["RecordStore", "HTTP", "JSON"]),
         .testTarget(name: "RTPRouterTests", dependencies: ["RTPRouter", "Handoff", "RouterHarness", "RouterTestSupport", "DTLS", "RTP", "CAllocCounter"]),
         // Interop/ holds the script that produced the aiortc reference bytes.
@@ -92,6 +101,7 @@ var package = Package(
 if ProcessInfo.processInfo.environment["SFU_FUZZ"] != nil {
     package.targets += [
         .executableTarget(name: "FuzzHTTPRequest", dependencies: ["HTTP"], path: "fuzz/FuzzHTTPRequest"),
+        .executableTarget(name: "FuzzRESP", dependencies: ["Redis"], path: "fuzz/FuzzRESP"),
         .executableTarget(name: "FuzzJSON", dependencies: ["JSON"], path: "fuzz/FuzzJSON"),
         .executableTarget(name: "FuzzSDP", dependencies: ["SDP"], path: "fuzz/FuzzSDP"),
         .executableTarget(name: "FuzzSTUN", dependencies: ["ICE"], path: "fuzz/FuzzSTUN"),
@@ -101,5 +111,9 @@ if ProcessInfo.processInfo.environment["SFU_FUZZ"] != nil {
         .executableTarget(name: "FuzzRecorder", dependencies: ["Recorder"], path: "fuzz/FuzzRecorder"),
         .executableTarget(name: "FuzzRouter", dependencies: ["RouterTestSupport", "RTPRouter", "RTP", "DTLS"], path: "fuzz/FuzzRouter",
                           swiftSettings: unchecked),
+        .executableTarget(name: "FuzzHTTPConditional", dependencies: ["HTTP", "RecordStore"], path: "fuzz/FuzzHTTPConditional"),
+        .executableTarget(name: "FuzzJWT", dependencies: ["Signaling", "HTTP", "JSON"], path: "fuzz/FuzzJWT"),
+        .executableTarget(name: "FuzzAPI", dependencies: ["Signaling", "HTTP", "JSON"], path: "fuzz/FuzzAPI"),
+        .executableTarget(name: "FuzzIdentifier", dependencies: ["Identifier"], path: "fuzz/FuzzIdentifier"),
     ]
 }

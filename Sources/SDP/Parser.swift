@@ -11,6 +11,18 @@ extension SessionDescription {
         return try parser.run(Array(text.utf8))
     }
 
+    /// Parses an SDP fragment (RFC 8840 §9, `application/trickle-ice-sdpfrag`):
+    /// session-level attributes and media descriptions with the same grammar
+    /// and limits as a document, but no `v=`, `o=`, `s=` or `t=` lines.
+    public static func parseFragment(_ text: String) throws(SDPError) -> SDPFragment {
+        let count = text.utf8.count
+        guard count <= SDPLimits.maxBytes else { throw .tooLarge(bytes: count, limit: SDPLimits.maxBytes) }
+        var parser = Parser()
+        parser.fragment = true
+        let d = try parser.run(Array(text.utf8))
+        return SDPFragment(attributes: d.attributes, media: d.media)
+    }
+
     /// Parses raw bytes, refusing invalid UTF-8 before anything else.
     public static func parse<Bytes: Collection>(bytes: Bytes) throws(SDPError) -> SessionDescription where Bytes.Element == UInt8 {
         guard bytes.count <= SDPLimits.maxBytes else { throw .tooLarge(bytes: bytes.count, limit: SDPLimits.maxBytes) }
@@ -44,6 +56,8 @@ private struct Parser {
     var section = SectionState()
     /// Numeric formats of the current m-line (nil at session level).
     var currentPayloadTypes: Set<UInt8>?
+    /// An RFC 8840 fragment: no `v=` first, and no session lines at all.
+    var fragment = false
 
     mutating func run(_ bytes: [UInt8]) throws(SDPError) -> SessionDescription {
         var lineNumber = 0
@@ -69,6 +83,13 @@ private struct Parser {
             }
             let type = line[line.startIndex]
             let value = String(decoding: line.dropFirst(2), as: UTF8.self)
+            if fragment {
+                guard type == UInt8(ascii: "a") || type == UInt8(ascii: "m") || type == UInt8(ascii: "c") || type == UInt8(ascii: "b") else {
+                    throw .misplacedLine(line: lineNumber, type: String(UnicodeScalar(type)))
+                }
+                try handle(type: type, value: value, line: lineNumber)
+                continue
+            }
             if !sawVersion {
                 guard type == UInt8(ascii: "v") else { throw .missingVersion }
                 guard value == "0" else { throw .unsupportedVersion(line: lineNumber, value: value) }
@@ -76,6 +97,9 @@ private struct Parser {
                 continue
             }
             try handle(type: type, value: value, line: lineNumber)
+        }
+        if fragment {
+            return SessionDescription(origin: Origin(sessionID: 0, sessionVersion: 0), attributes: attributes, media: media)
         }
         guard sawVersion else { throw .missingVersion }
         guard let origin else { throw .missingOrigin }

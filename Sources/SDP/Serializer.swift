@@ -37,15 +37,26 @@ extension SessionDescription {
         if let timeZones { line("z", timeZones) }
         if let encryptionKey { line("k", encryptionKey) }
         writeAttributes(attributes)
-        for m in media {
-            let port = m.numberOfPorts.map { "\(m.port)/\($0)" } ?? "\(m.port)"
-            line("m", ([m.kind.description, port, m.proto] + m.formats).joined(separator: " "))
-            if let i = m.information { line("i", i) }
-            writeConnection(m.connection)
-            writeBandwidths(m.bandwidths)
-            if let k = m.encryptionKey { line("k", k) }
-            writeAttributes(m.attributes)
-        }
+        for m in media { m.serialize(into: &out) }
         return out
+    }
+}
+
+extension MediaDescription {
+    /// Appends this m-section (its `m=` line and everything under it), CRLF-terminated.
+    func serialize(into out: inout String) {
+        func line(_ type: String, _ value: String) {
+            out += type
+            out += "="
+            out += value
+            out += "\r\n"
+        }
+        let port = numberOfPorts.map { "\(self.port)/\($0)" } ?? "\(self.port)"
+        line("m", ([kind.description, port, proto] + formats).joined(separator: " "))
+        if let i = information { line("i", i) }
+        if let c = connection { line("c", "\(c.networkType) \(c.addressType) \(c.address)") }
+        for b in bandwidths { line("b", "\(b.type):\(b.value)") }
+        if let k = encryptionKey { line("k", k) }
+        for a in attributes { line("a", a.value.map { a.name + ":" + $0 } ?? a.name) }
     }
 }

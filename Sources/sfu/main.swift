@@ -5,6 +5,7 @@ import JSON
 import RecordStore
 import Signaling
 import RTPRouter
+import Cluster
 
 // The `sfu` executable: reads its settings, starts the HTTP faces, and
 // shuts down gracefully on SIGTERM/SIGINT.
@@ -93,6 +94,11 @@ do {
     })
     let storePorts = try Dictionary(uniqueKeysWithValues: StoreKind.allCases.map { ($0, try settings.int("--\($0.rawValue)-port")) })
 
+    // Cluster mode is checked before anything listens.
+    let clusterPlan = storeOnly == nil ? try ClusterPlan.parse(settings, dataDir: dataDir) : nil
+    let clusterHolder = ClusterHolder()
+    var clusterRegistry: NodeRegistry?
+
     // Conferences and the API face (not in `sfu store ...`).
     var conferences: ConferenceService?
     var apiServer: HTTPServer?
@@ -163,9 +169,15 @@ do {
             throw ConfigError("recordings: cannot use \(recConfig.directory): \(error)")
         }
         recordingService = recorder
+        var whipOptions = WHIPOptions()
+        whipOptions.createConferences = try settings.onOff("--whip-create-conferences")
+        var clusterHealth: (@Sendable () -> JSON)?
+        if clusterPlan != nil { clusterHealth = { clusterHolder.healthJSON() } }
         let api = APIHandler(conferences: service, auth: auth, media: media, cors: cors,
                              recordings: RecordingsAPI(service: recorder, auth: auth, conferences: service),
-                             iceServers: iceServers)
+                             iceServers: iceServers, whip: WHIPFaces(options: whipOptions),
+                             clusterHealth: clusterHealth)
+        api.startSessionBookkeeping()
         var apiConfig = http
         apiConfig.name = "api"
         apiConfig.port = try settings.int("--port")
@@ -188,16 +200,30 @@ do {
             }
         }
         server.start()
+        if let clusterPlan {
+            clusterRegistry = clusterPlan.start(apiHost: http.host, apiPort: server.port, media: routerMedia, into: clusterHolder)
+        }
         Log.info("sfu listening on http://\(http.host):\(server.port) (Conference API; OpenAPI at http://\(shown):\(server.port)/rtc-api/openapi)")
     }
 
     // Record stores.
-    let authorizer: StoreAuthorizer = authOn ? TokenStoreAuthorizer(auth: auth, conferences: conferences) : OpenAccess()
+    // Loopback (the default) asks no token, exposed asks tokens: see --store-listen and docs/STORES.md.
+    let storeHost = settings.string("--store-listen")
+    let storeLoopback = StoreListen.isLoopback(host: storeHost)
+    let authorizer: any StoreAuthorizer
+    if !authOn { authorizer = OpenAccess() } else if storeLoopback { authorizer = LoopbackAccess() } else {
+        authorizer = TokenStoreAuthorizer(auth: auth, conferences: conferences)
+    }
+    let storeAccess = !authOn ? "auth off: open to every client that can reach it"
+        : storeLoopback ? "loopback only, no token asked (--store-listen ADDR exposes it, with tokens)"
+        : "exposed on \(storeHost) by --store-listen: every request but /ping and /openapi needs a bearer token"
+    let storeShown = storeHost == "0.0.0.0" || storeHost == "::" ? "localhost" : storeHost
     var stores: [(store: RecordStore, server: HTTPServer)] = []
     for kind in StoreKind.allCases {
         if storeEnabled[kind] != true { continue }
         let store = try RecordStore(kind: kind, dataDirectory: dataDir, limits: storeLimits)
         var storeConfig = http
+        storeConfig.host = storeHost
         storeConfig.name = kind.rawValue
         storeConfig.port = storePorts[kind]!
         let server: HTTPServer
@@ -209,7 +235,7 @@ do {
         Metrics.shared.gauge("sfu_http_open_connections") { [(["face": kind.rawValue], Double(server.openConnections))] }
         server.start()
         stores.append((store, server))
-        Log.info("\(kind.title) listening on http://\(http.host):\(server.port) (\(kind.prefix)/:event/:start, data in \(store.root); OpenAPI at http://\(shown):\(server.port)/openapi)")
+        Log.info("\(kind.title) listening on http://\(storeHost):\(server.port), \(storeAccess) (\(kind.prefix)/:event/:start, data in \(store.root); OpenAPI at http://\(storeShown):\(server.port)/openapi)")
     }
     if let recorder = recordingService {
         // The combined audio of every recording is also put into the records store.
@@ -250,6 +276,7 @@ do {
     let hubs = stores.map(\.store.events)
     let conferenceService = conferences
     let recorderService = recordingService
+    let registry = clusterRegistry
 
     // Graceful shutdown on SIGTERM / SIGINT; a second signal exits at once.
     signal(SIGTERM, SIG_IGN)
@@ -265,6 +292,8 @@ do {
             }
             Log.info("signal \(sig == SIGTERM ? "SIGTERM" : "SIGINT"): shutting down (grace \(grace) s)")
             Task.detached {
+                // Leave the cluster first, so the other nodes stop listing this one at once.
+                await registry?.leave()
                 await recorderService?.shutdown()
                 for hub in hubs { hub.close() }
                 await withTaskGroup(of: Void.self) { group in

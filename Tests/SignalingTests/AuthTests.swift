@@ -60,7 +60,8 @@ final class AuthTests: XCTestCase {
     func testIdentifiersAndEventNames() {
         XCTAssertTrue(Identifiers.isValid("conf-1.a_b~c"))
         XCTAssertFalse(Identifiers.isValid(""))
-        XCTAssertFalse(Identifiers.isValid("a/b"))
+        XCTAssertFalse(Identifiers.isValid("a\u{0}b"))
+        XCTAssertFalse(Identifiers.isValid(".."))
         XCTAssertFalse(Identifiers.isValid(String(repeating: "a", count: 129)))
         XCTAssertTrue(EventNames.isValidCustomType("HandRaisedEvent"))
         XCTAssertFalse(EventNames.isValidCustomType("handRaisedEvent"))

@@ -17,6 +17,18 @@ Only SRTP packets are ever dropped (first byte 128-191 and second byte not
 "up": peer -> server). STUN, DTLS and SRTCP always pass, so the ICE and DTLS
 handshakes go exactly as without the relay.
 
+Delay, jitter and reordering (both directions, every datagram: a link's
+delay applies to STUN and DTLS too) come from the same seed:
+
+    LossyRelay(server, loss=0.05, direction="down", seed=1,
+               delay=0.080, jitter=0.020, reorder=0.01, reorder_hold=0.030)
+
+Datagram k of a direction is held `delay + jitter * u_k` (u_k uniform in
+[-1, 1]); as with netem's jitter, a datagram may then overtake one sent just
+before it. Independently, with probability `reorder` a datagram is held a
+further `reorder_hold`, so the next ones overtake it. The draws depend only
+on the seed, the direction and k: the same schedule on every run.
+
 Whether a packet is dropped depends only on the seed, its sequence number
 relative to the first one seen on its SSRC, and how many times that
 sequence number was seen before (a retransmission is a new draw): the drop
@@ -27,11 +39,13 @@ repeats carried a sequence number the relay had dropped (recovered).
 from __future__ import annotations
 
 import hashlib
+import heapq
 import re
 import selectors
 import socket
 import struct
 import threading
+import time
 from dataclasses import dataclass, field
 
 
@@ -64,9 +78,22 @@ class SsrcCounters:
 
 class LossyRelay:
     def __init__(self, server: tuple[str, int], loss: float = 0.05, direction: str = "down",
-                 seed: int = 1, host: str = "127.0.0.1"):
+                 seed: int = 1, host: str = "127.0.0.1", delay: float = 0.0, jitter: float = 0.0,
+                 reorder: float = 0.0, reorder_hold: float = 0.030,
+                 via: tuple[str, int] | None = None, back_socket=None):
         assert direction in ("down", "up")
+        assert 0 <= jitter <= delay and 0 <= reorder <= 1 and reorder_hold >= 0
         self.server, self.loss, self.direction, self.seed = server, loss, direction, seed
+        # `server` is the address in the SDP; `via` the one datagrams go to (e.g. the server's
+        # end of a veth link), from server-facing sockets made by `back_socket()` (e.g. in
+        # another namespace: VethLink.far_socket).
+        self.target = via or server
+        self.back_socket = back_socket
+        self.delay, self.jitter, self.reorder, self.reorder_hold = delay, jitter, reorder, reorder_hold
+        self.queue: list[tuple] = []                       # (due, order, sock, data, to): delayed datagrams
+        self.order = 0
+        self.index = {"up": 0, "down": 0}                  # datagrams seen per direction (the delay draws' k)
+        self.reordered = {"up": 0, "down": 0}
         self.dropping = True
         self.lock = threading.Lock()
         self.sel = selectors.DefaultSelector()
@@ -106,6 +133,23 @@ class LossyRelay:
         h = hashlib.blake2b(struct.pack("!QIH", self.seed, offset, attempt), digest_size=8).digest()
         return int.from_bytes(h, "big") < self.loss * (1 << 64)
 
+    def _uniform(self, tag: bytes, direction: str, k: int) -> float:
+        """A seeded draw in [0, 1) for datagram k of a direction."""
+        h = hashlib.blake2b(tag + direction.encode() + struct.pack("!QQ", self.seed, k), digest_size=8).digest()
+        return int.from_bytes(h, "big") / float(1 << 64)
+
+    def _hold(self, direction: str) -> float:
+        """How long the next datagram of `direction` is held (0 without delay)."""
+        k = self.index[direction]
+        self.index[direction] = k + 1
+        if self.delay <= 0 and self.reorder <= 0:
+            return 0.0
+        hold = self.delay + self.jitter * (2 * self._uniform(b"jitter", direction, k) - 1)
+        if self.reorder > 0 and self._uniform(b"reorder", direction, k) < self.reorder:
+            hold += self.reorder_hold
+            self.reordered[direction] += 1
+        return hold
+
     def _lossy(self, data: bytes) -> bool:
         """Updates the counters of an RTP packet in the lossy direction; True to drop it."""
         ssrc, = struct.unpack_from("!I", data, 8)
@@ -144,15 +188,34 @@ class LossyRelay:
             if kind == "rtp" and direction == self.direction and self._lossy(data):
                 self._count(direction, "rtp_dropped")
                 return
+            hold = self._hold(direction)
+        if hold > 0:
+            self.order += 1
+            heapq.heappush(self.queue, (time.monotonic() + hold, self.order, sock, data, to))
+            return
+        self._send(sock, data, to, direction)
+
+    def _send(self, sock: socket.socket, data: bytes, to: tuple, direction: str) -> None:
         try:
             sock.sendto(data, to)
         except OSError:
             with self.lock:
                 self._count(direction, "send_errors")
 
+    def _release(self) -> float:
+        """Sends the delayed datagrams that are due; the time until the next one (at most 0.1 s)."""
+        while self.queue:
+            due = self.queue[0][0]
+            now = time.monotonic()
+            if due > now:
+                return min(0.1, due - now)
+            _, _, sock, data, to = heapq.heappop(self.queue)
+            self._send(sock, data, to, "up" if to == self.target else "down")
+        return 0.1
+
     def _run(self) -> None:
         while not self._stop.is_set():
-            for key, _ in self.sel.select(timeout=0.1):
+            for key, _ in self.sel.select(timeout=self._release()):
                 sock, peer = key.fileobj, key.data
                 while True:
                     try:
@@ -164,14 +227,18 @@ class LossyRelay:
                     if peer is None:          # from the peer: out through its own server-facing socket
                         back = self.back.get(addr)
                         if back is None:
-                            back = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                            back.bind((self.host, 0))
+                            if self.back_socket:
+                                back = self.back_socket()
+                            else:
+                                back = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                                back.bind((self.host, 0))
                             back.setblocking(False)
                             self.back[addr] = back
                             self.sel.register(back, selectors.EVENT_READ, addr)
-                        self._forward(data, "up", back, self.server)
-                    elif addr == self.server:  # from the server: back to that peer address
+                        self._forward(data, "up", back, self.target)
+                    elif addr == self.target:  # from the server: back to that peer address
                         self._forward(data, "down", self.front, peer)
+            self._release()
 
     def stop_dropping(self) -> None:
         with self.lock:
@@ -197,6 +264,7 @@ class LossyRelay:
         with self.lock:
             return {
                 "datagrams": {d: dict(v) for d, v in self.datagrams.items()},
+                "reordered": dict(self.reordered),
                 "ssrcs": {ssrc: dict(payload_types=sorted(c.payload_types), packets=c.packets, dropped=c.dropped,
                                      repeats=c.repeats, repeats_dropped=c.repeats_dropped,
                                      recovered=c.recovered, unrecovered=len(c.lost))

@@ -27,6 +27,10 @@ class StoreServer(SfuServer):
                  data_dir: str | None = None):
         super().__init__(name, extra_args, clients=clients)
         self.mode = mode
+        # Where the tests reach the stores: the --store-listen address, if one is given and not a wildcard.
+        args = list(extra_args)
+        listen = args[args.index("--store-listen") + 1] if "--store-listen" in args else "127.0.0.1"
+        self.store_host = "127.0.0.1" if listen in ("0.0.0.0", "::") else listen
         if data_dir:
             self.data_dir = data_dir
 
@@ -40,7 +44,7 @@ class StoreServer(SfuServer):
         return self.records_port if kind == "records" else self.prerecordings_port
 
     def store_base(self, kind: str) -> str:
-        return f"http://127.0.0.1:{self.store_port(kind)}"
+        return f"http://{self.store_host}:{self.store_port(kind)}"
 
     def wait_ready(self, timeout: float) -> None:
         args = self.extra_args

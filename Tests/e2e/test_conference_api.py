@@ -67,11 +67,12 @@ MANDATORY = {
     "stopViewStream": ["conferenceId", "userEndpointId", "streamId", "viewerId"],
     "addPublishStreamIceCandidates": ["conferenceId", "userEndpointId", "streamId", "iceCandidates"],
     "addViewStreamIceCandidates": ["conferenceId", "userEndpointId", "streamId", "viewerId", "iceCandidates"],
-    # streamId is optional here (document 004): absent means every stream of the endpoint.
-    "updatePublishedStreamBitrate": ["conferenceId", "userEndpointId", "videoBitrate"],
+    # streamId, videoBitrate and newMetadata are optional here (document 004): see
+    # test_optional_fields_of_document_004.
+    "updatePublishedStreamBitrate": ["conferenceId", "userEndpointId"],
     "updateMetadata": ["conferenceId", "userEndpointId", "key", "operation"],
-    "updateParticipantMetadata": ["conferenceId", "userEndpointId", "newMetadata"],
-    "updateStreamMetadata": ["conferenceId", "userEndpointId", "newMetadata"],
+    "updateParticipantMetadata": ["conferenceId", "userEndpointId"],
+    "updateStreamMetadata": ["conferenceId", "userEndpointId"],
     "sendEvent": ["conferenceId", "event"],
 }
 MISSING_CASES = [(op, f) for op, fs in MANDATORY.items() for f in fs]
@@ -226,8 +227,23 @@ def test_empty_flag_follows_participants(api):
 # join / leave / end
 # --------------------------------------------------------------------------
 
-def test_join_twice_409(api, conf):
-    assert_error(api.post("join", {"conferenceId": conf, "userEndpointId": "ep1"}), 409, "ENDPOINT_EXISTS")
+def test_rejoin_own_endpoint_is_idempotent(api, conf):
+    """A retried join of one's own endpoint answers 200 and changes nothing (docs/API.md
+    "Where the document is silent"); new metadata replaces the old, with one event."""
+    r = api.post("join", {"conferenceId": conf, "userEndpointId": "ep1"})
+    assert r.status_code == 200, r.text
+    assert [p["id"] for p in r.json()["participants"]] == ["ep1"]
+    assert api.version(conf) == 2
+    r = api.post("join", {"conferenceId": conf, "userEndpointId": "ep1", "metadata": {"name": "Ann"}})
+    assert r.status_code == 200, r.text
+    assert api.version(conf) == 3
+    assert api.events(conf, 2)[0]["type"] == "ConferenceParticipantMetadataUpdatedEvent"
+    assert api.conference(conf)["participants"][0]["metadata"] == {"name": "Ann"}
+
+
+def test_join_another_users_endpoint_409(api, conf):
+    """SERVICE joining ep1 for another user does not take the endpoint over."""
+    assert_error(api.post("join", {"conferenceId": conf, "userEndpointId": "ep1", "userId": "someone-else"}), 409, "ENDPOINT_EXISTS")
 
 
 def test_leave_unknown_endpoint_404(api, conf):
@@ -446,10 +462,10 @@ WRONG_TYPES = [
     ("leave", "reason", 5),
     ("end", "userEndpointId", {"id": "ep1"}),
     ("publishStream", "sdpOffer", 42),
-    ("publishStream", "streamId", "s1"),
+    ("publishStream", "streamId", 5),
     ("publishStream", "metadata", "x"),
     ("publishStream", "videoBitrate", "fast"),
-    ("unpublishStream", "streamId", "s1"),
+    ("unpublishStream", "streamId", ["s1"]),
     ("unpublishStream", "streamId", {"id": 5}, None),
     ("viewStream", "viewerId", 3),
     ("stopViewStream", "viewerId", ["v"]),
@@ -483,10 +499,11 @@ def test_wrong_type_400(api, conf, op, field, value, names):
     assert api.version(conf) == 2
 
 
-BAD_IDS = ["a/b", "", "x" * 200, "a b", "caf\u00e9", "a?b", "x" * 129]
+BAD_IDS = ["", "x" * 200, "x" * 129, "\u00e9" * 65, "a\x00b", "a\nb", "tab\t", "del\x7f", "c1\x85", "rtl\u202e", "zw\u200b", ".", ".."]
 
 
-@pytest.mark.parametrize("bad", BAD_IDS, ids=["slash", "empty", "200chars", "space", "non-ascii", "query", "129chars"])
+@pytest.mark.parametrize("bad", BAD_IDS, ids=["empty", "200chars", "129chars", "130bytes", "nul", "newline", "tab", "del", "c1",
+                                              "bidi-override", "zero-width", "dot", "dotdot"])
 def test_invalid_ids_400(api, conf, bad):
     assert_error(api.post("create", {"conferenceId": bad}), 400, "INVALID_FIELD", names="conferenceId")
     assert_error(api.post("join", {"conferenceId": conf, "userEndpointId": bad}), 400, "INVALID_FIELD",

@@ -241,8 +241,10 @@ def test_health_and_store_ping_keep_their_latency_under_heavy_reads_and_uploads(
     read = lambda: ["curl", "-sf", "-o", "/dev/null", f"{srv.base}{API}/{cid}/events?v=0"]
     upload = lambda: ["curl", "-sf", "-o", "/dev/null", "-T", str(big), "-H", "Content-Type: audio/ogg",
                       f"{srv.store_base('records')}/records/{new_event()}/2024-01-01T00:00:00Z"]
-    workers = [threading.Thread(target=loop, args=("reads", read)) for _ in range(3)]
-    workers += [threading.Thread(target=loop, args=("uploads", upload)) for _ in range(2)]
+    # Two large event reads at once held both threads of Swift's pool (issue
+    # 16: /healthz p99 ≈ 1.8 s); an upload keeps the store face busy too.
+    workers = [threading.Thread(target=loop, args=("reads", read)) for _ in range(2)]
+    workers += [threading.Thread(target=loop, args=("uploads", upload))]
     for w in workers:
         w.start()
     health = KeepAliveProbe(srv.port, "/healthz")
@@ -258,6 +260,6 @@ def test_health_and_store_ping_keep_their_latency_under_heavy_reads_and_uploads(
     print(f"healthz p50 {statistics.median(h) * 1e3:.1f} ms p99 {p99(h) * 1e3:.1f} ms max {max(h) * 1e3:.1f} ms; "
           f"ping p99 {p99(p) * 1e3:.1f} ms; {len(h)} samples; {heavy['reads']} reads of {size} bytes, "
           f"{heavy['uploads']} uploads of {big.stat().st_size} bytes")
-    assert heavy["reads"] >= 3 and heavy["uploads"] >= 2, heavy
+    assert heavy["reads"] >= 2 and heavy["uploads"] >= 1, heavy
     assert p99(h) < 0.050, f"/healthz p99 {p99(h) * 1e3:.1f} ms"
     assert p99(p) < 0.050, f"/ping p99 {p99(p) * 1e3:.1f} ms"

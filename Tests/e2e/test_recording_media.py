@@ -142,7 +142,7 @@ def test_two_audio_publishers_recorded_mixed_and_stored(srv):
     for a in assets:
         by_role.setdefault(a["role"], []).append(a)
     assert all(a["state"] == "ready" for a in assets), [(a["label"], a["state"], a.get("failureReason")) for a in assets]
-    individual = {a["streamUserId"]: a for a in by_role["individual"]}
+    individual = {a["streamUserIdString"]: a for a in by_role["individual"]}  # "alice" is no option[long]: streamUserId is null
     assert set(individual) == {"alice", "bob"}
 
     report = []
@@ -263,7 +263,7 @@ def test_two_publishers_recorded_mixed_and_composed(srv):
     for a in assets:
         by_role.setdefault(a["role"], []).append(a)
     assert all(a["state"] == "ready" for a in assets), [(a["label"], a["state"], a.get("failureReason")) for a in assets]
-    individual = {a["streamUserId"]: a for a in by_role["individual"]}
+    individual = {a["streamUserIdString"]: a for a in by_role["individual"]}  # "alice" is no option[long]: streamUserId is null
     assert set(individual) == {"alice", "bob"}
 
     report = []

@@ -72,6 +72,20 @@ def seeded():
     ends = [BASE_MS + 50_000, BASE_MS + 200_000, BASE_MS + 400_000, BASE_MS + 300_000, None]
     recs = [seed(srv.data_dir, CHANNEL, i, SESSION_B if i == 3 else SESSION_A, BASE_MS + i * 60_000, ends[i],
                  ["alice"] if i < 2 else ["bob"]) for i in range(5)]
+    # A channel literally named "recording" (the token routes live under /channels/recording/…),
+    # recorded by numeric user ids.
+    numeric = seed(srv.data_dir, "recording", 5, SESSION_A, BASE_MS, BASE_MS + 10_000, ["42"])
+    path = os.path.join(srv.data_dir, "recordings", "recording", numeric["id"], "recording.json")
+    with open(path) as f:
+        rec = json.load(f)
+    for a in rec["assets"]:
+        a["userId"] = "1234567890123"
+        if a.get("streamUserId"):
+            a["streamUserId"] = "42"
+    rec["assets"][2]["userId"] = "0042"  # not the canonical spelling of a number: stays a string only
+    with open(path, "w") as f:
+        json.dump(rec, f)
+    srv.numeric_recording = numeric
     srv.start()
     yield srv, recs
     srv.kill()
@@ -126,7 +140,7 @@ def test_list_pagination_and_sorting(seeded, svc):
 @pytest.mark.parametrize("params,name", [
     ({"limit": "0"}, "limit"), ({"limit": "1001"}, "limit"), ({"limit": "abc"}, "limit"),
     ({"offset": "-1"}, "offset"), ({"offset": "1.5"}, "offset"), ({"sort": "size"}, "sort"),
-    ({"order": "random"}, "order"), ({"session": "a/b"}, "session"), ({"bogus": "1"}, "bogus"),
+    ({"order": "random"}, "order"), ({"session": "a\x00b"}, "session"), ({"bogus": "1"}, "bogus"),
 ])
 def test_list_rejects_bad_parameters(seeded, svc, params, name):
     srv, _ = seeded
@@ -146,7 +160,10 @@ def test_recording_assets_and_asset(seeded, svc):
         assert fields <= set(a), fields - set(a)
         assert a["recordingId"] == rid
     ind = next(a for a in assets if a["isIndividual"])
-    assert (ind["kind"], ind["format"], ind["streamUserId"], ind["group"], ind["size"]) == ("audio", "ogg", "alice", "s-alice", len(recs[0]["payload"]))
+    # "alice" is no option[long] (document 003): null, and the id itself in streamUserIdString.
+    assert (ind["kind"], ind["format"], ind["streamUserId"], ind["streamUserIdString"], ind["group"], ind["size"]) == \
+        ("audio", "ogg", None, "alice", "s-alice", len(recs[0]["payload"]))
+    assert (ind["userId"], ind["userIdString"]) == (None, "svc")
     one = svc.get(ch(srv, f"/recordings/{rid}/assets/{ind['id']}"))
     assert one.status_code == 200 and one.json() == ind
     assert_error(svc.get(ch(srv, f"/recordings/{rid}/assets/{uuid.uuid4()}")), 404, "ASSET_NOT_FOUND")
@@ -280,7 +297,7 @@ def test_possible_start_and_stop_errors(seeded, svc):
     assert_error(bob.s.delete(f"{srv.base}/channels/{cid}/record", headers=bob._headers(None)), 403, "FORBIDDEN")
     assert_error(requests.post(f"{srv.base}/channels/{cid}/record", timeout=5), 401)
     assert_error(requests.put(f"{srv.base}/channels/{cid}/record", timeout=5), 405, "METHOD_NOT_ALLOWED")
-    assert_error(svc.get(f"{srv.base}/channels/bad%20id/recordings"), 400, "INVALID_FIELD")
+    assert_error(svc.get(f"{srv.base}/channels/bad%09id/recordings"), 400, "INVALID_FIELD")
     # A participant who joined may ask.
     svc.post("join", {"conferenceId": cid, "userEndpointId": "bob-ep", "userId": "bob"})
     assert bob.get(f"{srv.base}/channels/{cid}/record/possible").json()["possible"] is True
@@ -364,3 +381,30 @@ def test_restart_keeps_the_list(seeded, svc):
     fresh = Api(srv.base, fetch_token(srv.base))
     after = fresh.get(ch(srv, "/recordings"), params={"sort": "ended"}).json()
     assert after == before and after["total"] == 5
+
+
+def test_numeric_user_ids_and_a_channel_named_recording(seeded, svc):
+    """Document 003 types streamUserId and userId as option[long]: numbers when the user id is a
+    canonical decimal integer (else null), the id itself in streamUserIdString/userIdString. The
+    channel "recording" reaches its recordings although the token routes start /channels/recording/."""
+    srv, _ = seeded
+    rid = srv.numeric_recording["id"]
+    listing = svc.get(f"{srv.base}/channels/recording/recordings")
+    assert listing.status_code == 200, listing.text
+    assert [r["id"] for r in listing.json()["results"]] == [rid]
+    one = svc.get(f"{srv.base}/channels/recording/recordings/{rid}")
+    assert one.status_code == 200 and one.json()["channel"] == "recording", one.text
+    assets = svc.get(f"{srv.base}/channels/recording/recordings/{rid}/assets").json()
+    ind = next(a for a in assets if a["isIndividual"])
+    assert (ind["streamUserId"], ind["streamUserIdString"]) == (42, "42")
+    assert (ind["userId"], ind["userIdString"]) == (1234567890123, "1234567890123")
+    archive = next(a for a in assets if a["kind"] == "other")
+    assert (archive["userId"], archive["userIdString"]) == (None, "0042")
+    assert (archive["streamUserId"], archive["streamUserIdString"]) == (None, None)
+    r = svc.get(f"{srv.base}/channels/recording/recordings/{rid}/credentials")
+    assert r.status_code == 200, r.text
+    jwt = r.json()["jwt"]
+    # ...and the token routes still work next to it.
+    r = requests.get(f"{srv.base}/channels/recording/assets/{jwt}", timeout=5)
+    assert r.status_code == 200 and len(r.json()) >= 1, r.text
+    assert svc.get(f"{srv.base}/channels/recording/record/possible").status_code == 200

@@ -148,7 +148,8 @@ def test_full_disk_answers_507_and_keeps_the_previous_version(ogg):
 
 
 def test_auth(ogg):
-    s = start_store_server("store-auth")  # auth on
+    # Auth on and exposed beyond loopback: tokens are required even from this machine.
+    s = start_store_server("store-auth", "--store-listen", "0.0.0.0")
     svc = fetch_token(s.base)
     alice = fetch_token(s.base, user_id="alice-user")
     bob = fetch_token(s.base, user_id="bob-user")
@@ -183,4 +184,5 @@ def test_auth(ogg):
     assert sse.status_code == 200
     sse.close()
     assert requests.delete(url, headers=auth(svc), timeout=5).status_code == 204
+    assert "exposed on 0.0.0.0 by --store-listen: every request but /ping and /openapi needs a bearer token" in s.log_text()
     s.kill()

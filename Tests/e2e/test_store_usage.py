@@ -23,7 +23,9 @@ DOCS = [
 
 @pytest.fixture(scope="module")
 def server():
-    return start_store_server("store-usage", "--auth", "off")
+    # Default settings (auth on, stores on loopback): the documents' commands send no
+    # token and must work as written (issue 15; they got 401 before --store-listen).
+    return start_store_server("store-usage")
 
 
 def run(cmd: str, cwd) -> subprocess.CompletedProcess:

@@ -198,9 +198,9 @@ def test_chromium_publishes_and_views_relay_only(coturn, browser, transport):
         who = "publisher" if name == "pub" else "viewer"
         lines = [l for l in log.splitlines() if f"media: {who}" in l and " connected from " in l]
         assert lines, log[-3000:]
-        # (An IPv4 peer on a dual-stack socket may be written as v4-mapped IPv6.)
+        # (An IPv4 peer on a dual-stack socket may be written as v4-mapped IPv6; "via" names our local address.)
         latched = re.escape(coturn.host)
-        assert re.search(rf"connected from (?:{latched}|\[::ffff:{latched}\]):{st['local']['port']}$", lines[-1]), (lines, st)
+        assert re.search(rf"connected from (?:{latched}|\[::ffff:{latched}\]):{st['local']['port']}(?: via \S+)?$", lines[-1]), (lines, st)
     assert s["pub"]["framesEncoded"] > 0
     tcp_new = tcp_clients(coturn) - tcp_before
     assert tcp_new >= 2 if transport == "tcp" else tcp_new == 0, f"{tcp_new} TCP connections to coturn over {transport}"
@@ -266,4 +266,20 @@ def test_aiortc_publishes_and_views_relay_only(coturn, transport):
     assert tcp_new >= 2 if transport == "tcp" else tcp_new == 0, f"{tcp_new} TCP connections to coturn over {transport}"
     for local_type, host, port, remote in pairs:
         assert (local_type, host, remote) == ("relay", coturn.host, "127.0.0.1"), pairs
-        assert re.search(rf"connected from (?:{re.escape(host)}|\[::ffff:{re.escape(host)}\]):{port}$", log, re.M), (pairs, log[-3000:])
+        assert re.search(rf"connected from (?:{re.escape(host)}|\[::ffff:{re.escape(host)}\]):{port}(?: via \S+)?$", log, re.M), (pairs, log[-3000:])
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--ice-server", "turn:127.0.0.2:3478"], "needs credentials"),
+    (["--ice-server", "turn://127.0.0.2"], "without '//'"),
+    (["--ice-server", "stun:127.0.0.2?transport=udp"], "takes no query"),
+    (["--ice-server", "turn:127.0.0.2", "--turn-secret", "topsecret-xyz", "--ice-server-username", "u", "--ice-server-credential", "p"], "exclude each other"),
+    (["--ice-server", "turn:127.0.0.2", "--turn-secret", "topsecret-xyz", "--turn-credential-ttl", "5"], ">= 60"),
+    (["--ice-server", "turn:127.0.0.2", "--ice-server-username", "u"], "must both be set"),
+])
+def test_bad_ice_server_configuration_stops_the_server(args, message):
+    from e2elib import sfu_binary
+    p = subprocess.run([str(sfu_binary()), "--media", "off", "--records", "off", "--prerecordings", "off", "--port", "0", *args],
+                       capture_output=True, text=True, timeout=20, cwd=tempfile.mkdtemp(prefix="sfu-turn-cfg-"))
+    assert p.returncode == 2 and message in p.stderr, (p.returncode, p.stderr)
+    assert "topsecret-xyz" not in p.stderr + p.stdout, "the TURN secret must never be printed"

@@ -1,5 +1,6 @@
 import Foundation
 import HTTP
+import Identifier
 import JSON
 
 /// The HTTP face of the signaling server (port 8080 by default): the
@@ -12,8 +13,12 @@ public final class APIHandler: HTTPHandler {
     let cors: CORSPolicy
     /// The Recordings API (`/channels/...`), when this server records.
     let recordings: RecordingsAPI?
-    /// STUN/TURN servers handed to clients at `GET /rtc-api/iceServers`.
+    /// STUN/TURN servers handed to clients at `GET /rtc-api/iceServers` and in WHIP/WHEP `Link` headers.
     let iceServers: IceServerConfig
+    /// The WHIP/WHEP faces (`/whip/...`, `/whep/...`; WHIP/WHIPHandler.swift).
+    let whip: WHIPFaces
+    /// The `/healthz` "cluster" block in cluster mode; answered from memory, never from Redis.
+    let clusterHealth: (@Sendable () -> JSON)?
 
     /// JSON command bodies are small; 1 MiB is generous (SDP offers are ~10 KiB).
     public static let maxCommandBytes = 1 << 20
@@ -21,7 +26,10 @@ public final class APIHandler: HTTPHandler {
     public init(conferences: ConferenceService, auth: Authenticator, media: MediaController,
                 cors: CORSPolicy = CORSPolicy(allowedOrigins: ["*"]),
                 extraRoutes: [String: @Sendable (HTTPRequest) async throws -> HTTPResponse] = [:],
-                recordings: RecordingsAPI? = nil, iceServers: IceServerConfig = .none) {
+                recordings: RecordingsAPI? = nil, iceServers: IceServerConfig = .none, whip: WHIPFaces = WHIPFaces(),
+                clusterHealth: (@Sendable () -> JSON)? = nil) {
+        self.clusterHealth = clusterHealth
+        self.whip = whip
         self.cors = cors
         self.iceServers = iceServers
         self.recordings = recordings
@@ -36,20 +44,24 @@ public final class APIHandler: HTTPHandler {
     }
 
     public func handle(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let wish = WHIPFace(path: request.path)
+        let face = wish?.rawValue ?? "api"
         do {
             var r: HTTPResponse
-            if request.method == "OPTIONS", let origin = request.headers["Origin"] {
+            if let wish {
+                r = try await routeWHIP(request, wish)
+            } else if request.method == "OPTIONS", let origin = request.headers["Origin"] {
                 r = HTTPResponse(status: 204)
                 cors.preflight(origin: origin, request: request.headers, into: &r.headers)
             } else {
                 r = try await route(request)
             }
             if let origin = request.headers["Origin"] { cors.allow(origin: origin, into: &r.headers) }
-            Metrics.shared.increment("sfu_http_requests_total", labels: ["face": "api", "status": String(r.status)])
+            Metrics.shared.increment("sfu_http_requests_total", labels: ["face": face, "status": String(r.status)])
             return r
         } catch var e as HTTPError {
             if let origin = request.headers["Origin"] { cors.allow(origin: origin, into: &e.headers) }
-            Metrics.shared.increment("sfu_http_requests_total", labels: ["face": "api", "status": String(e.status)])
+            Metrics.shared.increment("sfu_http_requests_total", labels: ["face": face, "status": String(e.status)])
             throw e
         }
     }
@@ -84,7 +96,11 @@ public final class APIHandler: HTTPHandler {
             return .text(200, WebAssets.clientModuleJS, contentType: "text/javascript; charset=utf-8")
         case "/healthz":
             try only("GET")
-            return json(200, ["status": "ok"])
+            // Always 200 while the process serves: a fenced node still forwards
+            // the media it has (the body says whether it takes new work).
+            var health: [String: JSON] = ["status": "ok"]
+            if let clusterHealth { health["cluster"] = clusterHealth() }
+            return json(200, .object(health))
         case "/metrics":
             try only("GET")
             return .text(200, Metrics.shared.exposition(), contentType: "text/plain; version=0.0.4; charset=utf-8")
@@ -110,22 +126,30 @@ public final class APIHandler: HTTPHandler {
         guard path.hasPrefix(prefix) else {
             throw HTTPError(404, "NOT_FOUND", "no resource at \(path)")
         }
-        let rest = path.dropFirst(prefix.count).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        // Segments are decoded one by one, so an id holding "/" (sent as %2F) stays one segment.
+        guard let segments = Identifier.pathSegments(request.head.target), segments.count >= 3,
+              segments[0] == "rtc-api", segments[1] == "conferences" else {
+            throw HTTPError(404, "NOT_FOUND", "no resource at \(path)")
+        }
+        let rest = Array(segments.dropFirst(2))
         if rest.count == 1 && APIHandler.conferenceCommands.contains(rest[0]) {
             try only("POST")
             let who = try auth.authenticate(request)
-            guard MediaType.isJSON(request.headers["Content-Type"]) else {
-                throw HTTPError(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json")
-            }
             let body = try await request.body.collect(upTo: APIHandler.maxCommandBytes)
+            // No body (and then no Content-Type) is the empty command: `create` needs none.
+            if !body.isEmpty {
+                guard MediaType.isJSON(request.headers["Content-Type"]) else {
+                    throw HTTPError(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json")
+                }
+            }
             let cmd = try Command.parse(body)
             return try await command(rest[0], cmd, who)
         }
-        guard (1...3).contains(rest.count), Identifiers.isValid(rest[0]) || rest[0].isEmpty == false else {
+        guard (1...3).contains(rest.count), !rest[0].isEmpty else {
             throw HTTPError(404, "NOT_FOUND", "no resource at \(path)")
         }
         let id = rest[0]
-        guard Identifiers.isValid(id) else { throw HTTPError(400, "INVALID_FIELD", "conference id must be 1-128 characters of A-Z a-z 0-9 . _ ~ -") }
+        guard Identifier.isValid(id) else { throw HTTPError(400, "INVALID_FIELD", "conference id must be \(Identifier.rule)") }
         switch rest.count {
         case 1:
             try only("GET")
@@ -161,7 +185,7 @@ public final class APIHandler: HTTPHandler {
 
     func endpointParam(_ request: HTTPRequest) throws(HTTPError) -> String? {
         guard let e = request.query["userEndpointId"] else { return nil }
-        guard Identifiers.isValid(e) else { throw HTTPError(400, "INVALID_FIELD", "query parameter 'userEndpointId' must be 1-128 characters of A-Z a-z 0-9 . _ ~ -") }
+        guard Identifier.isValid(e) else { throw HTTPError(400, "INVALID_FIELD", "query parameter 'userEndpointId' must be \(Identifier.rule)") }
         return e
     }
 

@@ -19,15 +19,15 @@ public struct CORSPolicy: Sendable {
         guard allows(origin) else { return }
         headers.set("Access-Control-Allow-Origin", allowedOrigins.contains("*") ? "*" : origin)
         if !allowedOrigins.contains("*") { headers.add("Vary", "Origin") }
-        headers.set("Access-Control-Expose-Headers", "Content-Length, Content-Type, Retry-After, WWW-Authenticate")
+        headers.set("Access-Control-Expose-Headers", "Content-Length, Content-Type, Retry-After, WWW-Authenticate, Location, ETag, Link, Accept-Post, Accept-Patch")
     }
 
     /// Headers of a preflight (`OPTIONS` with `Origin`) answer.
     func preflight(origin: String, request: HTTPHeaders, into headers: inout HTTPHeaders) {
         guard allows(origin) else { return }
-        headers.set("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, DELETE, OPTIONS")
+        headers.set("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
         let asked = request["Access-Control-Request-Headers"] ?? ""
-        headers.set("Access-Control-Allow-Headers", asked.isEmpty ? "Authorization, Content-Type, Last-Event-ID" : asked)
+        headers.set("Access-Control-Allow-Headers", asked.isEmpty ? "Authorization, Content-Type, Last-Event-ID, If-Match" : asked)
         headers.set("Access-Control-Max-Age", String(maxAge))
     }
 }

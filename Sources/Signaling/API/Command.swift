@@ -1,4 +1,5 @@
 import HTTP
+import Identifier
 import JSON
 
 /// Reads and validates the fields of a JSON command body. Every accessor
@@ -7,9 +8,10 @@ import JSON
 struct Command {
     let fields: [String: JSON]
 
-    /// Parses a request body as a JSON object command.
+    /// Parses a request body as a JSON object command. An empty body is the
+    /// empty object (document 004 marks every body optional; `create` needs none).
     static func parse(_ bytes: [UInt8]) throws(HTTPError) -> Command {
-        if bytes.isEmpty { throw HTTPError(400, "INVALID_JSON", "request body is empty; a JSON object is required") }
+        if bytes.isEmpty { return Command(fields: [:]) }
         let value: JSON
         do {
             value = try JSON.parse(bytes)
@@ -43,10 +45,10 @@ struct Command {
         return s
     }
 
-    /// An identifier (1–128 of `A–Z a–z 0–9 . _ ~ -`).
+    /// An identifier (see `Identifier`: printable UTF-8, at most 128 bytes).
     func id(_ name: String) throws(HTTPError) -> String? {
         guard let s = try string(name, maxLength: 1024) else { return nil }
-        guard Identifiers.isValid(s) else { throw Command.invalid(name, "must be 1-128 characters of A-Z a-z 0-9 . _ ~ -") }
+        guard Identifier.isValid(s) else { throw Command.invalid(name, "must be \(Identifier.rule)") }
         return s
     }
 
@@ -55,13 +57,25 @@ struct Command {
         return s
     }
 
-    /// `streamId` as the document shapes it: `{"id": "..."}`.
+    /// `streamId` in either form the documents use: `{"id": "..."}` (commands)
+    /// or the bare string events carry (`ConferenceStreamPublishedEvent.streamId`).
     func streamID(_ name: String = "streamId") throws(HTTPError) -> String? {
         guard let v = value(name) else { return nil }
-        guard case .object(let o) = v else { throw Command.invalid(name, "must be an object {\"id\": string}, not \(v.kindName)") }
-        guard let inner = o["id"], !inner.isNull else { throw Command.missing("\(name).id") }
-        guard case .string(let s) = inner else { throw Command.invalid("\(name).id", "must be a string, not \(inner.kindName)") }
-        guard Identifiers.isValid(s) else { throw Command.invalid("\(name).id", "must be 1-128 characters of A-Z a-z 0-9 . _ ~ -") }
+        let s: String
+        let field: String
+        switch v {
+        case .string(let bare):
+            s = bare
+            field = name
+        case .object(let o):
+            guard let inner = o["id"], !inner.isNull else { throw Command.missing("\(name).id") }
+            guard case .string(let wrapped) = inner else { throw Command.invalid("\(name).id", "must be a string, not \(inner.kindName)") }
+            s = wrapped
+            field = "\(name).id"
+        default:
+            throw Command.invalid(name, "must be a string or an object {\"id\": string}, not \(v.kindName)")
+        }
+        guard Identifier.isValid(s) else { throw Command.invalid(field, "must be \(Identifier.rule)") }
         return s
     }
 

@@ -54,21 +54,9 @@ extension APIHandler {
             let streamId = try cmd.streamID() ?? UUID().uuidString.lowercased()
             let metadata = try cmd.object("metadata", maxBytes: metaLimit) ?? .object([:])
             let bitrate = try cmd.int("videoBitrate", range: 0...100_000_000)
-            let restart = try await svc.isOwnStream(id, endpoint: endpoint, streamId: streamId, who: who)
-            if !restart { try await svc.checkPublish(id, endpoint: endpoint, streamId: streamId, who: who) }
-            try media.validateOffer(offer)
-            let answer = try await media.publish(conferenceId: id, endpointId: endpoint, streamId: streamId, offer: offer, videoBitrate: bitrate)
-            if restart {
-                // A new offer for a stream this endpoint already publishes: an ICE restart, no state change.
-                return json(200, ["sdpAnswer": .string(answer), "streamId": ["id": .string(streamId)]])
-            }
-            do {
-                try await svc.commitPublish(id, endpoint: endpoint, streamId: streamId, type: type, metadata: metadata, videoBitrate: bitrate, who: who)
-            } catch {
-                await media.unpublish(conferenceId: id, streamId: streamId)
-                throw error
-            }
-            return json(200, ["sdpAnswer": .string(answer), "streamId": ["id": .string(streamId)]])
+            let answer = try await publishStream(id, endpoint: endpoint, streamId: streamId, type: type, offer: offer,
+                                                 metadata: metadata, videoBitrate: bitrate, who: who, face: "conference-api")
+            return json(200, ["sdpAnswer": .string(answer.sdp), "streamId": ["id": .string(streamId)]])
 
         case "unpublishStream":
             let id = try cmd.requiredID("conferenceId")
@@ -85,18 +73,9 @@ extension APIHandler {
             let offer = try cmd.requiredString("sdpOffer", maxLength: 64 * 1024)
             let viewerId = try cmd.id("viewerId") ?? UUID().uuidString.lowercased()
             let metadata = try cmd.stringMap("metadata", maxBytes: metaLimit).map { JSON.object($0.mapValues { .string($0) }) } ?? .object([:])
-            let restart = try await svc.isOwnViewer(id, endpoint: endpoint, streamId: streamId, viewerId: viewerId, who: who)
-            if !restart { try await svc.checkView(id, endpoint: endpoint, streamId: streamId, viewerId: viewerId, who: who) }
-            try media.validateOffer(offer)
-            let answer = try await media.view(conferenceId: id, endpointId: endpoint, streamId: streamId, viewerId: viewerId, offer: offer)
-            if restart { return json(200, ["sdpAnswer": .string(answer), "viewerId": .string(viewerId)]) }
-            do {
-                try await svc.commitView(id, endpoint: endpoint, streamId: streamId, viewerId: viewerId, metadata: metadata, who: who)
-            } catch {
-                await media.stopView(conferenceId: id, streamId: streamId, viewerId: viewerId)
-                throw error
-            }
-            return json(200, ["sdpAnswer": .string(answer), "viewerId": .string(viewerId)])
+            let answer = try await viewStream(id, endpoint: endpoint, streamId: streamId, viewerId: viewerId, offer: offer,
+                                              metadata: metadata, who: who, face: "conference-api")
+            return json(200, ["sdpAnswer": .string(answer.sdp), "viewerId": .string(viewerId)])
 
         case "stopViewStream":
             let id = try cmd.requiredID("conferenceId")
@@ -130,7 +109,11 @@ extension APIHandler {
             let id = try cmd.requiredID("conferenceId")
             let endpoint = try cmd.requiredID("userEndpointId")
             let streamId = try cmd.streamID()
-            guard let bitrate = try cmd.int("videoBitrate", range: 0...100_000_000) else { throw Command.missing("videoBitrate") }
+            // Optional in document 004; without it there is nothing to change (204, no event).
+            guard let bitrate = try cmd.int("videoBitrate", range: 0...100_000_000) else {
+                try await svc.checkEndpoint(id, endpoint: endpoint, streamId: streamId, who: who)
+                return .noContent()
+            }
             let changed = try await svc.updateBitrate(id, endpoint: endpoint, streamId: streamId, videoBitrate: bitrate, who: who)
             for s in changed { await media.setBitrate(conferenceId: id, streamId: s, bitsPerSecond: bitrate) }
             return .noContent()
@@ -151,7 +134,8 @@ extension APIHandler {
         case "updateParticipantMetadata":
             let id = try cmd.requiredID("conferenceId")
             let endpoint = try cmd.requiredID("userEndpointId")
-            guard let metadata = try cmd.object("newMetadata", maxBytes: metaLimit) else { throw Command.missing("newMetadata") }
+            // Optional in document 004: missing or null replaces the metadata with {}.
+            let metadata = try cmd.object("newMetadata", maxBytes: metaLimit) ?? .object([:])
             try await svc.updateParticipantMetadata(id, endpoint: endpoint, metadata: metadata, who: who)
             return .noContent()
 
@@ -159,7 +143,8 @@ extension APIHandler {
             let id = try cmd.requiredID("conferenceId")
             let endpoint = try cmd.requiredID("userEndpointId")
             let streamId = try cmd.streamID()
-            guard let metadata = try cmd.object("newMetadata", maxBytes: metaLimit) else { throw Command.missing("newMetadata") }
+            // Optional in document 004: missing or null replaces the metadata with {}.
+            let metadata = try cmd.object("newMetadata", maxBytes: metaLimit) ?? .object([:])
             try await svc.updateStreamMetadata(id, endpoint: endpoint, streamId: streamId, metadata: metadata, who: who)
             return .noContent()
 
@@ -192,6 +177,55 @@ extension APIHandler {
         default:
             throw HTTPError(404, "NOT_FOUND", "unknown command \(name)")
         }
+    }
+}
+
+/// The SDP answer of a `publishStream` / `viewStream`, and whether the offer
+/// was an ICE restart of a PeerConnection that already existed.
+struct NegotiatedAnswer: Sendable {
+    let sdp: String
+    let restart: Bool
+}
+
+/// The one publish and view negotiation, shared by the Conference API's
+/// commands and the WHIP/WHEP faces (`face` labels the session counter).
+extension APIHandler {
+    /// A new offer for a stream this endpoint already publishes is an ICE restart (no state change).
+    func publishStream(_ id: String, endpoint: String, streamId: String, type: StreamTypeName, offer: String,
+                       metadata: JSON, videoBitrate: Int64?, who: Principal, face: String) async throws -> NegotiatedAnswer {
+        let svc = conferences
+        let restart = try await svc.isOwnStream(id, endpoint: endpoint, streamId: streamId, who: who)
+        if !restart { try await svc.checkPublish(id, endpoint: endpoint, streamId: streamId, who: who) }
+        try media.validateOffer(offer)
+        let answer = try await media.publish(conferenceId: id, endpointId: endpoint, streamId: streamId, offer: offer, videoBitrate: videoBitrate)
+        if restart { return NegotiatedAnswer(sdp: answer, restart: true) }
+        do {
+            try await svc.commitPublish(id, endpoint: endpoint, streamId: streamId, type: type, metadata: metadata, videoBitrate: videoBitrate, who: who)
+        } catch {
+            await media.unpublish(conferenceId: id, streamId: streamId)
+            throw error
+        }
+        Metrics.shared.increment("sfu_media_sessions_total", labels: ["face": face, "kind": "publish"])
+        return NegotiatedAnswer(sdp: answer, restart: false)
+    }
+
+    /// A new offer of a viewer that already exists is an ICE restart.
+    func viewStream(_ id: String, endpoint: String, streamId: String, viewerId: String, offer: String,
+                    metadata: JSON, who: Principal, face: String) async throws -> NegotiatedAnswer {
+        let svc = conferences
+        let restart = try await svc.isOwnViewer(id, endpoint: endpoint, streamId: streamId, viewerId: viewerId, who: who)
+        if !restart { try await svc.checkView(id, endpoint: endpoint, streamId: streamId, viewerId: viewerId, who: who) }
+        try media.validateOffer(offer)
+        let answer = try await media.view(conferenceId: id, endpointId: endpoint, streamId: streamId, viewerId: viewerId, offer: offer)
+        if restart { return NegotiatedAnswer(sdp: answer, restart: true) }
+        do {
+            try await svc.commitView(id, endpoint: endpoint, streamId: streamId, viewerId: viewerId, metadata: metadata, who: who)
+        } catch {
+            await media.stopView(conferenceId: id, streamId: streamId, viewerId: viewerId)
+            throw error
+        }
+        Metrics.shared.increment("sfu_media_sessions_total", labels: ["face": face, "kind": "view"])
+        return NegotiatedAnswer(sdp: answer, restart: false)
     }
 }
 

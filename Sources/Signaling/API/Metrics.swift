@@ -73,19 +73,24 @@ public final class Metrics: @unchecked Sendable {
         return out
     }
 
+    /// User plus system CPU time of this process, seconds (from /proc/self/stat).
+    public static func processCPUSeconds() -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let f = stat[stat.index(after: close)...].split(separator: " ")
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        guard f.count > 12, let u = Double(f[11]), let s = Double(f[12]), ticks > 0 else { return nil }
+        return (u + s) / ticks
+    }
+
     /// The standard Prometheus process metrics (CPU seconds and RSS of this
     /// process, read from /proc/self), so a remote load harness (sfu-bench)
     /// can measure the server's CPU per forwarded packet.
     static func processMetrics() -> String {
         var out = ""
-        if let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
-           let close = stat.lastIndex(of: ")") {
-            let f = stat[stat.index(after: close)...].split(separator: " ")
-            let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
-            if f.count > 12, let u = Double(f[11]), let s = Double(f[12]), ticks > 0 {
-                out += "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
-                out += "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total \((u + s) / ticks)\n"
-            }
+        if let cpu = processCPUSeconds() {
+            out += "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
+            out += "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total \(cpu)\n"
         }
         if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) {

@@ -1,5 +1,6 @@
 import Foundation
 import HTTP
+import Identifier
 import JSON
 
 /// Who is calling: the token's subject (a user id), its roles and organization.
@@ -188,7 +189,7 @@ public final class Authenticator: Sendable {
         var roles = client.roles
         if let user = form["user_id"] {
             guard client.roles.contains(Principal.Role.service) else { return oauthError(400, "invalid_request", "only SERVICE clients may request tokens for a user_id") }
-            guard Identifiers.isValid(user) else { return oauthError(400, "invalid_request", "user_id must be 1-128 characters of A-Z a-z 0-9 . _ ~ -") }
+            guard Identifiers.isValid(user) else { return oauthError(400, "invalid_request", "user_id must be \(Identifier.rule)") }
             subject = user
             roles = [Principal.Role.participant]
         }
@@ -215,11 +216,7 @@ func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
     return diff == 0
 }
 
-/// The identifier rule shared by every API: 1–128 of `A–Z a–z 0–9 . _ ~ -`.
+/// The identifier rule shared by every API (see the Identifier module).
 public enum Identifiers {
-    public static func isValid(_ s: String) -> Bool {
-        let u = s.utf8
-        guard !u.isEmpty, u.count <= 128 else { return false }
-        return u.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 46 || $0 == 95 || $0 == 126 || $0 == 45 }
-    }
+    public static func isValid(_ s: String) -> Bool { Identifier.isValid(s) }
 }

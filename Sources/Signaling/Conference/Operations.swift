@@ -41,13 +41,22 @@ extension ConferenceService {
 
     public func join(_ id: String, endpoint: String, userId requestedUser: String?, metadata: JSON, who: Principal) throws(HTTPError) -> JSON {
         let c = try live(id)
-        if c.endpointIndex(endpoint) != nil {
-            throw HTTPError(409, "ENDPOINT_EXISTS", "endpoint '\(endpoint)' has already joined conference '\(id)'")
+        let userId = who.isService ? (requestedUser ?? who.subject) : who.subject
+        if let i = c.endpointIndex(endpoint) {
+            // Re-joining one's own endpoint (a retried join) is idempotent; new metadata replaces the old.
+            // Another user's endpoint is not taken over.
+            guard c.endpoints[i].userId == userId else {
+                throw HTTPError(409, "ENDPOINT_EXISTS", "endpoint '\(endpoint)' of conference '\(id)' belongs to another user")
+            }
+            if c.endpoints[i].metadata != metadata {
+                c.endpoints[i].metadata = metadata
+                record(c, "ConferenceParticipantMetadataUpdatedEvent", ["userEndpointId": .string(endpoint), "userId": .string(userId), "metadata": metadata])
+            }
+            return c.json
         }
         if c.endpoints.count >= configuration.maxEndpointsPerConference {
             throw HTTPError(503, "CONFERENCE_FULL", "conference '\(id)' holds its maximum of \(configuration.maxEndpointsPerConference) endpoints")
         }
-        let userId = who.isService ? (requestedUser ?? who.subject) : who.subject
         c.endpoints.append(Endpoint(id: endpoint, userId: userId, metadata: metadata, joinedAt: Self.nowMillis()))
         c.emptySince = nil
         record(c, "ConferenceParticipantJoinedEvent", ["userEndpointId": .string(endpoint), "userId": .string(userId), "metadata": metadata])
@@ -87,6 +96,10 @@ extension ConferenceService {
     public func end(_ id: String, endpoint: String, reason: String?, who: Principal) async throws(HTTPError) {
         let c = try live(id)
         if !who.isService { _ = try ownedEndpoint(c, endpoint, who) }
+        // As documented: every participant leaves first (its streams unpublished, then
+        // ConferenceParticipantLeftEvent with reason CONFERENCE_ENDED), then ConferenceEndedEvent.
+        // The media goes with the conference (the ended observers), so `freed` is not needed.
+        while !c.endpoints.isEmpty { _ = removeEndpoint(c, 0, reason: "CONFERENCE_ENDED") }
         finish(c, reason: reason ?? "ENDED", endpoint: endpoint)
         Log.info("conference \(id) ended by \(who.subject) (\(reason ?? "ENDED"))")
         for f in onEnded { await f(id) }
@@ -210,6 +223,13 @@ extension ConferenceService {
         return Array(c.endpoints[i].streams.indices)
     }
 
+    /// Checks that `endpoint` (and `streamId`, when given) exist and the caller may act on them.
+    public func checkEndpoint(_ id: String, endpoint: String, streamId: String?, who: Principal) throws(HTTPError) {
+        let c = try live(id)
+        let i = try ownedEndpoint(c, endpoint, who)
+        _ = try targetStreams(c, i, streamId)
+    }
+
     public func updateBitrate(_ id: String, endpoint: String, streamId: String?, videoBitrate: Int64, who: Principal) throws(HTTPError) -> [String] {
         let c = try live(id)
         let i = try ownedEndpoint(c, endpoint, who)
@@ -230,10 +250,8 @@ extension ConferenceService {
         let userId = c.endpoints[i].userId
         if operation == "SET" {
             c.metadata[key] = MetadataEntry(value: value ?? "", lastModified: Self.nowMillis(), userEndpointId: endpoint, userId: userId)
-        } else {
-            guard c.metadata.removeValue(forKey: key) != nil else {
-                throw HTTPError(404, "METADATA_KEY_NOT_FOUND", "conference '\(id)' has no metadata key '\(key)'")
-            }
+        } else if c.metadata.removeValue(forKey: key) == nil {
+            return  // REMOVE of an absent key is idempotent: 204, no event (docs/API.md)
         }
         record(c, "ConferenceMetadataUpdatedEvent", ["userEndpointId": .string(endpoint), "userId": .string(userId), "key": .string(key),
                                                       "operation": .string(operation), "value": value.map { .string($0) } ?? .null])

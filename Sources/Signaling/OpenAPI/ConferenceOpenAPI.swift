@@ -11,7 +11,7 @@ enum ConferenceOpenAPI {
   "info": {
     "title": "SFU Conference API",
     "version": "1.0",
-    "description": "Operations supporting multi-party video call applications, served by an SFU in **ROUTER** mode only: every stream goes through the server.\n\n## Conventions\n- Requests and responses are JSON (`Content-Type: application/json`), UTF-8. Request bodies are limited to 1 MiB (413 beyond). Unknown fields are ignored.\n- Every error is `{\"error\": CODE, \"message\": text}` (schema `Error`).\n- Identifiers (`conferenceId`, `userEndpointId`, `streamId.id`, `viewerId`) are 1-128 characters of A-Z a-z 0-9 . _ ~ -; anything else is 400. When `conferenceId`, `streamId` or `viewerId` is optional and missing, the server generates a UUID.\n\n## Authentication\nGet a token from `POST /security/oauth/token` (OAuth 2.0 client credentials) and send `Authorization: Bearer <token>` on every other call; `GET` requests for event streams may pass `?access_token=` instead. Roles:\n- `SERVICE` may do everything, on any endpoint.\n- `PARTICIPANT` acts only through user endpoints it joined itself (`join` binds `userEndpointId` to the token's subject; a later call naming that endpoint with another subject's token is 403). It may read a conference (`GET {id}`, `simpleView`, `events`) only while one of its endpoints is joined. `sendEvent` is `SERVICE` only.\n\nWith `--auth off` no token is needed and every caller is treated as `SERVICE` with subject `anonymous`.\n\n## Lifecycle\nA conference with no participants reports `empty: true`; one that stays empty for `--conference-idle-timeout` seconds (default 300) ends by itself (`ConferenceEndedEvent` with reason `IDLE`). An ended conference keeps its event log for `--ended-retention` seconds (default 600); every other call on it answers 404 `CONFERENCE_ENDED`."
+    "description": "Operations supporting multi-party video call applications, served by an SFU in **ROUTER** mode only: every stream goes through the server.\n\n## Conventions\n- Requests and responses are JSON (`Content-Type: application/json`), UTF-8. A command body's `Content-Type` must be exactly `application/json` or an `application/…+json` type, parameters allowed (`application/jsonx` is 415). Request bodies are limited to 1 MiB (413 beyond). Unknown fields are ignored.\n- Every error is `{\"error\": CODE, \"message\": text}` (schema `Error`).\n- Identifiers (`conferenceId`, `userEndpointId`, `streamId`, `viewerId`, channel and user ids) are any printable text of 1-128 bytes of UTF-8 (schema `Identifier`); control and format characters, `.` and `..` are 400. In paths they are percent-encoded, one segment each. A `streamId` is accepted in both shapes the documents use: `{\"id\": \"cam-1\"}` (commands) and the bare string `\"cam-1\"` (events). When `conferenceId`, `streamId` or `viewerId` is optional and missing, the server generates a UUID.\n\n## Authentication\nGet a token from `POST /security/oauth/token` (OAuth 2.0 client credentials) and send `Authorization: Bearer <token>` on every other call; `GET` requests for event streams may pass `?access_token=` instead. Roles:\n- `SERVICE` may do everything, on any endpoint.\n- `PARTICIPANT` acts only through user endpoints it joined itself (`join` binds `userEndpointId` to the token's subject; a later call naming that endpoint with another subject's token is 403). It may read a conference (`GET {id}`, `simpleView`, `events`) only while one of its endpoints is joined. `sendEvent` is `SERVICE` only.\n\nWith `--auth off` no token is needed and every caller is treated as `SERVICE` with subject `anonymous`.\n\n## Lifecycle\nA conference with no participants reports `empty: true`; one that stays empty for `--conference-idle-timeout` seconds (default 300) ends by itself (`ConferenceEndedEvent` with reason `IDLE`). An ended conference keeps its event log for `--ended-retention` seconds (default 600); every other call on it answers 404 `CONFERENCE_ENDED`."
   },
   "servers": [
     {
@@ -46,6 +46,10 @@ enum ConferenceOpenAPI {
     {
       "name": "Meta",
       "description": "API description, metrics and health."
+    },
+    {
+      "name": "WHIP/WHEP",
+      "description": "Standard WebRTC-HTTP ingestion (WHIP, RFC 9725) and egress (WHEP, draft-ietf-wish-whep): publish from any encoder and play in any player. A session is a Conference API endpoint (`whip-…`/`whep-…`) publishing or viewing one stream; bodies are SDP (`application/sdp`) and SDP fragments (`application/trickle-ice-sdpfrag`, RFC 8840), errors the usual JSON."
     }
   ],
   "paths": {
@@ -56,9 +60,9 @@ enum ConferenceOpenAPI {
         ],
         "operationId": "createConference",
         "summary": "Create a conference",
-        "description": "Creates a conference (version 1, with its `ConferenceCreatedEvent`). Only `ROUTER` mode is supported: every stream goes through the server.",
+        "description": "Creates a conference (version 1, with its `ConferenceCreatedEvent`). Only `ROUTER` mode is supported: every stream goes through the server. The body is optional (document 004): no body at all, with or without a `Content-Type`, creates a `ROUTER` conference with a generated id.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -109,6 +113,20 @@ enum ConferenceOpenAPI {
           },
           "415": {
             "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "503": {
+            "description": "The server holds its maximum of conferences, `--max-conferences` (`TOO_MANY_CONFERENCES`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "TOO_MANY_CONFERENCES",
+                  "message": "…"
+                }
+              }
+            }
           }
         }
       }
@@ -120,9 +138,9 @@ enum ConferenceOpenAPI {
         ],
         "operationId": "endConference",
         "summary": "End a conference",
-        "description": "Ends the conference: every participant leaves (`ConferenceParticipantLeftEvent` with reason `CONFERENCE_ENDED`) and `ConferenceEndedEvent` closes the event log. The log stays readable for `--ended-retention` seconds; every other call on the conference then answers 404 `CONFERENCE_ENDED`.",
+        "description": "Ends the conference: every participant leaves first — its published streams end (`ConferenceStreamUnpublishedEvent`, reason `LEFT`) and then `ConferenceParticipantLeftEvent` with reason `CONFERENCE_ENDED` — and `ConferenceEndedEvent` closes the event log. The log stays readable for `--ended-retention` seconds; every other call on the conference then answers 404 `CONFERENCE_ENDED`.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -165,7 +183,7 @@ enum ConferenceOpenAPI {
         "summary": "Join a conference",
         "description": "Joins a user endpoint to the conference and answers the conference aggregate. With a `PARTICIPANT` token the endpoint is bound to the token's subject; later calls naming it with another subject's token answer 403.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -198,7 +216,7 @@ enum ConferenceOpenAPI {
             "$ref": "#/components/responses/NotFound"
           },
           "409": {
-            "description": "The endpoint id is already joined (`ENDPOINT_EXISTS`).",
+            "description": "The endpoint id is already joined by another user (`ENDPOINT_EXISTS`). Re-joining one's own endpoint is idempotent: 200 with the conference (new metadata replaces the old, with `ConferenceParticipantMetadataUpdatedEvent`).",
             "content": {
               "application/json": {
                 "schema": {
@@ -216,6 +234,20 @@ enum ConferenceOpenAPI {
           },
           "415": {
             "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "503": {
+            "description": "The conference holds its maximum of endpoints, `--max-participants` (`CONFERENCE_FULL`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "CONFERENCE_FULL",
+                  "message": "…"
+                }
+              }
+            }
           }
         }
       }
@@ -229,7 +261,7 @@ enum ConferenceOpenAPI {
         "summary": "Leave a conference",
         "description": "The endpoint leaves the conference; its streams are unpublished and its views stopped.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -272,7 +304,7 @@ enum ConferenceOpenAPI {
         "summary": "Publish a stream",
         "description": "Publishes a stream of the endpoint: the server answers the SDP offer. The request and the SDP offer are validated (malformed offer: 400 `INVALID_SDP` with the reason). Until the media path is enabled the server answers 503 `MEDIA_UNAVAILABLE` and creates nothing.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -325,7 +357,18 @@ enum ConferenceOpenAPI {
             "$ref": "#/components/responses/UnsupportedMediaType"
           },
           "503": {
-            "$ref": "#/components/responses/ServiceUnavailable"
+            "description": "Media path unavailable (`MEDIA_UNAVAILABLE`), or the endpoint publishes its maximum of streams (`TOO_MANY_STREAMS`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "TOO_MANY_STREAMS",
+                  "message": "…"
+                }
+              }
+            }
           }
         }
       }
@@ -339,7 +382,7 @@ enum ConferenceOpenAPI {
         "summary": "Unpublish a stream",
         "description": "Unpublishes a stream of the endpoint; its viewers are stopped.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -382,7 +425,7 @@ enum ConferenceOpenAPI {
         "summary": "View a stream",
         "description": "Starts viewing a published stream (typically after `ConferenceStreamPublishedEvent`): the server answers the SDP offer. The request and the SDP offer are validated (malformed offer: 400 `INVALID_SDP` with the reason). Until the media path is enabled the server answers 503 `MEDIA_UNAVAILABLE` and creates nothing.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -414,6 +457,20 @@ enum ConferenceOpenAPI {
           "404": {
             "$ref": "#/components/responses/NotFound"
           },
+          "409": {
+            "description": "`viewerId` already views this stream (`VIEWER_EXISTS`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "VIEWER_EXISTS",
+                  "message": "…"
+                }
+              }
+            }
+          },
           "413": {
             "$ref": "#/components/responses/PayloadTooLarge"
           },
@@ -421,7 +478,18 @@ enum ConferenceOpenAPI {
             "$ref": "#/components/responses/UnsupportedMediaType"
           },
           "503": {
-            "$ref": "#/components/responses/ServiceUnavailable"
+            "description": "Media path unavailable (`MEDIA_UNAVAILABLE`), or the stream has its maximum of viewers (`TOO_MANY_VIEWERS`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "TOO_MANY_VIEWERS",
+                  "message": "…"
+                }
+              }
+            }
           }
         }
       }
@@ -435,7 +503,7 @@ enum ConferenceOpenAPI {
         "summary": "Stop viewing a stream",
         "description": "Stops a viewer. Call it when leaving, or when `ConferenceStreamUnpublishedEvent` is received.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -478,7 +546,7 @@ enum ConferenceOpenAPI {
         "summary": "Add ICE candidates of a published stream",
         "description": "Adds trickled ICE candidates of a published stream. Call it after `publishStream`.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -521,7 +589,7 @@ enum ConferenceOpenAPI {
         "summary": "Add ICE candidates of a viewer",
         "description": "Adds trickled ICE candidates of a viewer. Call it after `viewStream`.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -564,7 +632,7 @@ enum ConferenceOpenAPI {
         "summary": "Update a published stream's bitrate",
         "description": "Sets the video bitrate of a published stream (0 to 100 000 000 bit/s); emits `ConferenceStreamBitrateUpdatedEvent`.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -605,9 +673,9 @@ enum ConferenceOpenAPI {
         ],
         "operationId": "updateMetadata",
         "summary": "Update conference metadata",
-        "description": "Sets or removes one conference metadata key; emits `ConferenceMetadataUpdatedEvent`.",
+        "description": "Sets or removes one conference metadata key; emits `ConferenceMetadataUpdatedEvent`. `REMOVE` of a key that is not set is idempotent: 204, no event, the version does not change.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -650,7 +718,7 @@ enum ConferenceOpenAPI {
         "summary": "Update participant metadata",
         "description": "Replaces the metadata of the endpoint; emits `ConferenceParticipantMetadataUpdatedEvent`.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -693,7 +761,7 @@ enum ConferenceOpenAPI {
         "summary": "Update stream metadata",
         "description": "Replaces the metadata of a published stream; emits `ConferenceStreamMetadataUpdatedEvent`.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -736,7 +804,7 @@ enum ConferenceOpenAPI {
         "summary": "Send a custom event",
         "description": "Sends a custom event to the endpoints joined to the conference and answers how many it was sent to. `SERVICE` role only (403 otherwise). See `qos` and `masks` for delivery and masking.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -871,7 +939,7 @@ enum ConferenceOpenAPI {
             "name": "v",
             "in": "query",
             "required": true,
-            "description": "The last version the client has; events with a greater `conferenceVersion` are answered (0: all).",
+            "description": "The last version the client has; events with a greater `conferenceVersion` are answered (0: all). A version at or past the current one answers `[]`, up to 9223372036854775807; a larger or negative value is 400.",
             "schema": {
               "type": "integer",
               "format": "int64",
@@ -883,9 +951,9 @@ enum ConferenceOpenAPI {
             "name": "wait",
             "in": "query",
             "required": false,
-            "description": "Long-poll: seconds to wait for a newer event when there is none (0 to 60).",
+            "description": "Long-poll: seconds (fractions allowed, e.g. `0.5`) to wait for a newer event when there is none (0 to 60).",
             "schema": {
-              "type": "integer",
+              "type": "number",
               "minimum": 0,
               "maximum": 60,
               "default": 0
@@ -1003,6 +1071,31 @@ enum ConferenceOpenAPI {
         }
       }
     },
+    "/rtc-api/iceServers": {
+      "get": {
+        "tags": [
+          "Conferences"
+        ],
+        "operationId": "getIceServers",
+        "summary": "STUN and TURN servers for this caller's peer connections",
+        "description": "The STUN and TURN servers the operator configured (`--ice-server`), in the shape of `RTCConfiguration.iceServers`: pass the list to `new RTCPeerConnection({iceServers})` before `publishStream`/`viewStream`. STUN URLs come without credentials, TURN URLs with them. With a coturn `use-auth-secret` shared secret (`--turn-secret`) each call mints a time-limited credential for the caller: `username` is `EXPIRY:USER` (Unix time when it stops working, `--turn-credential-ttl` seconds from now, and the token's subject with `:` replaced by `_`), `credential` is base64(HMAC-SHA1(secret, username)). With `--ice-server-username`/`--ice-server-credential` every caller gets that fixed pair. An empty list when none are configured. Any valid token (`SERVICE` or `PARTICIPANT`).",
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/IceServers"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          }
+        }
+      }
+    },
     "/security/oauth/token": {
       "post": {
         "tags": [
@@ -1010,7 +1103,7 @@ enum ConferenceOpenAPI {
         ],
         "operationId": "issueToken",
         "summary": "Issue an access token (OAuth 2.0 client credentials)",
-        "description": "OAuth 2.0 client-credentials grant (RFC 6749 section 4.4). The client authenticates by HTTP Basic (`Authorization: Basic base64(client_id:client_secret)`) or with the form fields `client_id` and `client_secret`. A client with role `SERVICE` may add `user_id` to get a `PARTICIPANT` token for that user (how a backend hands tokens to its browsers).",
+        "description": "OAuth 2.0 client-credentials grant (RFC 6749 section 4.4). The client authenticates by HTTP Basic (`Authorization: Basic base64(client_id:client_secret)`) or with the form fields `client_id` and `client_secret`. A client with role `SERVICE` may add `user_id` to get a `PARTICIPANT` token for that user (how a backend hands tokens to its browsers). Credentials are never taken from the query string (400): URLs end up in proxies' and servers' logs. After `--token-failure-limit` failed requests (default 10) per minute from one address, the endpoint answers 429 with `Retry-After` until the limit refills, without looking at the credentials.",
         "security": [],
         "requestBody": {
           "required": true,
@@ -1105,6 +1198,34 @@ enum ConferenceOpenAPI {
                 }
               }
             }
+          },
+          "429": {
+            "description": "Too many failed token requests from this address (`slow_down`); retry after `Retry-After` seconds.",
+            "headers": {
+              "Retry-After": {
+                "description": "Seconds until one more attempt is allowed.",
+                "schema": {
+                  "type": "integer"
+                }
+              },
+              "Cache-Control": {
+                "description": "`no-store`",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OAuthError"
+                },
+                "example": {
+                  "error": "slow_down",
+                  "error_description": "too many failed token requests from this address; retry in 6 s"
+                }
+              }
+            }
           }
         }
       }
@@ -1184,7 +1305,7 @@ enum ConferenceOpenAPI {
           "Meta"
         ],
         "operationId": "getHealth",
-        "summary": "Liveness check",
+        "summary": "Liveness check (and cluster state in cluster mode)",
         "security": [],
         "responses": {
           "200": {
@@ -1194,13 +1315,58 @@ enum ConferenceOpenAPI {
                 "schema": {
                   "$ref": "#/components/schemas/HealthStatus"
                 },
-                "example": {
-                  "status": "ok"
+                "examples": {
+                  "single": {
+                    "summary": "Without --cluster",
+                    "value": {
+                      "status": "ok"
+                    }
+                  },
+                  "cluster": {
+                    "summary": "A node of a cluster",
+                    "value": {
+                      "status": "ok",
+                      "cluster": {
+                        "state": "active",
+                        "acceptingWork": true,
+                        "nodeId": "a",
+                        "epoch": 1765100000123,
+                        "leaseTtlSeconds": 5,
+                        "leaseAgeSeconds": 0.41,
+                        "leaseRemainingSeconds": 4.59,
+                        "renewals": 120,
+                        "fencings": 0,
+                        "lastError": null,
+                        "nodesAgeSeconds": 0.4,
+                        "redis": {
+                          "endpoint": "redis://10.0.0.9:6379/0",
+                          "state": "connected",
+                          "reconnects": 0,
+                          "latencySeconds": 0.0003,
+                          "lastError": null
+                        },
+                        "nodes": [
+                          {
+                            "id": "a",
+                            "epoch": 1765100000123,
+                            "api": "http://10.0.0.1:8080",
+                            "started": 1765100000000,
+                            "heartbeat": 1765100120000,
+                            "leaseRemainingSeconds": 4.8,
+                            "transports": 12,
+                            "forwardedPacketsPerSecond": 1800,
+                            "cpuCores": 0.21
+                          }
+                        ]
+                      }
+                    }
+                  }
                 }
               }
             }
           }
-        }
+        },
+        "description": "Always 200 while the process serves. In cluster mode (`--cluster`) the body also has a `cluster` block, answered from the node's memory, never from Redis: it is as fast with Redis down. A `fenced` node (no live lease) still forwards the media it has; `acceptingWork` says whether it takes new work. See docs/CLUSTER.md."
       }
     },
     "/channels/{uuid}/record/possible": {
@@ -1910,6 +2076,966 @@ enum ConferenceOpenAPI {
           }
         }
       }
+    },
+    "/whip/{conferenceId}": {
+      "parameters": [
+        {
+          "name": "conferenceId",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "$ref": "#/components/schemas/Identifier"
+          },
+          "description": "The conference."
+        }
+      ],
+      "post": {
+        "tags": [
+          "WHIP/WHEP"
+        ],
+        "operationId": "whipPublish",
+        "summary": "Publish a stream (WHIP)",
+        "description": "Joins a new endpoint to the conference and publishes the offer's media as one stream (type `MIC_AND_CAM`, `MIC` or `CAM` from the offer), through the same negotiation as `publishStream`: the Conference API shows the participant and stream, events are emitted, recording taps it. A conference that does not exist is 404, unless the server runs with `--whip-create-conferences on` and the token is SERVICE: then it is created.",
+        "parameters": [
+          {
+            "name": "userId",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "$ref": "#/components/schemas/Identifier"
+            },
+            "description": "SERVICE tokens only: the user the new endpoint belongs to (a participant token is always its own user; another value is 403)."
+          },
+          {
+            "name": "endpointId",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "$ref": "#/components/schemas/Identifier"
+            },
+            "description": "The new endpoint's id (default `whip-…`/`whep-…`)."
+          },
+          {
+            "name": "streamId",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "$ref": "#/components/schemas/Identifier"
+            },
+            "description": "The stream id (default: a UUID)."
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/sdp": {
+              "schema": {
+                "type": "string"
+              },
+              "example": "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n..."
+            }
+          },
+          "description": "A sendonly SDP offer; candidates may be in it or trickle later."
+        },
+        "responses": {
+          "201": {
+            "description": "Published: the SDP answer (`a=ice-lite`, our host candidates).",
+            "headers": {
+              "Location": {
+                "description": "The session resource: `/whip|whep/{conferenceId}/sessions/{sessionId}`.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "ETag": {
+                "description": "Entity tag of the ICE session; `PATCH` sends it in `If-Match`.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "Accept-Patch": {
+                "description": "`application/trickle-ice-sdpfrag`.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "Link": {
+                "description": "One `<url>; rel=\"ice-server\"` per configured STUN/TURN server (`--ice-server`); TURN ones with `username`, `credential` and `credential-type=\"password\"` minted for the caller (RFC 9725 §4.6).",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "application/sdp": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "Malformed or unacceptable SDP offer (`INVALID_SDP`); the message gives the reason (the line for a syntax error).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "INVALID_SDP",
+                  "message": "SDP offer rejected: line 2: not of the form <type>=<value>"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "description": "Unknown conference or stream (`CONFERENCE_NOT_FOUND`, `STREAM_NOT_FOUND`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "CONFERENCE_NOT_FOUND",
+                  "message": "conference 'demo' does not exist"
+                }
+              }
+            }
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "415": {
+            "description": "Body is not `application/sdp` (`UNSUPPORTED_MEDIA_TYPE`); the answer has `Accept-Post: application/sdp`.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "UNSUPPORTED_MEDIA_TYPE",
+                  "message": "Content-Type must be application/sdp, not application/json"
+                }
+              }
+            }
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          }
+        }
+      },
+      "options": {
+        "tags": [
+          "WHIP/WHEP"
+        ],
+        "operationId": "whipOptions",
+        "summary": "WHIP endpoint capabilities",
+        "security": [],
+        "description": "What the resource accepts; from a browser also the CORS preflight answer.",
+        "responses": {
+          "204": {
+            "description": "Allowed methods and accepted media types.",
+            "headers": {
+              "Allow": {
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "Accept-Post": {
+                "schema": {
+                  "type": "string"
+                },
+                "description": "`application/sdp`."
+              }
+            }
+          }
+        }
+      }
+    },
+    "/whep/{conferenceId}": {
+      "parameters": [
+        {
+          "name": "conferenceId",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "$ref": "#/components/schemas/Identifier"
+          },
+          "description": "The conference."
+        }
+      ],
+      "post": {
+        "tags": [
+          "WHIP/WHEP"
+        ],
+        "operationId": "whepPlayConference",
+        "summary": "Play the conference (WHEP)",
+        "description": "Plays the conference's first published stream that has video (else its first stream), as `POST /whep/{conferenceId}/{streamId}` does for one stream. 404 `STREAM_NOT_FOUND` when nothing is published.",
+        "parameters": [
+          {
+            "name": "userId",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "$ref": "#/components/schemas/Identifier"
+            },
+            "description": "SERVICE tokens only: the user the new endpoint belongs to (a participant token is always its own user; another value is 403)."
+          },
+          {
+            "name": "endpointId",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "$ref": "#/components/schemas/Identifier"
+            },
+            "description": "The new endpoint's id (default `whip-…`/`whep-…`)."
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/sdp": {
+              "schema": {
+                "type": "string"
+              },
+              "example": "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n..."
+            }
+          },
+          "description": "A recvonly SDP offer (audio and/or video)."
+        },
+        "responses": {
+          "201": {
+            "description": "Playing: the SDP answer.",
+            "headers": {
+              "Location": {
+                "description": "The session resource: `/whip|whep/{conferenceId}/sessions/{sessionId}`.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "ETag": {
+                "description": "Entity tag of the ICE session; `PATCH` sends it in `If-Match`.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "Accept-Patch": {
+                "description": "`application/trickle-ice-sdpfrag`.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "Link": {
+                "description": "One `<url>; rel=\"ice-server\"` per configured STUN/TURN server (`--ice-server`); TURN ones with `username`, `credential` and `credential-type=\"password\"` minted for the caller (RFC 9725 §4.6).",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "application/sdp": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "Malformed or unacceptable SDP offer (`INVALID_SDP`); the message gives the reason (the line for a syntax error).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "INVALID_SDP",
+                  "message": "SDP offer rejected: line 2: not of the form <type>=<value>"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "description": "Unknown conference or stream (`CONFERENCE_NOT_FOUND`, `STREAM_NOT_FOUND`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "CONFERENCE_NOT_FOUND",
+                  "message": "conference 'demo' does not exist"
+                }
+              }
+            }
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "415": {
+            "description": "Body is not `application/sdp` (`UNSUPPORTED_MEDIA_TYPE`); the answer has `Accept-Post: application/sdp`.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "UNSUPPORTED_MEDIA_TYPE",
+                  "message": "Content-Type must be application/sdp, not application/json"
+                }
+              }
+            }
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          }
+        }
+      },
+      "options": {
+        "tags": [
+          "WHIP/WHEP"
+        ],
+        "operationId": "whepConferenceOptions",
+        "summary": "WHEP endpoint capabilities",
+        "security": [],
+        "description": "What the resource accepts; from a browser also the CORS preflight answer.",
+        "responses": {
+          "204": {
+            "description": "Allowed methods and accepted media types.",
+            "headers": {
+              "Allow": {
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "Accept-Post": {
+                "schema": {
+                  "type": "string"
+                },
+                "description": "`application/sdp`."
+              }
+            }
+          }
+        }
+      }
+    },
+    "/whep/{conferenceId}/{streamId}": {
+      "parameters": [
+        {
+          "name": "conferenceId",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "$ref": "#/components/schemas/Identifier"
+          },
+          "description": "The conference."
+        },
+        {
+          "name": "streamId",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "$ref": "#/components/schemas/Identifier"
+          },
+          "description": "A stream published in the conference."
+        }
+      ],
+      "post": {
+        "tags": [
+          "WHIP/WHEP"
+        ],
+        "operationId": "whepPlay",
+        "summary": "Play a stream (WHEP)",
+        "description": "Joins a new endpoint and views the stream through the same negotiation as `viewStream`. The session ends by itself (its endpoint leaves, `STREAM_ENDED`) when the stream is unpublished.",
+        "parameters": [
+          {
+            "name": "userId",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "$ref": "#/components/schemas/Identifier"
+            },
+            "description": "SERVICE tokens only: the user the new endpoint belongs to (a participant token is always its own user; another value is 403)."
+          },
+          {
+            "name": "endpointId",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "$ref": "#/components/schemas/Identifier"
+            },
+            "description": "The new endpoint's id (default `whip-…`/`whep-…`)."
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/sdp": {
+              "schema": {
+                "type": "string"
+              },
+              "example": "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n..."
+            }
+          },
+          "description": "A recvonly SDP offer (audio and/or video)."
+        },
+        "responses": {
+          "201": {
+            "description": "Playing: the SDP answer (the publisher's codecs the offer supports).",
+            "headers": {
+              "Location": {
+                "description": "The session resource: `/whip|whep/{conferenceId}/sessions/{sessionId}`.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "ETag": {
+                "description": "Entity tag of the ICE session; `PATCH` sends it in `If-Match`.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "Accept-Patch": {
+                "description": "`application/trickle-ice-sdpfrag`.",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "Link": {
+                "description": "One `<url>; rel=\"ice-server\"` per configured STUN/TURN server (`--ice-server`); TURN ones with `username`, `credential` and `credential-type=\"password\"` minted for the caller (RFC 9725 §4.6).",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "application/sdp": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "Malformed or unacceptable SDP offer (`INVALID_SDP`); the message gives the reason (the line for a syntax error).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "INVALID_SDP",
+                  "message": "SDP offer rejected: line 2: not of the form <type>=<value>"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "description": "Unknown conference or stream (`CONFERENCE_NOT_FOUND`, `STREAM_NOT_FOUND`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "CONFERENCE_NOT_FOUND",
+                  "message": "conference 'demo' does not exist"
+                }
+              }
+            }
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "415": {
+            "description": "Body is not `application/sdp` (`UNSUPPORTED_MEDIA_TYPE`); the answer has `Accept-Post: application/sdp`.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "UNSUPPORTED_MEDIA_TYPE",
+                  "message": "Content-Type must be application/sdp, not application/json"
+                }
+              }
+            }
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          }
+        }
+      },
+      "options": {
+        "tags": [
+          "WHIP/WHEP"
+        ],
+        "operationId": "whepOptions",
+        "summary": "WHEP endpoint capabilities",
+        "security": [],
+        "description": "What the resource accepts; from a browser also the CORS preflight answer.",
+        "responses": {
+          "204": {
+            "description": "Allowed methods and accepted media types.",
+            "headers": {
+              "Allow": {
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "Accept-Post": {
+                "schema": {
+                  "type": "string"
+                },
+                "description": "`application/sdp`."
+              }
+            }
+          }
+        }
+      }
+    },
+    "/whip/{conferenceId}/sessions/{sessionId}": {
+      "parameters": [
+        {
+          "name": "conferenceId",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "$ref": "#/components/schemas/Identifier"
+          },
+          "description": "The conference."
+        },
+        {
+          "name": "sessionId",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "description": "The session, as in the `Location` of its `201`."
+        }
+      ],
+      "patch": {
+        "tags": [
+          "WHIP/WHEP"
+        ],
+        "operationId": "whipPatch",
+        "summary": "Trickle candidates or restart ICE (WHIP session)",
+        "description": "With `If-Match: <ETag>` (or none): the fragment's candidates are recorded, `204`. With `If-Match: *` and new `a=ice-ufrag`/`a=ice-pwd`: an ICE restart of the same PeerConnection (DTLS and SRTP continue), `200` with our fragment and a new `ETag`.",
+        "parameters": [
+          {
+            "name": "If-Match",
+            "in": "header",
+            "required": false,
+            "schema": {
+              "type": "string"
+            },
+            "description": "The session's ETag, or `*` for an ICE restart."
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/trickle-ice-sdpfrag": {
+              "schema": {
+                "type": "string"
+              },
+              "example": "a=ice-ufrag:EsAw\r\na=ice-pwd:P2uYro0UCOQ4zxjKXaWCBui1\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\na=candidate:1387637174 1 udp 2122260223 192.0.2.1 61764 typ host\r\na=end-of-candidates\r\n"
+            }
+          },
+          "description": "An SDP fragment (RFC 8840 §9): the ICE credentials, and per m-line its `a=mid` and candidates."
+        },
+        "responses": {
+          "200": {
+            "description": "ICE restarted: our fragment (`a=ice-lite`, new ufrag/pwd, per m-line `mid`, candidates, `end-of-candidates`).",
+            "headers": {
+              "ETag": {
+                "description": "The new entity tag.",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "application/trickle-ice-sdpfrag": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "204": {
+            "$ref": "#/components/responses/NoContent"
+          },
+          "400": {
+            "description": "Malformed fragment (`INVALID_FRAGMENT`), with the reason.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "INVALID_FRAGMENT",
+                  "message": "SDP fragment rejected: line 1: v= line out of place"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "description": "No such session, or it has ended (`SESSION_NOT_FOUND`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "SESSION_NOT_FOUND",
+                  "message": "no WHIP session at /whip/demo/sessions/…"
+                }
+              }
+            }
+          },
+          "412": {
+            "description": "`If-Match` is not the current ETag, e.g. one from before an ICE restart (`PRECONDITION_FAILED`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "PRECONDITION_FAILED",
+                  "message": "If-Match \"…\" is not the session's current entity tag"
+                }
+              }
+            }
+          },
+          "415": {
+            "description": "Body is not `application/trickle-ice-sdpfrag` (`UNSUPPORTED_MEDIA_TYPE`); the answer has `Accept-Patch`.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "UNSUPPORTED_MEDIA_TYPE",
+                  "message": "Content-Type must be application/trickle-ice-sdpfrag"
+                }
+              }
+            }
+          },
+          "422": {
+            "description": "The fragment's ICE ufrag is not the session's current one (`UFRAG_MISMATCH`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "UFRAG_MISMATCH",
+                  "message": "the fragment's ice-ufrag 'x' is not the session's current one"
+                }
+              }
+            }
+          }
+        }
+      },
+      "delete": {
+        "tags": [
+          "WHIP/WHEP"
+        ],
+        "operationId": "whipDelete",
+        "summary": "End the WHIP session",
+        "description": "Unpublishes the stream and the endpoint leaves the conference; afterwards the session is 404.",
+        "responses": {
+          "200": {
+            "description": "Ended."
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "description": "No such session, or it has ended (`SESSION_NOT_FOUND`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "SESSION_NOT_FOUND",
+                  "message": "no WHIP session at /whip/demo/sessions/…"
+                }
+              }
+            }
+          }
+        }
+      },
+      "options": {
+        "tags": [
+          "WHIP/WHEP"
+        ],
+        "operationId": "whipSessionOptions",
+        "summary": "WHIP session capabilities",
+        "security": [],
+        "description": "What the resource accepts; from a browser also the CORS preflight answer.",
+        "responses": {
+          "204": {
+            "description": "Allowed methods and accepted media types.",
+            "headers": {
+              "Allow": {
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "Accept-Patch": {
+                "schema": {
+                  "type": "string"
+                },
+                "description": "`application/trickle-ice-sdpfrag`."
+              }
+            }
+          }
+        }
+      }
+    },
+    "/whep/{conferenceId}/sessions/{sessionId}": {
+      "parameters": [
+        {
+          "name": "conferenceId",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "$ref": "#/components/schemas/Identifier"
+          },
+          "description": "The conference."
+        },
+        {
+          "name": "sessionId",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "description": "The session, as in the `Location` of its `201`."
+        }
+      ],
+      "patch": {
+        "tags": [
+          "WHIP/WHEP"
+        ],
+        "operationId": "whepPatch",
+        "summary": "Trickle candidates or restart ICE (WHEP session)",
+        "description": "With `If-Match: <ETag>` (or none): the fragment's candidates are recorded, `204`. With `If-Match: *` and new `a=ice-ufrag`/`a=ice-pwd`: an ICE restart of the same PeerConnection (DTLS and SRTP continue), `200` with our fragment and a new `ETag`.",
+        "parameters": [
+          {
+            "name": "If-Match",
+            "in": "header",
+            "required": false,
+            "schema": {
+              "type": "string"
+            },
+            "description": "The session's ETag, or `*` for an ICE restart."
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/trickle-ice-sdpfrag": {
+              "schema": {
+                "type": "string"
+              },
+              "example": "a=ice-ufrag:EsAw\r\na=ice-pwd:P2uYro0UCOQ4zxjKXaWCBui1\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\na=candidate:1387637174 1 udp 2122260223 192.0.2.1 61764 typ host\r\na=end-of-candidates\r\n"
+            }
+          },
+          "description": "An SDP fragment (RFC 8840 §9): the ICE credentials, and per m-line its `a=mid` and candidates."
+        },
+        "responses": {
+          "200": {
+            "description": "ICE restarted: our fragment (`a=ice-lite`, new ufrag/pwd, per m-line `mid`, candidates, `end-of-candidates`).",
+            "headers": {
+              "ETag": {
+                "description": "The new entity tag.",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "application/trickle-ice-sdpfrag": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "204": {
+            "$ref": "#/components/responses/NoContent"
+          },
+          "400": {
+            "description": "Malformed fragment (`INVALID_FRAGMENT`), with the reason.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "INVALID_FRAGMENT",
+                  "message": "SDP fragment rejected: line 1: v= line out of place"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "description": "No such session, or it has ended (`SESSION_NOT_FOUND`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "SESSION_NOT_FOUND",
+                  "message": "no WHIP session at /whip/demo/sessions/…"
+                }
+              }
+            }
+          },
+          "412": {
+            "description": "`If-Match` is not the current ETag, e.g. one from before an ICE restart (`PRECONDITION_FAILED`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "PRECONDITION_FAILED",
+                  "message": "If-Match \"…\" is not the session's current entity tag"
+                }
+              }
+            }
+          },
+          "415": {
+            "description": "Body is not `application/trickle-ice-sdpfrag` (`UNSUPPORTED_MEDIA_TYPE`); the answer has `Accept-Patch`.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "UNSUPPORTED_MEDIA_TYPE",
+                  "message": "Content-Type must be application/trickle-ice-sdpfrag"
+                }
+              }
+            }
+          },
+          "422": {
+            "description": "The fragment's ICE ufrag is not the session's current one (`UFRAG_MISMATCH`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "UFRAG_MISMATCH",
+                  "message": "the fragment's ice-ufrag 'x' is not the session's current one"
+                }
+              }
+            }
+          }
+        }
+      },
+      "delete": {
+        "tags": [
+          "WHIP/WHEP"
+        ],
+        "operationId": "whepDelete",
+        "summary": "End the WHEP session",
+        "description": "Stops viewing and the endpoint leaves the conference; afterwards the session is 404.",
+        "responses": {
+          "200": {
+            "description": "Ended."
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "description": "No such session, or it has ended (`SESSION_NOT_FOUND`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": "SESSION_NOT_FOUND",
+                  "message": "no WHIP session at /whip/demo/sessions/…"
+                }
+              }
+            }
+          }
+        }
+      },
+      "options": {
+        "tags": [
+          "WHIP/WHEP"
+        ],
+        "operationId": "whepSessionOptions",
+        "summary": "WHEP session capabilities",
+        "security": [],
+        "description": "What the resource accepts; from a browser also the CORS preflight answer.",
+        "responses": {
+          "204": {
+            "description": "Allowed methods and accepted media types.",
+            "headers": {
+              "Allow": {
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "Accept-Patch": {
+                "schema": {
+                  "type": "string"
+                },
+                "description": "`application/trickle-ice-sdpfrag`."
+              }
+            }
+          }
+        }
+      }
     }
   },
   "components": {
@@ -2074,7 +3200,7 @@ enum ConferenceOpenAPI {
         }
       },
       "NotFound": {
-        "description": "Unknown conference, endpoint, stream or viewer, or ended conference (`CONFERENCE_NOT_FOUND`, `ENDPOINT_NOT_FOUND`, `STREAM_NOT_FOUND`, `VIEWER_NOT_FOUND`, `CONFERENCE_ENDED`).",
+        "description": "Unknown conference, endpoint, stream or viewer, or ended conference (`CONFERENCE_NOT_FOUND`, `ENDPOINT_NOT_FOUND`, `STREAM_NOT_FOUND`, `VIEWER_NOT_FOUND`, `CONFERENCE_ENDED`); in the Recordings API `RECORDING_NOT_FOUND`, `ASSET_NOT_FOUND`, `NOT_RECORDING`.",
         "content": {
           "application/json": {
             "schema": {
@@ -2116,7 +3242,7 @@ enum ConferenceOpenAPI {
         }
       },
       "ServiceUnavailable": {
-        "description": "Media path unavailable, server overloaded or shutting down (`MEDIA_UNAVAILABLE`).",
+        "description": "Media path unavailable, server overloaded or shutting down (`MEDIA_UNAVAILABLE`, `TOO_MANY_CONFERENCES`, `CONFERENCE_FULL`, `TOO_MANY_STREAMS`, `TOO_MANY_VIEWERS`).",
         "content": {
           "application/json": {
             "schema": {
@@ -2138,12 +3264,19 @@ enum ConferenceOpenAPI {
         "type": "string",
         "minLength": 1,
         "maxLength": 128,
-        "pattern": "^[A-Za-z0-9._~-]{1,128}$",
-        "description": "An identifier: 1-128 characters of A-Z a-z 0-9 . _ ~ -."
+        "pattern": "^[^\\u0000-\\u001F\\u007F]+$",
+        "not": {
+          "enum": [
+            ".",
+            ".."
+          ]
+        },
+        "description": "An identifier: any printable text of 1 to 128 bytes in UTF-8 (128 ASCII characters; e-mail addresses, `user:42`, `a|b`, `#room`, spaces and non-ASCII are fine). Refused with 400 `INVALID_FIELD`: the empty string, control characters (C0, DEL, C1), Unicode format characters (bidi overrides, zero-width), line/paragraph separators, private-use and unassigned code points, and the names `.` and `..`. In a URL path an identifier is one percent-encoded segment (`/` as `%2F`, `#` as `%23`, space as `%20`). On disk identifiers are never used raw (see docs/API.md).",
+        "example": "daily-standup-42"
       },
       "Error": {
         "type": "object",
-        "description": "Every error answer of the Conference API. `error` is a stable machine-readable code, `message` a human-readable text (for a missing mandatory field it names the field).\n\n| status | `error` codes |\n|---|---|\n| 400 | `MISSING_FIELD`, `INVALID_FIELD`, `INVALID_JSON`, `INVALID_SDP`, `UNSUPPORTED_MODE` |\n| 401 | `UNAUTHORIZED` |\n| 403 | `FORBIDDEN` |\n| 404 | `CONFERENCE_NOT_FOUND`, `ENDPOINT_NOT_FOUND`, `STREAM_NOT_FOUND`, `VIEWER_NOT_FOUND`, `CONFERENCE_ENDED` |\n| 409 | `CONFERENCE_EXISTS`, `ENDPOINT_EXISTS`, `STREAM_EXISTS` |\n| 413 | `PAYLOAD_TOO_LARGE` |\n| 415 | `UNSUPPORTED_MEDIA_TYPE` |\n| 503 | `MEDIA_UNAVAILABLE` |",
+        "description": "Every error answer of the Conference and Recordings APIs. `error` is a stable machine-readable code, `message` a human-readable text (for a missing mandatory field it names the field).\n\n| status | `error` codes |\n|---|---|\n| 400 | `MISSING_FIELD`, `INVALID_FIELD`, `INVALID_JSON`, `INVALID_SDP`, `UNSUPPORTED_MODE`; malformed HTTP: `BAD_REQUEST`, `BAD_TARGET`, `BAD_HEADER`, … |\n| 401 | `UNAUTHORIZED`, `INVALID_TOKEN` (recording tokens) |\n| 403 | `FORBIDDEN`, `RECORDING_NOT_PERMITTED` |\n| 404 | `CONFERENCE_NOT_FOUND`, `ENDPOINT_NOT_FOUND`, `STREAM_NOT_FOUND`, `VIEWER_NOT_FOUND`, `CONFERENCE_ENDED`, `NOT_FOUND` (no such route), `RECORDING_NOT_FOUND`, `ASSET_NOT_FOUND`, `NOT_RECORDING` |\n| 405 | `METHOD_NOT_ALLOWED` |\n| 408 | `REQUEST_TIMEOUT` |\n| 409 | `CONFERENCE_EXISTS`, `ENDPOINT_EXISTS`, `STREAM_EXISTS`, `VIEWER_EXISTS`, `RECORDING_IN_PROGRESS`, `RECORDING_ACTIVE`, `ASSET_NOT_READY` |\n| 413 | `PAYLOAD_TOO_LARGE` |\n| 415 | `UNSUPPORTED_MEDIA_TYPE` |\n| 416 | `RANGE_NOT_SATISFIABLE` |\n| 431 | `HEADERS_TOO_LARGE`, `TOO_MANY_HEADERS` |\n| 500 | `IO_ERROR`, `RECORDING_STORAGE_FAILED` |\n| 503 | `MEDIA_UNAVAILABLE`, `TOO_MANY_CONFERENCES`, `CONFERENCE_FULL`, `TOO_MANY_STREAMS`, `TOO_MANY_VIEWERS` |\n| 507 | `RECORDING_NOT_PERMITTED` (not enough free disk) |",
         "required": [
           "error",
           "message"
@@ -2162,8 +3295,22 @@ enum ConferenceOpenAPI {
         }
       },
       "StreamId": {
+        "description": "Identifies a published stream. Commands accept it in both shapes the documents use: the object `{\"id\": \"cam-1\"}` (document 004's commands) or the bare string `\"cam-1\"` (as events carry it). Answers always use the object.",
+        "oneOf": [
+          {
+            "$ref": "#/components/schemas/StreamIdObject"
+          },
+          {
+            "$ref": "#/components/schemas/Identifier"
+          }
+        ],
+        "example": {
+          "id": "cam-1"
+        }
+      },
+      "StreamIdObject": {
         "type": "object",
-        "description": "Identifies a published stream.",
+        "description": "The object form of a stream id.",
         "required": [
           "id"
         ],
@@ -2174,7 +3321,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The stream id (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The stream id.",
             "example": "cam-1"
           }
         }
@@ -2231,7 +3378,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Must be unique; when missing the server generates a UUID. Optional (1-128 characters of A-Z a-z 0-9 . _ ~ -)."
+            "description": "The conference id. Must be unique; when missing the server generates a UUID. Optional."
           },
           "creatorEndpoint": {
             "allOf": [
@@ -2239,7 +3386,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The creator's user endpoint id. Optional (1-128 characters of A-Z a-z 0-9 . _ ~ -)."
+            "description": "The creator's user endpoint id. Optional."
           },
           "metadata": {
             "type": "object",
@@ -2277,7 +3424,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference to join. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -)."
+            "description": "The conference to join. Mandatory."
           },
           "metadata": {
             "type": "object",
@@ -2290,7 +3437,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id of the user that joins. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -)."
+            "description": "The user endpoint id of the user that joins. Mandatory."
           }
         }
       },
@@ -2307,7 +3454,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The conference id. Mandatory.",
             "example": "daily-standup-42"
           },
           "reason": {
@@ -2320,7 +3467,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The user endpoint id. Mandatory.",
             "example": "alice-laptop-1"
           }
         }
@@ -2338,7 +3485,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The conference id. Mandatory.",
             "example": "daily-standup-42"
           },
           "reason": {
@@ -2351,7 +3498,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The user endpoint id. Mandatory.",
             "example": "alice-laptop-1"
           }
         }
@@ -2371,7 +3518,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The conference id. Mandatory.",
             "example": "daily-standup-42"
           },
           "conferenceStreamType": {
@@ -2407,7 +3554,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The user endpoint id. Mandatory.",
             "example": "alice-laptop-1"
           },
           "videoBitrate": {
@@ -2430,7 +3577,7 @@ enum ConferenceOpenAPI {
             "description": "The server's SDP answer."
           },
           "streamId": {
-            "$ref": "#/components/schemas/StreamId"
+            "$ref": "#/components/schemas/StreamIdObject"
           }
         }
       },
@@ -2448,7 +3595,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The conference id. Mandatory.",
             "example": "daily-standup-42"
           },
           "streamId": {
@@ -2465,7 +3612,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The user endpoint id. Mandatory.",
             "example": "alice-laptop-1"
           }
         }
@@ -2485,7 +3632,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The conference id. Mandatory.",
             "example": "daily-standup-42"
           },
           "metadata": {
@@ -2513,7 +3660,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id of the viewer. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -)."
+            "description": "The user endpoint id of the viewer. Mandatory."
           },
           "viewerId": {
             "allOf": [
@@ -2521,7 +3668,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The viewer id; when missing the server generates a UUID. Optional (1-128 characters of A-Z a-z 0-9 . _ ~ -)."
+            "description": "The viewer id; when missing the server generates a UUID. Optional."
           }
         }
       },
@@ -2557,7 +3704,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The conference id. Mandatory.",
             "example": "daily-standup-42"
           },
           "streamId": {
@@ -2574,7 +3721,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The user endpoint id. Mandatory.",
             "example": "alice-laptop-1"
           },
           "viewerId": {
@@ -2583,7 +3730,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The viewer id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The viewer id. Mandatory.",
             "example": "viewer-7f3a"
           }
         }
@@ -2603,7 +3750,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The conference id. Mandatory.",
             "example": "daily-standup-42"
           },
           "iceCandidates": {
@@ -2627,7 +3774,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The user endpoint id. Mandatory.",
             "example": "alice-laptop-1"
           }
         }
@@ -2648,7 +3795,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The conference id. Mandatory.",
             "example": "daily-standup-42"
           },
           "iceCandidates": {
@@ -2672,7 +3819,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The user endpoint id. Mandatory.",
             "example": "alice-laptop-1"
           },
           "viewerId": {
@@ -2681,7 +3828,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The viewer id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The viewer id. Mandatory.",
             "example": "viewer-7f3a"
           }
         }
@@ -2690,9 +3837,7 @@ enum ConferenceOpenAPI {
         "type": "object",
         "required": [
           "conferenceId",
-          "userEndpointId",
-          "streamId",
-          "videoBitrate"
+          "userEndpointId"
         ],
         "properties": {
           "conferenceId": {
@@ -2701,7 +3846,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The conference id. Mandatory.",
             "example": "daily-standup-42"
           },
           "streamId": {
@@ -2710,7 +3855,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/StreamId"
               }
             ],
-            "description": "The published stream. Mandatory."
+            "description": "The published stream. Optional: without it every stream of the endpoint gets the bitrate."
           },
           "userEndpointId": {
             "allOf": [
@@ -2718,7 +3863,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The user endpoint id. Mandatory.",
             "example": "alice-laptop-1"
           },
           "videoBitrate": {
@@ -2726,7 +3871,7 @@ enum ConferenceOpenAPI {
             "format": "int32",
             "minimum": 0,
             "maximum": 100000000,
-            "description": "The new video bitrate in bit/s (0 to 100 000 000). Mandatory."
+            "description": "The new video bitrate in bit/s (0 to 100 000 000). Optional (document 004): without it nothing changes (204, no event) once the conference, endpoint and stream are checked."
           }
         }
       },
@@ -2745,7 +3890,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The conference id. Mandatory.",
             "example": "daily-standup-42"
           },
           "key": {
@@ -2767,7 +3912,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The user endpoint id. Mandatory.",
             "example": "alice-laptop-1"
           },
           "value": {
@@ -2780,8 +3925,7 @@ enum ConferenceOpenAPI {
         "type": "object",
         "required": [
           "conferenceId",
-          "userEndpointId",
-          "newMetadata"
+          "userEndpointId"
         ],
         "properties": {
           "conferenceId": {
@@ -2790,13 +3934,13 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The conference id. Mandatory.",
             "example": "daily-standup-42"
           },
           "newMetadata": {
             "type": "object",
             "additionalProperties": true,
-            "description": "The new metadata of the participant (replaces the old). Mandatory."
+            "description": "The new metadata of the participant (replaces the old). Optional (document 004): missing or null replaces it with `{}`."
           },
           "userEndpointId": {
             "allOf": [
@@ -2804,7 +3948,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The user endpoint id. Mandatory.",
             "example": "alice-laptop-1"
           }
         }
@@ -2813,9 +3957,7 @@ enum ConferenceOpenAPI {
         "type": "object",
         "required": [
           "conferenceId",
-          "userEndpointId",
-          "streamId",
-          "newMetadata"
+          "userEndpointId"
         ],
         "properties": {
           "conferenceId": {
@@ -2824,13 +3966,13 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The conference id. Mandatory.",
             "example": "daily-standup-42"
           },
           "newMetadata": {
             "type": "object",
             "additionalProperties": true,
-            "description": "The new metadata of the stream (replaces the old). Mandatory."
+            "description": "The new metadata of the stream (replaces the old). Optional (document 004): missing or null replaces it with `{}`."
           },
           "streamId": {
             "allOf": [
@@ -2838,7 +3980,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/StreamId"
               }
             ],
-            "description": "The published stream. Mandatory."
+            "description": "The published stream. Optional: without it every stream of the endpoint gets the metadata."
           },
           "userEndpointId": {
             "allOf": [
@@ -2846,7 +3988,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The user endpoint id. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -).",
+            "description": "The user endpoint id. Mandatory.",
             "example": "alice-laptop-1"
           }
         }
@@ -2864,7 +4006,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "The conference whose joined endpoints receive the event. Mandatory (1-128 characters of A-Z a-z 0-9 . _ ~ -)."
+            "description": "The conference whose joined endpoints receive the event. Mandatory."
           },
           "event": {
             "type": "object",
@@ -2953,7 +4095,7 @@ enum ConferenceOpenAPI {
         ],
         "properties": {
           "id": {
-            "$ref": "#/components/schemas/StreamId"
+            "$ref": "#/components/schemas/StreamIdObject"
           },
           "metadata": {
             "type": "object",
@@ -3275,7 +4417,7 @@ enum ConferenceOpenAPI {
                 "$ref": "#/components/schemas/Identifier"
               }
             ],
-            "description": "Only for clients with role `SERVICE` (400 `invalid_request` otherwise): issue a `PARTICIPANT` token whose subject is this user (1-128 characters of A-Z a-z 0-9 . _ ~ -)."
+            "description": "Only for clients with role `SERVICE` (400 `invalid_request` otherwise): issue a `PARTICIPANT` token whose subject is this user."
           },
           "expires_in": {
             "type": "integer",
@@ -3343,6 +4485,9 @@ enum ConferenceOpenAPI {
             "enum": [
               "ok"
             ]
+          },
+          "cluster": {
+            "$ref": "#/components/schemas/ClusterHealth"
           }
         }
       },
@@ -3481,9 +4626,15 @@ enum ConferenceOpenAPI {
             "description": "One published stream (not a mix or the archive)."
           },
           "streamUserId": {
+            "type": "integer",
+            "format": "int64",
+            "nullable": true,
+            "description": "Document 003's `option[long]`: the publishing user's id as a number when it is the canonical decimal spelling of a 64-bit integer (`\"42\"` → 42; not `\"007\"` or `\"alice\"`), else null. Individual streams only. The id itself is `streamUserIdString`."
+          },
+          "streamUserIdString": {
             "type": "string",
             "nullable": true,
-            "description": "The publishing user's id (individual streams). A string: user ids of this server are strings."
+            "description": "The publishing user's id (token subject) as it is, for ids that are not numbers. Individual streams only."
           },
           "group": {
             "type": "string",
@@ -3528,9 +4679,15 @@ enum ConferenceOpenAPI {
             "type": "string"
           },
           "userId": {
+            "type": "integer",
+            "format": "int64",
+            "nullable": true,
+            "description": "Document 003's `option[long]`: who started the recording, as a number when that user id is a canonical 64-bit decimal, else null. The id itself is `userIdString`."
+          },
+          "userIdString": {
             "type": "string",
             "nullable": true,
-            "description": "Who started the recording."
+            "description": "Who started the recording (token subject), as it is."
           },
           "startTime": {
             "type": "integer",
@@ -3646,6 +4803,198 @@ enum ConferenceOpenAPI {
           "url": {
             "type": "string",
             "description": "Downloads this asset with the same token."
+          }
+        }
+      },
+      "IceServer": {
+        "type": "object",
+        "description": "One STUN or TURN server (W3C `RTCIceServer`).",
+        "required": [
+          "urls"
+        ],
+        "properties": {
+          "urls": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+              "type": "string"
+            },
+            "description": "`stun:HOST[:PORT]`, `turn:HOST[:PORT][?transport=udp|tcp]` or `turns:HOST[:PORT][?transport=tcp]` (RFC 7064, RFC 7065).",
+            "example": [
+              "turn:turn.example.net:3478?transport=udp",
+              "turn:turn.example.net:3478?transport=tcp"
+            ]
+          },
+          "username": {
+            "type": "string",
+            "description": "TURN only: `EXPIRY:USER` with a shared secret, or the fixed username.",
+            "example": "1765190000:alice"
+          },
+          "credential": {
+            "type": "string",
+            "description": "TURN only: the password for `username`.",
+            "example": "n3VmTeWrM9I8l5qgGhKmrBU1Xn4="
+          }
+        }
+      },
+      "IceServers": {
+        "type": "object",
+        "required": [
+          "iceServers"
+        ],
+        "properties": {
+          "iceServers": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/IceServer"
+            }
+          }
+        }
+      },
+      "ClusterHealth": {
+        "type": "object",
+        "description": "This node's cluster state (cluster mode only), from memory.",
+        "required": [
+          "state",
+          "acceptingWork",
+          "nodeId",
+          "epoch",
+          "leaseTtlSeconds",
+          "leaseRemainingSeconds",
+          "redis",
+          "nodes"
+        ],
+        "properties": {
+          "state": {
+            "type": "string",
+            "enum": [
+              "joining",
+              "active",
+              "fenced",
+              "left"
+            ],
+            "description": "`fenced`: the lease lapsed (Redis unreachable for the TTL, or Redis refused it); the node takes no new work until it holds a lease again."
+          },
+          "acceptingWork": {
+            "type": "boolean"
+          },
+          "nodeId": {
+            "type": "string"
+          },
+          "epoch": {
+            "type": "integer",
+            "format": "int64",
+            "description": "Fencing epoch of the current lease (0 before the first)."
+          },
+          "leaseTtlSeconds": {
+            "type": "number"
+          },
+          "leaseAgeSeconds": {
+            "type": "number",
+            "nullable": true,
+            "description": "Seconds since the last successful renewal."
+          },
+          "leaseRemainingSeconds": {
+            "type": "number"
+          },
+          "renewals": {
+            "type": "integer"
+          },
+          "fencings": {
+            "type": "integer"
+          },
+          "lastError": {
+            "type": "string",
+            "nullable": true
+          },
+          "nodesAgeSeconds": {
+            "type": "number",
+            "nullable": true,
+            "description": "Seconds since `nodes` was read from Redis."
+          },
+          "redis": {
+            "type": "object",
+            "required": [
+              "endpoint",
+              "state",
+              "reconnects",
+              "latencySeconds"
+            ],
+            "properties": {
+              "endpoint": {
+                "type": "string",
+                "description": "redis://HOST:PORT/DB (never the password)"
+              },
+              "state": {
+                "type": "string",
+                "enum": [
+                  "connecting",
+                  "connected",
+                  "disconnected",
+                  "closed"
+                ]
+              },
+              "reconnects": {
+                "type": "integer"
+              },
+              "latencySeconds": {
+                "type": "number"
+              },
+              "lastError": {
+                "type": "string",
+                "nullable": true
+              }
+            }
+          },
+          "nodes": {
+            "type": "array",
+            "description": "Live nodes (this one included) in the last listing.",
+            "items": {
+              "type": "object",
+              "required": [
+                "id",
+                "epoch",
+                "api",
+                "leaseRemainingSeconds",
+                "transports",
+                "forwardedPacketsPerSecond",
+                "cpuCores"
+              ],
+              "properties": {
+                "id": {
+                  "type": "string"
+                },
+                "epoch": {
+                  "type": "integer",
+                  "format": "int64"
+                },
+                "api": {
+                  "type": "string"
+                },
+                "started": {
+                  "type": "integer",
+                  "format": "int64",
+                  "description": "ms since 1970"
+                },
+                "heartbeat": {
+                  "type": "integer",
+                  "format": "int64",
+                  "description": "ms since 1970 (Redis clock)"
+                },
+                "leaseRemainingSeconds": {
+                  "type": "number"
+                },
+                "transports": {
+                  "type": "integer"
+                },
+                "forwardedPacketsPerSecond": {
+                  "type": "number"
+                },
+                "cpuCores": {
+                  "type": "number"
+                }
+              }
+            }
           }
         }
       }

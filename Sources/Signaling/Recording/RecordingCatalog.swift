@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import HTTP
+import Identifier
 
 /// The recordings on disk: `<root>/<conference>/<recording id>/recording.json`
 /// next to the segment directories `0/`, `1/`, … the recorder writes into.
@@ -19,10 +20,11 @@ final class RecordingCatalog: Sendable {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
     }
 
-    /// A conference id as a directory name: identifiers may be "." or "..",
-    /// so a leading dot becomes "%2E" (`%` is never part of an identifier).
+    /// A conference id as a directory name: never the raw id (it may hold
+    /// "/", start with "." or be any printable text), but its one
+    /// `Identifier.fileName` (the same name as before for ids of A-Z a-z 0-9 . _ ~ -).
     static func directoryName(_ conferenceId: String) -> String {
-        conferenceId.hasPrefix(".") ? "%2E" + conferenceId.dropFirst() : conferenceId
+        Identifier.fileName(conferenceId)
     }
 
     func recordingDirectory(conferenceId: String, recordingId: String) -> String {

@@ -107,10 +107,11 @@ struct RecordingAsset: Codable, Sendable {
     var json: JSON {
         [
             "id": .string(id), "recordingId": .string(recordingId), "format": .string(format), "kind": .string(kind),
-            "isIndividual": .bool(isIndividual), "streamUserId": streamUserId.map { .string($0) } ?? .null,
+            "isIndividual": .bool(isIndividual), "streamUserId": RecordingAsset.numericUserId(streamUserId),
+            "streamUserIdString": streamUserId.map { .string($0) } ?? .null,
             "group": group.map { .string($0) } ?? .null, "state": .string(state.rawValue),
             "size": size.map { .int($0) } ?? .null, "url": .null, "relativePath": .string(relativePath),
-            "label": .string(label), "userId": userId.map { .string($0) } ?? .null,
+            "label": .string(label), "userId": RecordingAsset.numericUserId(userId), "userIdString": userId.map { .string($0) } ?? .null,
             "startTime": .int(startTime), "endTime": endTime.map { .int($0) } ?? .null,
             "segment": .int(Int64(segment)), "role": .string(role.rawValue),
             "codecs": .array(codecs.map { .string($0) }),
@@ -118,6 +119,15 @@ struct RecordingAsset: Codable, Sendable {
             "failureReason": failureReason.map { .string($0) } ?? .null,
             "hasGaps": .bool(hasGaps), "droppedPackets": .int(droppedPackets),
         ]
+    }
+
+    /// Document 003 types `streamUserId` and `userId` as `option[long]`: the
+    /// number when the user id is the canonical decimal spelling of a 64-bit
+    /// integer (`"42"`, `"-7"`; not `"007"`, `"+1"` or `"alice"`), else null.
+    /// The id itself is always in `streamUserIdString` / `userIdString`.
+    static func numericUserId(_ id: String?) -> JSON {
+        guard let id, let n = Int64(id), String(n) == id else { return .null }
+        return .int(n)
     }
 
     /// Kind in the token listing (`GET /channels/recording/assets/{jwt}`).

@@ -1,4 +1,5 @@
 import HTTP
+import Identifier
 
 /// A token lifetime as document 003 writes it: a positive number and a unit,
 /// `30s`, `5m`, `1h`, `1d`. Anything else (no unit, zero, a sign, spaces,
@@ -56,7 +57,7 @@ struct RecordingListQuery: Equatable {
             throw HTTPError(400, "INVALID_FIELD", "unknown query parameter '\(key.prefix(40))' (session, limit, offset, sort, order)")
         }
         if let s = query["session"] {
-            guard Identifiers.isValid(s) else { throw HTTPError(400, "INVALID_FIELD", "query parameter 'session' must be 1-128 characters of A-Z a-z 0-9 . _ ~ -") }
+            guard Identifier.isValid(s) else { throw HTTPError(400, "INVALID_FIELD", "query parameter 'session' must be \(Identifier.rule)") }
             session = s
         }
         if let l = query["limit"] {

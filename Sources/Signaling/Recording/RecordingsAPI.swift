@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import HTTP
+import Identifier
 import JSON
 import RecordStore
 
@@ -41,9 +42,13 @@ public final class RecordingsAPI: Sendable {
     }
 
     public func handle(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let parts = request.path.dropFirst(Self.prefix.count).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         let notFound = HTTPError(404, "NOT_FOUND", "no resource at \(request.path)")
-        if parts.first == "recording" && parts.count >= 3 {
+        // Segments are decoded one by one, so a channel id holding "/" (sent as %2F) stays one segment.
+        guard let segments = Identifier.pathSegments(request.head.target), segments.first == "channels" else { throw notFound }
+        let parts = Array(segments.dropFirst())
+        // The token routes are /channels/recording/{assets|download}/{jwt}...; every other path under
+        // /channels/recording/ belongs to a channel literally named "recording".
+        if parts.first == "recording" && parts.count >= 3 && (parts[1] == "assets" || parts[1] == "download") {
             switch (parts[1], parts.count) {
             case ("assets", 3):
                 try only(request, "GET")
@@ -60,8 +65,8 @@ public final class RecordingsAPI: Sendable {
         }
         guard parts.count >= 2, !parts[0].isEmpty else { throw notFound }
         let channel = parts[0]
-        guard Identifiers.isValid(channel) else {
-            throw HTTPError(400, "INVALID_FIELD", "channel id must be 1-128 characters of A-Z a-z 0-9 . _ ~ -")
+        guard Identifier.isValid(channel) else {
+            throw HTTPError(400, "INVALID_FIELD", "channel id must be \(Identifier.rule)")
         }
         switch (parts.count, parts[1]) {
         case (2, "record"):
@@ -122,7 +127,7 @@ public final class RecordingsAPI: Sendable {
     }
 
     func recording(_ channel: String, _ rid: String, _ who: Principal) async throws(HTTPError) -> Recording {
-        guard Identifiers.isValid(rid) else { throw HTTPError(400, "INVALID_FIELD", "recording id must be 1-128 characters of A-Z a-z 0-9 . _ ~ -") }
+        guard Identifier.isValid(rid) else { throw HTTPError(400, "INVALID_FIELD", "recording id must be \(Identifier.rule)") }
         let rec = await service.recording(rid, of: channel)
         if !who.isService {
             let member = await conferences.isMember(conferenceId: channel, subject: who.subject)

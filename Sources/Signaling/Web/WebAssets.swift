@@ -29,6 +29,8 @@ public enum WebAssets {
   legend { color: var(--muted); font-size: .85rem; padding: 0 .3rem; }
   label { display: block; font-size: .85rem; color: var(--muted); margin: .45rem 0 .15rem; }
   input { width: 100%; padding: .45rem .55rem; border: 1px solid var(--line); border-radius: 6px; background: var(--bg); color: var(--fg); font: inherit; }
+  label.check { display: flex; gap: .45rem; align-items: flex-start; margin-top: .6rem; }
+  label.check input { width: auto; margin: .15rem 0 0; }
   input:focus-visible, button:focus-visible { outline: 2px solid var(--accent); outline-offset: 1px; }
   .or { text-align: center; color: var(--muted); font-size: .8rem; margin: .4rem 0 0; }
   .buttons { display: flex; flex-wrap: wrap; gap: .5rem; }
@@ -55,6 +57,9 @@ public enum WebAssets {
   .side { display: grid; gap: 1rem; }
   .content { display: grid; gap: 1rem; }
   .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+  .hint { color: var(--muted); font-size: .85em; margin: 0 0 .4em; }
+  #wish dt { font-size: .85em; color: var(--muted); }
+  #wish dd { margin: 0 0 .5em; overflow-wrap: anywhere; font-size: .85em; }
 </style>
 </head>
 <body>
@@ -87,7 +92,7 @@ public enum WebAssets {
         <input id="conference" name="conference" required placeholder="standup">
         <label for="name">Your name</label>
         <input id="name" name="name" required maxlength="60" placeholder="Ada">
-        <label for="relay"><input id="relay" name="relay" type="checkbox"> Relay only: connect through the server's TURN relay (tests it)</label>
+        <label for="relay" class="check"><input id="relay" name="relay" type="checkbox"> Relay only: connect through the server's TURN relay (tests it)</label>
       </fieldset>
       <div class="buttons">
         <button id="join" type="submit">Join</button>
@@ -100,6 +105,11 @@ public enum WebAssets {
     <section aria-labelledby="people-h">
       <h2 id="people-h">Participants</h2>
       <ul id="participants"></ul>
+    </section>
+    <section aria-labelledby="wish-h">
+      <h2 id="wish-h">WHIP / WHEP</h2>
+      <p class="hint">Publish from OBS, GStreamer or ffmpeg, play in any WHEP player (bearer token as above; see docs/API.md).</p>
+      <dl id="wish"></dl>
     </section>
     <section aria-labelledby="log-h">
       <h2 id="log-h">Events</h2>
@@ -135,6 +145,8 @@ public enum WebAssets {
     publications: new Map(),   // streamId -> Publication
     subscriptions: new Map(),  // streamId -> Subscription (or null while connecting)
     participants: new Map(),   // userEndpointId -> {userId, metadata, state}
+    streams: new Map(),        // streamId -> label, for the WHEP URLs
+    server: null,
     log: [], joined: false, lastError: null,
   };
   window.SfuDemo = demo;
@@ -184,6 +196,23 @@ public enum WebAssets {
       li.title = id;
       ul.appendChild(li);
     }
+  }
+
+  /** The conference's WHIP URL and a WHEP URL per stream (and the conference-level one). */
+  function renderWish() {
+    const dl = $('wish');
+    dl.textContent = '';
+    if (!demo.joined || !demo.conferenceId) return;
+    const base = demo.server + '/';
+    const entry = (term, url) => {
+      const dt = document.createElement('dt'); dt.textContent = term;
+      const dd = document.createElement('dd'); const code = document.createElement('code'); code.textContent = url;
+      dd.appendChild(code); dl.append(dt, dd);
+    };
+    const c = encodeURIComponent(demo.conferenceId);
+    entry('WHIP (publish)', base + 'whip/' + c);
+    entry('WHEP (first stream)', base + 'whep/' + c);
+    for (const [sid, label] of demo.streams) entry('WHEP · ' + label, base + 'whep/' + c + '/' + encodeURIComponent(sid));
   }
 
   // ------------------------------------------------------------ tiles
@@ -329,10 +358,14 @@ public enum WebAssets {
       }
       case 'ConferenceStreamPublishedEvent':
         log(who + ' published ' + e.streamType + ' ' + e.streamId);
+        demo.streams.set(e.streamId, who + ' ' + e.streamType);
+        renderWish();
         if (e.userEndpointId !== demo.userEndpointId) viewStream(e.userEndpointId, e.streamId, e.streamType);
         break;
       case 'ConferenceStreamUnpublishedEvent':
         log(who + ' unpublished ' + e.streamId + ' (' + e.reason + ')');
+        demo.streams.delete(e.streamId);
+        renderWish();
         stopViewing(e.streamId);
         break;
       case 'ConferenceEndedEvent':
@@ -374,11 +407,16 @@ public enum WebAssets {
         if (!(e instanceof SfuError && e.code === 'CONFERENCE_EXISTS')) throw e;
       }
       const conf = await client.join({ conferenceId: conference, userEndpointId, metadata: { displayName: name } });
-      Object.assign(demo, { client, conferenceId: conference, userEndpointId });
+      Object.assign(demo, { client, conferenceId: conference, userEndpointId, server });
       demo.participants.clear();
-      for (const p of conf.participants || []) demo.participants.set(p.id, { userId: p.userId, metadata: p.metadata, state: p.state });
+      demo.streams.clear();
+      for (const p of conf.participants || []) {
+        demo.participants.set(p.id, { userId: p.userId, metadata: p.metadata, state: p.state });
+        for (const s of p.streams || []) demo.streams.set(s.id.id || s.id, displayName(p.id) + ' ' + s.type);
+      }
       setJoined(true);
       renderParticipants();
+      renderWish();
       status('Joined as ' + name + '.', 'ok');
       log('joined ' + conference + ' as ' + userEndpointId + ' (version ' + conf.version + ')');
       client.getIceServers().then(list => {
@@ -452,8 +490,10 @@ public enum WebAssets {
       p = demo.client.leave({ conferenceId: demo.conferenceId, userEndpointId: demo.userEndpointId }, { keepalive: true });
     }
     demo.participants.clear();
+    demo.streams.clear();
     renderParticipants();
     setJoined(false);
+    renderWish();
     return p;
   }
 
