@@ -30,7 +30,7 @@ var package = Package(
         // Our own RESP2/RESP3 client (issue 13): parser, pipelining connection on its own epoll thread.
         .target(name: "Redis", dependencies: ["CSystem"]),
         // The cluster on Redis (issue 13): node registry with leases and fencing epochs; docs/CLUSTER.md.
-        .target(name: "Cluster", dependencies: ["Redis", "JSON"]),
+        .target(name: "Cluster", dependencies: ["Redis", "JSON", "HTTP"]),
         .target(name: "SDP"),
         .target(name: "ICE", dependencies: ["COpenSSL"]),
         .target(name: "ICETestSupport", dependencies: ["ICE"]),

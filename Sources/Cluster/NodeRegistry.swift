@@ -160,6 +160,7 @@ public final class NodeRegistry: Sendable {
             }
             return (s.state, s.epoch, expired)
         }
+        if state == .left { return }
         if expiredNow { log("cluster: node \(c.nodeId) fenced: \(withShared { $0.lastError ?? "" }); takes no new work until it holds a lease again") }
         if state == .active {
             do {
@@ -186,6 +187,7 @@ public final class NodeRegistry: Sendable {
                     args: [.text(c.nodeId), .int(ttlMs), .text(c.apiURL), .int(startedMs)] + loadArgs + [.int(epoch)], timeout: c.callTimeout)
                 guard let e = v.int else { throw RedisError.unexpectedReply("\(v)") }
                 withShared { s in
+                    guard !s.stopped else { return } // left meanwhile: this lease just expires
                     s.state = .active
                     s.epoch = e
                     s.lastRenewal = sent

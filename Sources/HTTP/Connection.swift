@@ -74,7 +74,16 @@ final class Exchange {
     var chunkedResponse = false
     var headRequest: Bool
     var writeWaiters: [CheckedContinuation<Void, Error>] = []
+    /// Tasks waiting for this exchange to end (`ResponseBodyWriter.waitUntilClosed`).
+    var closeWaiters: [CheckedContinuation<Void, Never>] = []
     var status = 0
+
+    /// Wakes everyone waiting for the exchange to end.
+    func resumeCloseWaiters() {
+        let ws = closeWaiters
+        closeWaiters.removeAll()
+        for w in ws { w.resume() }
+    }
 
     init(serial: UInt64, head: HTTPRequestHead, bodyLimit: Int64) {
         self.serial = serial

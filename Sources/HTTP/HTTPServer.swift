@@ -433,6 +433,7 @@ public final class HTTPServer: @unchecked Sendable {
         // every request it sent; the connection closes once they are served.
         let reusable = !c.closeAfterWrite && ex.head.keepAlive && !shuttingDown && !(c.peerClosed && c.bufferedInput == 0)
         c.exchange = nil
+        ex.resumeCloseWaiters()
         if !reusable { closeConnection(c); return }
         if !ex.bodyComplete {
             // The handler answered without reading the whole body. Discard a
@@ -642,6 +643,20 @@ public final class HTTPServer: @unchecked Sendable {
         }
     }
 
+    /// Returns once the exchange `serial` on `connection` has ended: the
+    /// client closed the connection (seen at once, by its EOF or reset) or
+    /// the response was sent.
+    func waitUntilClosed(connection: UInt64, serial: UInt64) async {
+        await withCheckedContinuation { (cont: CheckedContinuation<Void, Never>) in
+            execute { [self] in
+                guard let c = connections[connection], !c.closed, let ex = c.exchange, ex.serial == serial, !c.peerClosed else {
+                    cont.resume(); return
+                }
+                ex.closeWaiters.append(cont)
+            }
+        }
+    }
+
     func readBody(connection: UInt64, serial: UInt64) async throws -> [UInt8]? {
         try await withCheckedThrowingContinuation { (cont: CheckedContinuation<[UInt8]?, Error>) in
             execute { [self] in
@@ -731,6 +746,7 @@ public final class HTTPServer: @unchecked Sendable {
             if let w = ex.bodyWaiter { ex.bodyWaiter = nil; w.resume(throwing: HTTPError.connectionClosed) }
             for w in ex.writeWaiters { w.resume(throwing: HTTPError.connectionClosed) }
             ex.writeWaiters.removeAll()
+            ex.resumeCloseWaiters()
         }
         if shuttingDown && connections.isEmpty { stopped = true }
     }

@@ -165,6 +165,13 @@ public final class ResponseBodyWriter: Sendable {
 
     public func write(_ string: String) async throws { try await write(Array(string.utf8)) }
 
+    /// Suspends until the client has gone (EOF or reset on its connection)
+    /// or the response has ended. A long-lived stream (SSE) waits on this to
+    /// release what it holds at once rather than at its next write.
+    public func waitUntilClosed() async {
+        await server.waitUntilClosed(connection: connection, serial: serial)
+    }
+
 }
 
 /// An open file descriptor handed to the server with `.openFile`. It is

@@ -241,9 +241,12 @@ final class RedisLoop: @unchecked Sendable {
     /// Drops the connection: every call in flight fails with `connectionLost`.
     private func disconnected(reason: String, now: UInt64) {
         var wasConnected = false
+        // Calls queued before TCP connected were never sent: they did not run.
+        var neverSent = true
         switch state {
         case .connected(let fd), .connecting(let fd, _, _):
             if case .connected = state { wasConnected = true }
+            if case .connecting(_, false, _) = state {} else { neverSent = false }
             epoll_ctl(epfd, EPOLL_CTL_DEL, fd, nil)
             Glibc.close(fd)
         default: break
@@ -256,7 +259,7 @@ final class RedisLoop: @unchecked Sendable {
             $0.lastError = reason
         }
         if wasConnected { configuration.log("\(configuration.name): lost \(configuration.endpoint): \(reason); reconnecting") }
-        failAll(.connectionLost(reason))
+        failAll(neverSent ? .unavailable("\(configuration.endpoint): \(reason)") : .connectionLost(reason))
     }
 
     private func failAll(_ error: RedisError) {

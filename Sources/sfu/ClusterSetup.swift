@@ -80,6 +80,12 @@ final class ClusterHolder: @unchecked Sendable {
     private var registry: NodeRegistry?
     func set(_ r: NodeRegistry) { lock.lock(); registry = r; lock.unlock() }
     var current: NodeRegistry? { lock.lock(); defer { lock.unlock() }; return registry }
+    /// The 503 refusing new work while this node holds no lease (nil: admit).
+    func admissionError() -> HTTPError? {
+        guard let r = current else { return HTTPError(503, "CLUSTER_UNAVAILABLE", "this node is still starting its cluster membership") }
+        return r.health().admissionError
+    }
+
     /// The `/healthz` cluster block, from memory only.
     func healthJSON() -> JSON {
         guard let r = current else { return ["state": "starting"] }

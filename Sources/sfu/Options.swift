@@ -26,6 +26,15 @@ let allOptions: [Option] = [
     Option(flag: "--sick-grace", env: "SFU_SICK_GRACE", value: "SECONDS", defaultValue: "30", help: "An endpoint whose media failed (e.g. ICE consent expired after 30 s without checks) is SICK; it is removed (ParticipantLeft, CONSENT_EXPIRED) after this further time unless it recovers."),
     Option(flag: "--max-conferences", env: "SFU_MAX_CONFERENCES", value: "N", defaultValue: "10000", help: "Conferences held at once (503 beyond)."),
     Option(flag: "--max-participants", env: "SFU_MAX_PARTICIPANTS", value: "N", defaultValue: "1000", help: "Endpoints per conference (503 beyond)."),
+    Option(flag: "--max-conferences-per-participant", env: "SFU_MAX_CONFERENCES_PER_PARTICIPANT", value: "N", defaultValue: "10", help: "Live conferences one PARTICIPANT token subject (granted 'create') may have created (429 QUOTA_EXCEEDED beyond)."),
+    Option(flag: "--max-conferences-per-organization", env: "SFU_MAX_CONFERENCES_PER_ORGANIZATION", value: "N", defaultValue: "1000", help: "Live conferences of one organization, whoever created them (429 QUOTA_EXCEEDED beyond). Conferences of no organization are bounded by --max-conferences only."),
+    Option(flag: "--max-events-per-second", env: "SFU_MAX_EVENTS_PER_SECOND", value: "N", defaultValue: "50", help: "sendEvent calls per second per principal, with bursts of twice as many (429 RATE_LIMITED with Retry-After beyond)."),
+    Option(flag: "--max-metadata-bytes", env: "SFU_MAX_METADATA_BYTES", value: "SIZE", defaultValue: "16KiB", help: "Largest metadata object of one command (participant, stream, create), as JSON (413 beyond)."),
+    Option(flag: "--max-conference-metadata-bytes", env: "SFU_MAX_CONFERENCE_METADATA_BYTES", value: "SIZE", defaultValue: "64KiB", help: "Largest conference metadata, every key and value together (413 METADATA_TOO_LARGE beyond)."),
+    Option(flag: "--max-events-kept", env: "SFU_MAX_EVENTS_KEPT", value: "N", defaultValue: "10000", help: "Events kept in one conference's log; the oldest go first. A reader asking for dropped events gets 410 EVENTS_EXPIRED (or an SSE reset event)."),
+    Option(flag: "--max-event-log-bytes", env: "SFU_MAX_EVENT_LOG_BYTES", value: "SIZE", defaultValue: "4MiB", help: "Bytes of event JSON kept in one conference's log; the oldest go first (as --max-events-kept)."),
+    Option(flag: "--best-effort-retention", env: "SFU_BEST_EFFORT_RETENTION", value: "SECONDS", defaultValue: "60", help: "How long a sendEvent with qos BEST_EFFORT stays readable in the log (AT_LEAST_ONCE events stay as long as the log keeps them)."),
+    Option(flag: "--events-poll-wait", env: "SFU_EVENTS_POLL_WAIT", value: "SECONDS", defaultValue: "5", help: "GET /conferences/{id}/events?v=N without wait= blocks this long when no event is newer than N (wait=0 answers at once)."),
     Option(flag: "--max-connections", env: "SFU_MAX_CONNECTIONS", value: "N", defaultValue: "4096", help: "Open HTTP connections per port; more are answered 503 and closed."),
     Option(flag: "--header-timeout", env: "SFU_HEADER_TIMEOUT", value: "SECONDS", defaultValue: "10", help: "A request head must arrive within this time (else 408 and close)."),
     Option(flag: "--keepalive-timeout", env: "SFU_KEEPALIVE_TIMEOUT", value: "SECONDS", defaultValue: "75", help: "Idle keep-alive connections are closed after this time."),
@@ -200,9 +209,9 @@ struct Settings {
 
     func optional(_ flag: String) -> String? { values[flag] }
 
-    func int(_ flag: String, min: Int = 0) throws -> Int {
+    func int(_ flag: String, min: Int = 0, max: Int = Int(Int32.max)) throws -> Int {
         let v = string(flag)
-        guard let n = Int(v), n >= min else { throw ConfigError("\(flag) must be an integer >= \(min), not '\(v)'") }
+        guard let n = Int(v), n >= min, n <= max else { throw ConfigError("\(flag) must be an integer from \(min) to \(max), not '\(v)'") }
         return n
     }
 
@@ -226,7 +235,8 @@ struct Settings {
 
     func seconds(_ flag: String) throws -> Double {
         let v = string(flag)
-        guard let n = Double(v), n > 0, n.isFinite else { throw ConfigError("\(flag) must be a positive number of seconds, not '\(v)'") }
+        // Bounded so that no timer arithmetic (seconds × 10⁹ in UInt64) can overflow.
+        guard let n = Double(v), n > 0, n <= 1e9 else { throw ConfigError("\(flag) must be a positive number of seconds up to 10⁹, not '\(v)'") }
         return n
     }
 }

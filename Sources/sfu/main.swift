@@ -92,7 +92,10 @@ do {
     let storeEnabled = try Dictionary(uniqueKeysWithValues: StoreKind.allCases.map { kind in
         (kind, try storeOnly.map { $0 == kind } ?? settings.onOff("--\(kind.rawValue)"))
     })
-    let storePorts = try Dictionary(uniqueKeysWithValues: StoreKind.allCases.map { ($0, try settings.int("--\($0.rawValue)-port")) })
+    let storePorts = try Dictionary(uniqueKeysWithValues: StoreKind.allCases.map { ($0, try settings.int("--\($0.rawValue)-port", max: 65535)) })
+
+    // Which organization each store event belongs to (shared by the API and the stores).
+    let owners = try EventOwners(path: (dataDir as NSString).appendingPathComponent("event-owners.jsonl"))
 
     // Cluster mode is checked before anything listens.
     let clusterPlan = storeOnly == nil ? try ClusterPlan.parse(settings, dataDir: dataDir) : nil
@@ -111,7 +114,16 @@ do {
         confConfig.maxConferences = try settings.int("--max-conferences", min: 1)
         confConfig.maxEndpointsPerConference = try settings.int("--max-participants", min: 1)
         confConfig.sickGrace = try settings.seconds("--sick-grace")
-        let service = ConferenceService(configuration: confConfig)
+        confConfig.maxConferencesPerParticipant = try settings.int("--max-conferences-per-participant", min: 1)
+        confConfig.maxConferencesPerOrganization = try settings.int("--max-conferences-per-organization", min: 1)
+        confConfig.maxEventsPerSecond = Double(try settings.int("--max-events-per-second", min: 1))
+        confConfig.maxMetadataBytes = Int(try settings.byteSize("--max-metadata-bytes"))
+        confConfig.maxConferenceMetadataBytes = Int(try settings.byteSize("--max-conference-metadata-bytes"))
+        confConfig.maxEventsKept = try settings.int("--max-events-kept", min: 1)
+        confConfig.maxEventLogBytes = Int(try settings.byteSize("--max-event-log-bytes"))
+        confConfig.bestEffortRetention = try settings.seconds("--best-effort-retention")
+        confConfig.defaultPollWait = try settings.seconds("--events-poll-wait")
+        let service = ConferenceService(configuration: confConfig, owners: owners)
         conferences = service
         let media: MediaController
         switch settings.string("--media").lowercased() {
@@ -122,7 +134,7 @@ do {
                 mc.workers = n
             }
             mc.spillThreshold = try settings.int("--worker-spill", min: 0)
-            let port = try settings.int("--media-port")
+            let port = try settings.int("--media-port", max: 65535)
             guard port <= 65535 - mc.workers else { throw ConfigError("--media-port leaves no room for \(mc.workers) workers") }
             mc.basePort = UInt16(port)
             for ip in settings.announce {
@@ -172,15 +184,19 @@ do {
         var whipOptions = WHIPOptions()
         whipOptions.createConferences = try settings.onOff("--whip-create-conferences")
         var clusterHealth: (@Sendable () -> JSON)?
-        if clusterPlan != nil { clusterHealth = { clusterHolder.healthJSON() } }
+        var clusterAdmission: (@Sendable () -> HTTPError?)?
+        if clusterPlan != nil {
+            clusterHealth = { clusterHolder.healthJSON() }
+            clusterAdmission = { clusterHolder.admissionError() }
+        }
         let api = APIHandler(conferences: service, auth: auth, media: media, cors: cors,
                              recordings: RecordingsAPI(service: recorder, auth: auth, conferences: service),
                              iceServers: iceServers, whip: WHIPFaces(options: whipOptions),
-                             clusterHealth: clusterHealth)
+                             clusterHealth: clusterHealth, clusterAdmission: clusterAdmission)
         api.startSessionBookkeeping()
         var apiConfig = http
         apiConfig.name = "api"
-        apiConfig.port = try settings.int("--port")
+        apiConfig.port = try settings.int("--port", max: 65535)
         let server = try HTTPServer(configuration: apiConfig, handler: api)
         apiServer = server
         Metrics.shared.gauge("sfu_http_open_connections") { [(["face": "api"], Double(server.openConnections))] }
@@ -212,7 +228,7 @@ do {
     let storeLoopback = StoreListen.isLoopback(host: storeHost)
     let authorizer: any StoreAuthorizer
     if !authOn { authorizer = OpenAccess() } else if storeLoopback { authorizer = LoopbackAccess() } else {
-        authorizer = TokenStoreAuthorizer(auth: auth, conferences: conferences)
+        authorizer = ConferenceStoreAuthorizer(auth: auth, conferences: conferences, owners: owners)
     }
     let storeAccess = !authOn ? "auth off: open to every client that can reach it"
         : storeLoopback ? "loopback only, no token asked (--store-listen ADDR exposes it, with tokens)"
@@ -237,6 +253,9 @@ do {
         stores.append((store, server))
         Log.info("\(kind.title) listening on http://\(storeHost):\(server.port), \(storeAccess) (\(kind.prefix)/:event/:start, data in \(store.root); OpenAPI at http://\(storeShown):\(server.port)/openapi)")
     }
+    // Events with items but no owner entry (written before owners were kept) belong to no organization.
+    let storeList = stores.map(\.store)
+    owners.attachStores { event in storeList.contains { (try? $0.list(event: event).isEmpty == false) ?? false } }
     if let recorder = recordingService {
         // The combined audio of every recording is also put into the records store.
         let records = stores.first { $0.store.kind == .records }?.store
@@ -364,25 +383,6 @@ final class LockedBool: @unchecked Sendable {
     private let lock = NSLock()
     private var v = false
     func testAndSet() -> Bool { lock.lock(); defer { lock.unlock() }; let o = v; v = true; return o }
-}
-
-/// Store access with auth on: a valid bearer token (of the Conference API's
-/// signer); SERVICE may do everything; a PARTICIPANT may read the items of
-/// an event whose id is a conference it takes part in.
-struct TokenStoreAuthorizer: StoreAuthorizer {
-    let auth: Authenticator
-    let conferences: ConferenceService?
-
-    func authorize(_ request: HTTPRequest, event: String?, write: Bool) async throws(HTTPError) {
-        let principal = try auth.authenticate(request, allowQueryToken: request.method == "GET" || request.method == "HEAD")
-        if principal.isService { return }
-        if write { throw HTTPError(403, "FORBIDDEN", "changing a store needs a SERVICE token") }
-        guard let event else {
-            throw HTTPError(403, "FORBIDDEN", "a PARTICIPANT token may only follow one event: add ?event=<event id>")
-        }
-        if let conferences, await conferences.isMember(conferenceId: event, subject: principal.subject) { return }
-        throw HTTPError(403, "FORBIDDEN", "you are not a participant of conference '\(event)'")
-    }
 }
 
 /// Carries media events (transport connected/failed) to the conference service.

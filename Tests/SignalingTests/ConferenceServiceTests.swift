@@ -4,7 +4,7 @@ import HTTP
 @testable import Signaling
 
 final class ConferenceServiceTests: XCTestCase {
-    let service = Principal(subject: "svc", roles: [.service], organizationId: "org")
+    let service = Principal(subject: "svc", roles: [.service], organizationId: nil)
     let alice = Principal(subject: "alice", roles: [.participant], organizationId: nil)
     let bob = Principal(subject: "bob", roles: [.participant], organizationId: nil)
 
@@ -23,7 +23,7 @@ final class ConferenceServiceTests: XCTestCase {
             }
             try await group.waitForAll()
         }
-        let events = try await svc.events("c", after: 0, wait: 0, endpoint: nil, who: service)
+        let events = try await svc.events("c", after: 0, wait: 0, endpoint: nil, who: service).json
         XCTAssertEqual(events.count, 401)
         XCTAssertEqual(events.map { $0["conferenceVersion"]!.intValue! }, Array(1...401))
         let state = try await svc.get("c", who: service)
@@ -59,21 +59,23 @@ final class ConferenceServiceTests: XCTestCase {
         _ = try await svc.join("c", endpoint: "a1", userId: nil, metadata: [:], who: alice)
         let sub = try await svc.subscribe("c", after: 2, endpoint: "a1", who: alice)
         let event: [String: JSON] = ["type": "CardAddedEvent", "timestamp": "2026-01-01T00:00:00Z", "card": ["number": "4111"]]
-        let sent = try await svc.sendEvent("c", event: event, masks: [try JSONPath("$.card.number")], atLeastOnce: true)
+        let sent = try await svc.sendEvent("c", event: event, masks: [try JSONPath("$.card.number")], atLeastOnce: true, who: service)
         XCTAssertEqual(sent, 1)
         var it = sub.stream.makeAsyncIterator()
-        guard case .event(let live, let version)? = await it.next() else { return XCTFail("no live event") }
+        guard let item = await it.next() else { return XCTFail("no live event") }
+        let live = try JSON.parse(Array(item.text.utf8))
         XCTAssertEqual(live["card"]?["number"], "4111")
-        XCTAssertEqual(version, 3)
-        let stored = try await svc.events("c", after: 2, wait: 0, endpoint: nil, who: service)
+        XCTAssertEqual(item.version, 3)
+        let stored = try await svc.events("c", after: 2, wait: 0, endpoint: nil, who: service).json
         XCTAssertEqual(stored.first?["card"]?["number"], "****")
 
-        // Best effort: reaches only connected endpoints and is not stored.
+        // Best effort: every joined endpoint counts and pollers read it with a version of its own.
         _ = try await svc.join("c", endpoint: "b1", userId: nil, metadata: [:], who: bob)
-        let reached = try await svc.sendEvent("c", event: ["type": "HandRaisedEvent", "timestamp": "2026-01-01T00:00:00Z"], masks: [], atLeastOnce: false)
-        XCTAssertEqual(reached, 1)
-        let after = try await svc.events("c", after: 3, wait: 0, endpoint: nil, who: service)
-        XCTAssertEqual(after.map { $0["type"]?.stringValue }, ["ConferenceParticipantJoinedEvent"])
+        let reached = try await svc.sendEvent("c", event: ["type": "HandRaisedEvent", "timestamp": "2026-01-01T00:00:00Z"], masks: [], atLeastOnce: false, who: service)
+        XCTAssertEqual(reached, 2)
+        let after = try await svc.events("c", after: 3, wait: 0, endpoint: nil, who: service).json
+        XCTAssertEqual(after.map { $0["type"]?.stringValue }, ["ConferenceParticipantJoinedEvent", "HandRaisedEvent"])
+        XCTAssertEqual(after.map { $0["conferenceVersion"]?.intValue }, [4, 5])
     }
 
     func testLongPollWakesOnChange() async throws {
@@ -83,9 +85,9 @@ final class ConferenceServiceTests: XCTestCase {
         async let polled = svc.events("c", after: 1, wait: 5, endpoint: nil, who: who)
         try await Task.sleep(nanoseconds: 100_000_000)
         _ = try await svc.join("c", endpoint: "e", userId: nil, metadata: [:], who: who)
-        let result = try await polled
+        let result = try await polled.json
         XCTAssertEqual(result.map { $0["type"]?.stringValue }, ["ConferenceParticipantJoinedEvent"])
-        let empty = try await svc.events("c", after: 2, wait: 0.2, endpoint: nil, who: who)
+        let empty = try await svc.events("c", after: 2, wait: 0.2, endpoint: nil, who: who).json
         XCTAssertEqual(empty, [])
     }
 
@@ -96,7 +98,7 @@ final class ConferenceServiceTests: XCTestCase {
         _ = try await svc.create(id: "c", creatorEndpoint: nil, metadata: [:], organizationId: nil, who: service)
         try await Task.sleep(nanoseconds: 300_000_000)
         await svc.sweep()
-        let events = try await svc.events("c", after: 1, wait: 0, endpoint: nil, who: service)
+        let events = try await svc.events("c", after: 1, wait: 0, endpoint: nil, who: service).json
         XCTAssertEqual(events.first?["type"], "ConferenceEndedEvent")
         XCTAssertEqual(events.first?["reason"], "IDLE")
         do {
@@ -145,7 +147,7 @@ final class SickEndpointTests: XCTestCase {
         await svc.sweep()
         state = try await svc.get("c", who: service)
         XCTAssertEqual(state["participants"]?.arrayValue?.compactMap { $0["id"]?.stringValue }, ["other"])
-        let events = try await svc.events("c", after: 0, wait: 0, endpoint: nil, who: service).map { $0["type"]!.stringValue! }
+        let events = try await svc.events("c", after: 0, wait: 0, endpoint: nil, who: service).json.map { $0["type"]!.stringValue! }
         XCTAssertEqual(Array(events.suffix(3)), ["ConferenceParticipantStateChangedEvent", "ConferenceStreamUnpublishedEvent", "ConferenceParticipantLeftEvent"])
         let freed = await freedBox.all
         XCTAssertEqual(freed.flatMap(\.streams), ["s1"])

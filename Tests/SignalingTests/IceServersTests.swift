@@ -65,6 +65,11 @@ final class IceServersTests: XCTestCase {
         XCTAssertEqual(bob[1].username, "1765100000:b_o_b", "colons in the subject would split coturn's username")
         XCTAssertNotEqual(bob[1].credential, servers[1].credential)
         XCTAssertEqual(config.json(for: alice, now: 1_765_099_400)["iceServers"]?.arrayValue?.count, 2)
+        XCTAssertEqual(config.linkHeaderValues(for: alice, now: 1_765_099_400), [
+            "<stun:127.0.0.2:3478>; rel=\"ice-server\"",
+            "<turn:127.0.0.2:3478?transport=udp>; rel=\"ice-server\"; username=\"1765100000:alice\"; credential=\"b8Hu1LGJaHekXUQSb+3J6AzFtYY=\"; credential-type=\"password\"",
+            "<turn:127.0.0.2:3478?transport=tcp>; rel=\"ice-server\"; username=\"1765100000:alice\"; credential=\"b8Hu1LGJaHekXUQSb+3J6AzFtYY=\"; credential-type=\"password\"",
+        ])
     }
 
     func testFixedCredentialsAndConfigurationErrors() throws {

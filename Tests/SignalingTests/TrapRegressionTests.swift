@@ -13,12 +13,12 @@ final class TrapRegressionTests: XCTestCase {
         let svc = ConferenceService(configuration: .init())
         _ = try await svc.create(id: "c", creatorEndpoint: nil, metadata: [:], organizationId: nil, who: service)
         let none = try await svc.events("c", after: Int64.max, wait: 0, endpoint: nil, who: service)
-        XCTAssertEqual(none.count, 0)
+        XCTAssertEqual(none.events.count, 0)
         let sub = try await svc.subscribe("c", after: Int64.max, endpoint: nil, who: service)
         XCTAssertEqual(sub.backlog.count, 0)
         await svc.unsubscribe("c", sub.token)
         let all = try await svc.events("c", after: 0, wait: 0, endpoint: nil, who: service)
-        XCTAssertEqual(all.count, 1)
+        XCTAssertEqual(all.events.count, 1)
     }
 
     /// `exp` near Int64.max trapped on `exp + leeway`; now malformed (401).

@@ -323,7 +323,9 @@ class Api:
     def version(self, cid: str) -> int:
         return self.conference(cid)["version"]
 
-    def events(self, cid: str, v: int = 0, wait: float | None = None) -> list:
+    def events(self, cid: str, v: int = 0, wait: float | None = 0) -> list:
+        """One page of the log after v; wait=0 (the default here) answers at
+        once, None uses the server's default blocking poll."""
         params = {"v": v}
         if wait is not None:
             params["wait"] = wait

@@ -18,7 +18,7 @@ import time
 import pytest
 import requests
 
-from e2elib import SfuServer, ServerStartError, free_port
+from e2elib import API, SfuServer, ServerStartError, fetch_token, free_port
 
 LEASE = 2.0  # --cluster-lease for these tests (the default is 5 s)
 
@@ -191,14 +191,21 @@ def test_killed_node_lease_expires_within_ttl(nodes, redis):
     for n in (nodes["a"], nodes["b"]):
         wait_until(f"{n.name} drops node-c", LEASE + 4, lambda n=n: node_ids(n) == {"node-a", "node-b"})
     gone = time.monotonic() - t0
-    assert gone < LEASE + 2.0, f"node-c still listed {gone:.1f} s after kill -9 (TTL {LEASE} s)"
+    assert gone < LEASE + 3.0, f"node-c still listed {gone:.1f} s after kill -9 (TTL {LEASE} s)"
     assert redis.cmd("EXISTS", "sfu:lease:node-c") == "0"
     print(f"cluster: node-c dropped {gone:.2f} s after kill -9 (lease TTL {LEASE} s, heartbeat {LEASE / 5} s)")
+
+
+def create(node: ClusterNode, token: str, conference: str) -> requests.Response:
+    return requests.post(node.base + API + "/create", json={"conferenceId": conference},
+                         headers={"Authorization": f"Bearer {token}"}, timeout=5)
 
 
 def test_health_answers_while_redis_is_down_then_nodes_fence_and_rejoin(nodes, redis):
     a, b = nodes["a"], nodes["b"]
     before = {n.name: n.cluster()["epoch"] for n in (a, b)}
+    token = fetch_token(a.base)
+    assert create(a, token, "before-outage").status_code == 200
     redis.kill9()
     t0 = time.monotonic()
     # /healthz never waits for Redis.
@@ -214,13 +221,24 @@ def test_health_answers_while_redis_is_down_then_nodes_fence_and_rejoin(nodes, r
         assert fenced["acceptingWork"] is False
         assert fenced["leaseRemainingSeconds"] == 0
     fenced_after = time.monotonic() - t0
-    assert fenced_after < LEASE + 2.5
+    assert fenced_after < LEASE + 3.0
+    # A fenced node takes no new work: 503 at once with a message that says why.
+    t = time.monotonic()
+    refused = create(a, token, "during-outage")
+    assert time.monotonic() - t < 0.5
+    assert refused.status_code == 503, refused.text
+    assert refused.json()["error"] == "CLUSTER_UNAVAILABLE"
+    assert "node-a is fenced" in refused.json()["message"] and "redis://127.0.0.1" in refused.json()["message"]
+    assert refused.headers.get("Retry-After") == "1"
+    # Reads of what the node already has still work.
+    assert requests.get(a.base + API + "/before-outage", headers={"Authorization": f"Bearer {token}"}, timeout=5).status_code == 200
     redis.start()  # the same append-only file
     t1 = time.monotonic()
     for n in (a, b):
         wait_until(f"{n.name} active again", 15, lambda n=n: n.cluster()["state"] == "active")
         wait_until(f"{n.name} lists both again", 10, lambda n=n: node_ids(n) == {"node-a", "node-b"})
     rejoined = time.monotonic() - t1
+    assert create(a, token, "after-outage").status_code == 200
     for n in (a, b):
         h = n.cluster()
         assert h["redis"]["reconnects"] >= 1
@@ -229,6 +247,23 @@ def test_health_answers_while_redis_is_down_then_nodes_fence_and_rejoin(nodes, r
     assert metric(a, "sfu_cluster_redis_reconnects_total") >= 1
     assert metric(a, "sfu_cluster_lease_active") == 1
     print(f"cluster: fenced {fenced_after:.2f} s after Redis died; both nodes active again {rejoined:.2f} s after it restarted")
+
+
+def test_second_process_with_a_live_node_id_waits(nodes, redis):
+    twin = ClusterNode("cluster-twin", "127.0.0.6", redis, node_id="node-a").start()
+    try:
+        h = wait_until("the twin reports why it cannot join", 10,
+                       lambda: (lambda c: c if c["lastError"] and "LEASE_HELD" in c["lastError"] else None)(twin.cluster()))
+        assert h["state"] == "joining" and h["acceptingWork"] is False
+        token = fetch_token(twin.base)
+        refused = create(twin, token, "twin-work")
+        assert refused.status_code == 503 and refused.json()["error"] == "CLUSTER_UNAVAILABLE"
+        # The live node-a keeps its lease; the twin's address is never listed.
+        listed = {n["id"]: n for n in nodes["a"].cluster()["nodes"]}
+        assert listed["node-a"]["api"] == nodes["a"].base
+        assert nodes["a"].cluster()["state"] == "active"
+    finally:
+        twin.kill()
 
 
 def test_graceful_stop_leaves_at_once_and_node_id_is_kept(nodes, redis):

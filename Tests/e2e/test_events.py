@@ -313,7 +313,10 @@ def test_send_event_at_least_once_is_stored(api):
     assert [e["conferenceVersion"] for e in api.events(cid)] == [1, 2, 3, 4, 5, 6]
 
 
-def test_send_event_best_effort_only_to_connected(server, api, svc_token):
+def test_send_event_best_effort_reaches_streams_and_pollers(server, api, svc_token):
+    """BEST_EFFORT (the default qos) reaches every endpoint joined at send
+    time: open streams at once, pollers on their next poll, each event with a
+    conferenceVersion of its own (issue 15 item 3)."""
     cid = api.new_conference()
     api.join(cid, "e1")
     api.join(cid, "e2")
@@ -323,43 +326,35 @@ def test_send_event_best_effort_only_to_connected(server, api, svc_token):
         sse.wait_for(lambda e: e.id == "3", 5, "backlog through id 3")
         r = send_event(api, cid, {"type": "PingSentEvent", "timestamp": TS, "n": 1}, qos="BEST_EFFORT")
         assert r.status_code == 200, r.text
-        assert r.json() == {"eventsSent": 1}
-        got = sse.wait_for(lambda e: e.event == "PingSentEvent" or '"PingSentEvent"' in e.data, 5,
-                           "the BEST_EFFORT event")
+        assert r.json() == {"eventsSent": 2}, "every joined endpoint counts, connected or not"
+        got = sse.wait_for(lambda e: e.event == "PingSentEvent", 5, "the BEST_EFFORT event")
         assert got.json()["n"] == 1 and got.json()["type"] == "PingSentEvent"
+        assert got.id == "4" and got.json()["conferenceVersion"] == 4
         # qos defaults to BEST_EFFORT.
         r = send_event(api, cid, {"type": "PongSentEvent", "timestamp": TS})
-        assert r.json() == {"eventsSent": 1}
-        sse.wait_for(lambda e: '"PongSentEvent"' in e.data, 5, "the default-qos event")
-        # Neither is stored nor takes a version.
-        evs = api.events(cid)
-        assert [e["type"] for e in evs] == ["ConferenceCreatedEvent"] + ["ConferenceParticipantJoinedEvent"] * 2
-        assert api.version(cid) == 3
+        assert r.json() == {"eventsSent": 2}
+        sse.wait_for(lambda e: e.event == "PongSentEvent" and e.id == "5", 5, "the default-qos event")
     finally:
         sse.close()
+    # A poller (e2, never connected) reads both on its next poll, each with its own version.
+    evs = api.get(f"{cid}/events", params={"v": 3, "userEndpointId": "e2", "wait": 0}).json()
+    assert [(e["type"], e["conferenceVersion"]) for e in evs] == [("PingSentEvent", 4), ("PongSentEvent", 5)], evs
+    assert api.version(cid) == 5
 
-    # Once the stream is gone, nobody is connected.
-    poll(lambda: send_event(api, cid, {"type": "PingSentEvent", "timestamp": TS},
-                            qos="BEST_EFFORT").json()["eventsSent"] == 0,
-         5, what="eventsSent to drop to 0 after the SSE client left")
-
-    # A waiting long-poll with userEndpointId counts as connected and gets the event.
+    # A waiting long-poll gets the event when it is sent.
     result: dict = {}
     lp = api.clone()
 
     def long_poll():
-        r = lp.get(f"{cid}/events", params={"v": 3, "wait": 5, "userEndpointId": "e2"}, timeout=15)
+        r = lp.get(f"{cid}/events", params={"v": 5, "wait": 10, "userEndpointId": "e2"}, timeout=20)
         result["status"], result["body"] = r.status_code, r.json()
     t = threading.Thread(target=long_poll)
     t.start()
-    try:
-        poll(lambda: send_event(api, cid, {"type": "NudgeSentEvent", "timestamp": TS},
-                                qos="BEST_EFFORT").json()["eventsSent"] == 1,
-             3, what="the waiting long-poll to count as connected")
-    finally:
-        t.join(10)
+    time.sleep(0.5)
+    assert send_event(api, cid, {"type": "NudgeSentEvent", "timestamp": TS}).json() == {"eventsSent": 2}
+    t.join(15)
     assert result.get("status") == 200, result
-    assert any(e.get("type") == "NudgeSentEvent" for e in result["body"]), result
+    assert [(e["type"], e["conferenceVersion"]) for e in result["body"]] == [("NudgeSentEvent", 6)], result
 
 
 def test_send_event_masks(server, api, svc_token):

@@ -206,7 +206,9 @@ def test_json_media_types(hard, token, ctype, status):
 
 @pytest.fixture(scope="module")
 def faces(tmp_path_factory):
-    srv = start_store_server("hardening-faces", "--auth", "off")
+    # A log big enough to read 24 MB from (the default bound is 4 MiB), and no sendEvent rate limit.
+    srv = start_store_server("hardening-faces", "--auth", "off", "--max-event-log-bytes", "32MiB",
+                             "--max-events-per-second", "100000")
     tmp = tmp_path_factory.mktemp("faces")
     ogg = make_ogg(tmp / "a.ogg", seconds=2).read_bytes()
     big = tmp / "big.ogg"
@@ -228,7 +230,16 @@ def test_health_and_store_ping_keep_their_latency_under_heavy_reads_and_uploads(
     srv, big = faces
     cid = uid("heavy")
     build_event_log(srv.base, cid, events=400, size=60_000)  # ≈ 24 MB of events
-    size = len(requests.get(f"{srv.base}{API}/{cid}/events?v=0", timeout=120).content)
+    # The log is read in pages of about 1 MiB (issue 16 item 6): one "read" fetches every page.
+    pages, v, size = [], 0, 0
+    while True:
+        url = f"{srv.base}{API}/{cid}/events?v={v}&wait=0"
+        r = requests.get(url, timeout=120)
+        pages.append(url)
+        size += len(r.content)
+        if r.headers["X-More-Events"] != "true":
+            break
+        v = r.json()[-1]["conferenceVersion"]
     assert size > 20_000_000, size
     stop = time.monotonic() + 12
     heavy = {"reads": 0, "uploads": 0}
@@ -238,7 +249,7 @@ def test_health_and_store_ping_keep_their_latency_under_heavy_reads_and_uploads(
             subprocess.run(cmd(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120, check=True)
             heavy[kind] += 1
 
-    read = lambda: ["curl", "-sf", "-o", "/dev/null", f"{srv.base}{API}/{cid}/events?v=0"]
+    read = lambda: ["curl", "-sf"] + [a for url in pages for a in ("-o", "/dev/null", url)]
     upload = lambda: ["curl", "-sf", "-o", "/dev/null", "-T", str(big), "-H", "Content-Type: audio/ogg",
                       f"{srv.store_base('records')}/records/{new_event()}/2024-01-01T00:00:00Z"]
     # Two large event reads at once held both threads of Swift's pool (issue
@@ -263,3 +274,22 @@ def test_health_and_store_ping_keep_their_latency_under_heavy_reads_and_uploads(
     assert heavy["reads"] >= 2 and heavy["uploads"] >= 1, heavy
     assert p99(h) < 0.050, f"/healthz p99 {p99(h) * 1e3:.1f} ms"
     assert p99(p) < 0.050, f"/ping p99 {p99(p) * 1e3:.1f} ms"
+
+
+# --------------------------------------------------------------------------
+# Configured numbers: rejected at start-up, never a trap later
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args,message", [
+    (["--port", "99999"], "--port must be an integer from 0 to 65535"),
+    (["--records-port", "-1"], "--records-port must be an integer from 0 to 65535"),
+    (["--token-ttl", "9223372036854775807"], "--token-ttl must be an integer from 1 to"),
+    (["--shutdown-grace", "1e300"], "--shutdown-grace must be a positive number of seconds up to"),
+    (["--body-timeout", "inf"], "--body-timeout must be a positive number of seconds up to"),
+])
+def test_out_of_range_options_are_refused_at_start(tmp_path, args, message):
+    from e2elib import sfu_binary
+    p = subprocess.run([str(sfu_binary()), "serve", "--data-dir", str(tmp_path), *args],
+                       capture_output=True, text=True, timeout=20)
+    assert p.returncode > 0, (p.returncode, p.stderr[-500:])  # an error exit, not a signal
+    assert message in p.stderr, p.stderr[-500:]

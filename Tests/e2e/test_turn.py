@@ -283,3 +283,39 @@ def test_bad_ice_server_configuration_stops_the_server(args, message):
                        capture_output=True, text=True, timeout=20, cwd=tempfile.mkdtemp(prefix="sfu-turn-cfg-"))
     assert p.returncode == 2 and message in p.stderr, (p.returncode, p.stderr)
     assert "topsecret-xyz" not in p.stderr + p.stdout, "the TURN secret must never be printed"
+
+
+def test_demo_page_relay_only_publishes_and_views_through_turn(coturn, browser):
+    """The demo page with "Relay only" ticked: Ada publishes, Bob views, both through coturn;
+    the page logs the ICE servers it got and the server latches the relay's address."""
+    import urllib.parse
+    server = turn_server(coturn, "turn-demo", ["udp"])
+    cid = uid("turn-demo")
+    index = (WEB / "index.html").as_uri()
+
+    def open_demo(name: str):
+        q = urllib.parse.urlencode({"server": server.base, "conference": cid, "name": name})
+        page = browser.open(index + "?" + q)
+        page.eval(f"""(() => {{
+            document.getElementById('clientId').value = {json.dumps(SVC_ID)};
+            document.getElementById('clientSecret').value = {json.dumps(SVC_SECRET)};
+            document.getElementById('relay').checked = true;
+            document.getElementById('join').click(); return true; }})()""")
+        page.wait("demo.joined && demo.log.some(l => l.startsWith('ICE servers: '))", timeout=10)
+        return page
+
+    try:
+        ada = open_demo("Ada")
+        bob = open_demo("Bob")
+        logged = ada.eval("demo.log.find(l => l.startsWith('ICE servers: '))")
+        ada.eval("document.getElementById('publish').click(), true")
+        bob.wait("document.querySelectorAll('.tile:not(.local)').length === 1", timeout=15)
+        bob.wait("(() => { const v = document.querySelector('.tile:not(.local) video'); return v && v.videoWidth > 0; })()", timeout=15)
+        time.sleep(0.5)
+        log = server.log_text()
+    finally:
+        server.kill()
+    assert logged == f"ICE servers: stun:{coturn.host}:{coturn.port}, {coturn.url('udp')}", logged
+    latched = [l for l in log.splitlines() if " connected from " in l]
+    assert len(latched) >= 2 and all(re.search(rf"connected from (?:{re.escape(coturn.host)}|\[::ffff:{re.escape(coturn.host)}\]):\d+", l)
+                                      for l in latched), latched

@@ -285,3 +285,21 @@ def test_help_lists_the_option(server):
     from e2elib import sfu_binary
     out = subprocess.run([str(sfu_binary()), "--help"], capture_output=True, text=True, timeout=10).stdout
     assert "--whip-create-conferences" in out and "SFU_WHIP_CREATE_CONFERENCES" in out
+
+
+def test_printable_ids_travel_percent_encoded(api: Api, server, svc_token):
+    """Identifiers are any printable text: a conference id with a slash, a space
+    and a non-ASCII letter is addressed percent-encoded, and so is its Location."""
+    import urllib.parse
+    cid = "room/1 é" + uid("")
+    api.create(conferenceId=cid)
+    enc = urllib.parse.quote(cid, safe="")
+    s = WhipSession(f"{server.base}/whip/{enc}", svc_token)
+    r = s.post(load_offer("sendonly"))
+    assert r.status_code == 201, r.text
+    assert r.headers["Location"].startswith(f"/whip/{enc}/sessions/"), r.headers["Location"]
+    stream = api.get(urllib.parse.quote(cid, safe="")).json()["participants"][0]["streams"][0]["id"]["id"]
+    v = WhipSession(f"{server.base}/whep/{enc}/{urllib.parse.quote(stream, safe='')}", svc_token)
+    assert v.post(load_offer("recvonly")).status_code == 201
+    assert s.patch(trickle(load_offer("sendonly"))).status_code == 204
+    assert v.delete().status_code == 200 and s.delete().status_code == 200

@@ -19,6 +19,10 @@ public final class APIHandler: HTTPHandler {
     let whip: WHIPFaces
     /// The `/healthz` "cluster" block in cluster mode; answered from memory, never from Redis.
     let clusterHealth: (@Sendable () -> JSON)?
+    /// In cluster mode: the 503 that refuses new work (`newWorkCommands`) while this node holds no lease; nil admits.
+    let clusterAdmission: (@Sendable () -> HTTPError?)?
+    /// Commands that start something on this node (refused by a fenced cluster node).
+    static let newWorkCommands: Set<String> = ["create", "join", "publishStream", "viewStream"]
 
     /// JSON command bodies are small; 1 MiB is generous (SDP offers are ~10 KiB).
     public static let maxCommandBytes = 1 << 20
@@ -27,8 +31,9 @@ public final class APIHandler: HTTPHandler {
                 cors: CORSPolicy = CORSPolicy(allowedOrigins: ["*"]),
                 extraRoutes: [String: @Sendable (HTTPRequest) async throws -> HTTPResponse] = [:],
                 recordings: RecordingsAPI? = nil, iceServers: IceServerConfig = .none, whip: WHIPFaces = WHIPFaces(),
-                clusterHealth: (@Sendable () -> JSON)? = nil) {
+                clusterHealth: (@Sendable () -> JSON)? = nil, clusterAdmission: (@Sendable () -> HTTPError?)? = nil) {
         self.clusterHealth = clusterHealth
+        self.clusterAdmission = clusterAdmission
         self.whip = whip
         self.cors = cors
         self.iceServers = iceServers
@@ -143,6 +148,7 @@ public final class APIHandler: HTTPHandler {
                 }
             }
             let cmd = try Command.parse(body)
+            if APIHandler.newWorkCommands.contains(rest[0]), let refusal = clusterAdmission?() { throw refusal }
             return try await command(rest[0], cmd, who)
         }
         guard (1...3).contains(rest.count), !rest[0].isEmpty else {
@@ -189,19 +195,53 @@ public final class APIHandler: HTTPHandler {
         return e
     }
 
+    /// `GET {id}/events?v=N[&wait=S][&limit=L]`: a page of the log (a JSON
+    /// array). `X-More-Events: true` and a `Link: rel="next"` say more
+    /// follows; `X-Conference-Version` is the version now.
     func events(_ request: HTTPRequest, _ id: String, _ who: Principal) async throws -> HTTPResponse {
         let q = request.query
         guard let vs = q["v"] else { throw HTTPError(400, "MISSING_FIELD", "query parameter 'v' is mandatory") }
         guard let v = Int64(vs), v >= 0 else { throw HTTPError(400, "INVALID_FIELD", "query parameter 'v' must be a non-negative integer") }
-        var wait = 0.0
+        var wait: Double?
         if let ws = q["wait"] {
             guard let w = Double(ws), w >= 0, w <= 60 else { throw HTTPError(400, "INVALID_FIELD", "query parameter 'wait' must be a number of seconds between 0 and 60") }
             wait = w
         }
-        let list = try await conferences.events(id, after: v, wait: wait, endpoint: try endpointParam(request), who: who)
-        return json(200, .array(list))
+        var limit: Int?
+        if let ls = q["limit"] {
+            let most = conferences.configuration.maxPageEvents
+            guard let l = Int(ls), l >= 1, l <= most else { throw HTTPError(400, "INVALID_FIELD", "query parameter 'limit' must be an integer between 1 and \(most)") }
+            limit = l
+        }
+        let page = try await conferences.events(id, after: v, wait: wait, limit: limit, endpoint: try endpointParam(request), who: who)
+        var body: [UInt8] = [UInt8(ascii: "[")]
+        body.reserveCapacity(page.events.reduce(2) { $0 + $1.utf8.count + 1 })
+        for (i, e) in page.events.enumerated() {
+            if i > 0 { body.append(UInt8(ascii: ",")) }
+            body.append(contentsOf: e.utf8)
+        }
+        body.append(UInt8(ascii: "]"))
+        var r = HTTPResponse.bytes(200, body, contentType: "application/json")
+        r.headers.add("Cache-Control", "no-store")
+        r.headers.add("X-Conference-Version", String(page.conferenceVersion))
+        r.headers.add("X-More-Events", page.more ? "true" : "false")
+        if page.more {
+            var next = "v=\(page.lastVersion)"
+            if let limit { next += "&limit=\(limit)" }
+            r.headers.add("Link", "<\(APIHandler.conferencesPrefix)\((id.addingPercentEncoding(withAllowedCharacters: APIHandler.unreserved) ?? id))/events?\(next)>; rel=\"next\"")
+        }
+        return r
     }
 
+    static let conferencesPrefix = "/rtc-api/conferences/"
+    static let unreserved = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
+
+    /// `GET {id}/events/stream`: Server-Sent Events. The subscription ends
+    /// the moment the client goes (its connection's EOF), not at the next
+    /// event. A client whose resumption point is older than the log starts
+    /// with an `event: reset` (reason `EVENTS_EXPIRED`); a client too slow to
+    /// take the live events gets `event: reset` (reason `TOO_SLOW`) and the
+    /// stream closes; it reconnects with `Last-Event-ID` and resumes from the log.
     func eventStream(_ request: HTTPRequest, _ id: String, _ who: Principal) async throws -> HTTPResponse {
         var v: Int64 = 0
         if let last = request.headers["Last-Event-ID"], let n = Int64(last.trimmingCharacters(in: .whitespaces)), n >= 0 {
@@ -211,12 +251,17 @@ public final class APIHandler: HTTPHandler {
             v = n
         }
         let sub = try await conferences.subscribe(id, after: v, endpoint: try endpointParam(request), who: who)
+        let resumeAfter = v
         var h = HTTPHeaders()
         h.add("Content-Type", "text/event-stream; charset=utf-8")
         h.add("Cache-Control", "no-store")
         h.add("X-Accel-Buffering", "no")
         let conferences = self.conferences
         return HTTPResponse(status: 200, headers: h, body: .stream { writer in
+            let watcher = Task {
+                await writer.waitUntilClosed()
+                await conferences.unsubscribe(id, sub.token)
+            }
             let heartbeat = Task {
                 while !Task.isCancelled {
                     try await Task.sleep(nanoseconds: 15_000_000_000)
@@ -225,28 +270,40 @@ public final class APIHandler: HTTPHandler {
             }
             defer {
                 heartbeat.cancel()
+                watcher.cancel()
                 Task { await conferences.unsubscribe(id, sub.token) }
             }
             try await writer.write("retry: 2000\n\n")
-            for e in sub.backlog {
-                try await writer.write(APIHandler.sseFrame(e, version: e["conferenceVersion"]?.intValue))
+            var last = resumeAfter
+            if sub.expired {
+                try await writer.write(APIHandler.resetFrame(reason: "EVENTS_EXPIRED", after: resumeAfter, first: sub.firstVersion, version: sub.conferenceVersion))
+            }
+            for i in sub.backlog.indices {
+                try await writer.write(APIHandler.sseFrame(sub.backlog[i], type: sub.backlogTypes[i], version: sub.backlogVersions[i]))
+                last = sub.backlogVersions[i]
             }
             for await item in sub.stream {
-                switch item {
-                case .event(let e, let version):
-                    try await writer.write(APIHandler.sseFrame(e, version: version))
-                case .heartbeat:
-                    try await writer.write(": keep-alive\n\n")
-                }
+                try await writer.write(APIHandler.sseFrame(item.text, type: item.type, version: item.version))
+                last = item.version
+            }
+            if sub.overflow.happened {
+                try await writer.write(APIHandler.resetFrame(reason: "TOO_SLOW", after: last, first: nil, version: nil))
             }
         })
     }
 
-    static func sseFrame(_ event: JSON, version: Int64?) -> String {
-        var s = ""
-        if let version { s += "id: \(version)\n" }
-        s += "event: \(event["type"]?.stringValue ?? "message")\n"
-        s += "data: \(event.serialized())\n\n"
-        return s
+    /// An `event: reset` frame: the client did not receive every event after
+    /// `after` on this stream (see `eventStream`).
+    static func resetFrame(reason: String, after: Int64, first: Int64?, version: Int64?) -> String {
+        var o: [String: JSON] = ["reason": .string(reason), "lastEventId": .int(after)]
+        if let first { o["firstAvailableVersion"] = .int(first) }
+        if let version { o["conferenceVersion"] = .int(version) }
+        return "event: reset\ndata: \(JSON.object(o).serialized())\n\n"
+    }
+
+    /// One SSE frame. `type` is a server type or a checked custom one
+    /// (letters and digits), and `text` is JSON on one line.
+    static func sseFrame(_ text: String, type: String, version: Int64) -> String {
+        "id: \(version)\nevent: \(type)\ndata: \(text)\n\n"
     }
 }

@@ -20,8 +20,7 @@ extension APIHandler {
                 default: throw Command.invalid("mode", "must be ROUTER (P2P is not supported), not '\(mode)'")
                 }
             }
-            var org = try cmd.string("organizationId", maxLength: 128)
-            if !who.isService { org = who.organizationId }
+            let org = try cmd.string("organizationId", maxLength: 128)
             return json(200, try await svc.create(id: id, creatorEndpoint: creatorEndpoint, metadata: metadata, organizationId: org, who: who))
 
         case "join":
@@ -156,6 +155,9 @@ extension APIHandler {
             guard let type = typeValue.stringValue, EventNames.isValidCustomType(type) else {
                 throw Command.invalid("event.type", "must be camel case starting with a capital and ending in 'Event' (e.g. 'RecordingStartedEvent')")
             }
+            if ServerEventTypes.all.contains(type) {
+                throw Command.invalid("event.type", "'\(type)' is one of the server's own event types; custom events need a name of their own")
+            }
             guard let tsValue = event["timestamp"], !tsValue.isNull else { throw Command.missing("event.timestamp") }
             guard let ts = tsValue.stringValue, ISOTime.parse(ts) != nil else {
                 throw Command.invalid("event.timestamp", "must be an ISO-8601 instant such as '2011-12-03T10:15:30Z'")
@@ -170,7 +172,7 @@ extension APIHandler {
                 }
             }
             let qos = try cmd.enumValue("qos", EventQoS.self) ?? .bestEffort
-            let sent = try await svc.sendEvent(id, event: event, masks: masks, atLeastOnce: qos == .atLeastOnce)
+            let sent = try await svc.sendEvent(id, event: event, masks: masks, atLeastOnce: qos == .atLeastOnce, who: who)
             Metrics.shared.increment("sfu_events_sent_total", by: Double(sent), labels: ["qos": qos.rawValue])
             return json(200, ["eventsSent": .int(Int64(sent))])
 

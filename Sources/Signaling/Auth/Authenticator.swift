@@ -3,19 +3,40 @@ import HTTP
 import Identifier
 import JSON
 
-/// Who is calling: the token's subject (a user id), its roles and organization.
+/// Who is calling: the token's subject (a user id), its roles, organization
+/// and grants.
+///
+/// Tenancy: every conference, recording and store event belongs to one
+/// organization (nil is the organization of principals without an `org`
+/// claim). A principal sees only its own organization's objects, except a
+/// SERVICE without an organization (the operator's own client, and `--auth
+/// off`), which sees every organization.
 public struct Principal: Sendable, Equatable {
     public enum Role: String, Sendable, CaseIterable { case service = "SERVICE", participant = "PARTICIPANT" }
+    /// Extra rights a SERVICE may hand to a PARTICIPANT token (claim `grants`).
+    public enum Grant: String, Sendable, CaseIterable {
+        /// May `create` conferences (never with an id that is in use anywhere).
+        case create
+        /// May `end` any conference of its organization it has joined.
+        case end
+    }
     public let subject: String
     public let roles: Set<Role>
     public let organizationId: String?
+    public let grants: Set<Grant>
 
     public var isService: Bool { roles.contains(.service) }
+    /// A SERVICE bound to no organization: sees and acts on every organization.
+    public var isOperator: Bool { isService && organizationId == nil }
 
-    public init(subject: String, roles: Set<Role>, organizationId: String?) {
+    /// Whether an object of organization `org` exists for this principal.
+    public func canSee(organization org: String?) -> Bool { isOperator || org == organizationId }
+
+    public init(subject: String, roles: Set<Role>, organizationId: String?, grants: Set<Grant> = []) {
         self.subject = subject
         self.roles = roles
         self.organizationId = organizationId
+        self.grants = grants
     }
 
     /// The caller when auth is switched off.
@@ -83,8 +104,14 @@ public final class Authenticator: Sendable {
 
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
 
+    /// The issuer (`iss`) of every token this server signs.
+    public static let issuer = "sfu"
+    /// The audience (`aud`) of API access tokens; recording tokens have their own.
+    public static let apiAudience = "sfu:api"
+
     /// Mints a token for `subject` with `roles`.
-    public func issueToken(subject: String, roles: Set<Principal.Role>, organizationId: String?, ttl: Int64? = nil) -> (token: String, expiresIn: Int64) {
+    public func issueToken(subject: String, roles: Set<Principal.Role>, organizationId: String?, grants: Set<Principal.Grant> = [],
+                           ttl: Int64? = nil) -> (token: String, expiresIn: Int64) {
         let now = Authenticator.now()
         let ttl = ttl ?? tokenTTL
         var claims: [String: JSON] = [
@@ -92,10 +119,12 @@ public final class Authenticator: Sendable {
             "roles": .array(roles.map(\.rawValue).sorted().map { .string($0) }),
             "iat": .int(now),
             "exp": .int(now + ttl),
-            "iss": "sfu",
+            "iss": .string(Authenticator.issuer),
+            "aud": .string(Authenticator.apiAudience),
             "jti": .string(UUID().uuidString.lowercased()),
         ]
         if let organizationId { claims["org"] = .string(organizationId) }
+        if !grants.isEmpty { claims["grants"] = .array(grants.map(\.rawValue).sorted().map { .string($0) }) }
         return (signer.sign(.object(claims)), ttl)
     }
 
@@ -127,11 +156,22 @@ public final class Authenticator: Sendable {
         } catch {
             throw unauthorized(error.description)
         }
+        guard claims["iss"]?.stringValue == Authenticator.issuer else { throw unauthorized("token was not issued by this server (iss)") }
+        guard Authenticator.hasAudience(claims["aud"], Authenticator.apiAudience) else {
+            throw unauthorized("token is not an API access token (aud must be '\(Authenticator.apiAudience)')")
+        }
         guard let sub = claims["sub"]?.stringValue, !sub.isEmpty else { throw unauthorized("token has no subject") }
         guard let roleList = claims["roles"]?.arrayValue else { throw unauthorized("token has no roles") }
         let roles = Set(roleList.compactMap { $0.stringValue.flatMap(Principal.Role.init(rawValue:)) })
         if roles.isEmpty { throw unauthorized("token has no known role") }
-        return Principal(subject: sub, roles: roles, organizationId: claims["org"]?.stringValue)
+        let grants = Set((claims["grants"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(Principal.Grant.init(rawValue:)) })
+        return Principal(subject: sub, roles: roles, organizationId: claims["org"]?.stringValue, grants: grants)
+    }
+
+    /// RFC 7519 §4.1.3: `aud` is a string or an array of strings.
+    static func hasAudience(_ aud: JSON?, _ wanted: String) -> Bool {
+        if let s = aud?.stringValue { return s == wanted }
+        return aud?.arrayValue?.contains { $0.stringValue == wanted } ?? false
     }
 
     private func unauthorized(_ message: String) -> HTTPError {
@@ -193,9 +233,19 @@ public final class Authenticator: Sendable {
             subject = user
             roles = [Principal.Role.participant]
         }
+        var grants = Set<Principal.Grant>()
+        if let list = form["grants"] {
+            guard form["user_id"] != nil else { return oauthError(400, "invalid_request", "grants are given with user_id, to a PARTICIPANT token") }
+            for g in list.split(whereSeparator: { $0 == "," || $0 == " " }) {
+                guard let grant = Principal.Grant(rawValue: String(g)) else {
+                    return oauthError(400, "invalid_scope", "unknown grant '\(g.prefix(40))' (create, end)")
+                }
+                grants.insert(grant)
+            }
+        }
         var ttl = tokenTTL
         if let t = form["expires_in"], let v = Int64(t), v > 0 { ttl = min(v, tokenTTL) }
-        let (token, expiresIn) = issueToken(subject: subject, roles: roles, organizationId: client.organizationId, ttl: ttl)
+        let (token, expiresIn) = issueToken(subject: subject, roles: roles, organizationId: client.organizationId, grants: grants, ttl: ttl)
         Metrics.shared.increment("sfu_tokens_issued_total")
         var r = HTTPResponse.bytes(200, JSON.object([
             "access_token": .string(token), "token_type": "Bearer", "expires_in": .int(expiresIn),

@@ -17,33 +17,65 @@ public actor ConferenceService {
         public var maxEndpointsPerConference = 1_000
         public var maxStreamsPerEndpoint = 16
         public var maxViewersPerStream = 1_000
-        public var maxEventsKept = 100_000
+        /// The event log of one conference keeps at most this many events…
+        public var maxEventsKept = 10_000
+        /// …and at most this many bytes of event JSON (the oldest go first).
+        public var maxEventLogBytes = 4 << 20
+        /// Largest metadata object or value of one command, in bytes of JSON.
         public var maxMetadataBytes = 16 * 1024
+        /// Largest conference metadata (every key and value together), in bytes.
+        public var maxConferenceMetadataBytes = 64 * 1024
+        /// Live conferences one PARTICIPANT (granted `create`) may have created.
+        public var maxConferencesPerParticipant = 10
+        /// Live conferences of one organization (conferences of no organization
+        /// are the operator's, bounded by `maxConferences` only).
+        public var maxConferencesPerOrganization = 1_000
+        /// `sendEvent` calls per second per principal (a burst of twice as many is allowed).
+        public var maxEventsPerSecond = 50.0
+        /// How long a `BEST_EFFORT` event stays readable in the log, seconds.
+        public var bestEffortRetention: Double = 60
+        /// `GET {id}/events?v=N` without `wait` waits this long for an event.
+        public var defaultPollWait: Double = 5
+        /// Events per `GET {id}/events` page without `limit`, and the largest `limit`.
+        public var defaultPageEvents = 1_000
+        public var maxPageEvents = 10_000
+        /// A page holds about this many bytes at most (at least one event).
+        public var maxPageBytes = 1 << 20
+        /// Events queued for one slow event stream before it is reset.
+        public var streamBuffer = 256
         /// A SICK endpoint (its media transport failed, e.g. consent expired)
         /// is removed after this many seconds unless it recovers.
         public var sickGrace: Double = 30
         public init() {}
     }
 
-    /// What an event stream receives.
-    public enum StreamItem: Sendable {
-        case event(JSON, version: Int64?)
-        case heartbeat
+    /// What an event stream receives: an event's JSON text and its version.
+    public struct StreamItem: Sendable {
+        public let text: String
+        public let type: String
+        public let version: Int64
     }
 
     struct Waiter {
         let after: Int64
         let endpoint: String?
-        let continuation: CheckedContinuation<[JSON], Never>
+        let continuation: CheckedContinuation<[String], Never>
     }
 
     struct Subscriber {
         let endpoint: String?
         let continuation: AsyncStream<StreamItem>.Continuation
+        let overflow: StreamOverflow
     }
 
     public let configuration: Configuration
+    /// The organization of every records-store event with data.
+    public nonisolated let owners: EventOwners
     var conferences: [String: ConferenceState] = [:]
+    /// Conference id of each live conference's records-store event.
+    var byRecordsEvent: [String: String] = [:]
+    /// `sendEvent` rate limiting, per principal.
+    var eventBuckets: [String: TokenBucket] = [:]
     var waiters: [String: [UUID: Waiter]] = [:]
     var subscribers: [String: [UUID: Subscriber]] = [:]
     var sweeper: Task<Void, Never>?
@@ -52,8 +84,9 @@ public actor ConferenceService {
     /// Called after an endpoint left or was removed, with what it held.
     var onEndpointRemoved: [@Sendable (String, FreedMedia) async -> Void] = []
 
-    public init(configuration: Configuration) {
+    public init(configuration: Configuration, owners: EventOwners? = nil) {
         self.configuration = configuration
+        self.owners = owners ?? (try! EventOwners(path: nil))
     }
 
     public func addEndedObserver(_ f: @escaping @Sendable (String) async -> Void) { onEnded.append(f) }
@@ -92,8 +125,17 @@ public actor ConferenceService {
 
     // MARK: - Lookup and authorization
 
-    func live(_ id: String) throws(HTTPError) -> ConferenceState {
-        guard let c = conferences[id] else { throw HTTPError(404, "CONFERENCE_NOT_FOUND", "conference '\(id)' does not exist") }
+    /// The conference `id` as `who` may see it: another organization's
+    /// conference does not exist for it (404, the same answer as an unknown id).
+    func visible(_ id: String, _ who: Principal) throws(HTTPError) -> ConferenceState {
+        guard let c = conferences[id], who.canSee(organization: c.organizationId) else {
+            throw HTTPError(404, "CONFERENCE_NOT_FOUND", "conference '\(id)' does not exist")
+        }
+        return c
+    }
+
+    func live(_ id: String, _ who: Principal) throws(HTTPError) -> ConferenceState {
+        let c = try visible(id, who)
         if c.ended { throw HTTPError(404, "CONFERENCE_ENDED", "conference '\(id)' has ended") }
         return c
     }
@@ -117,141 +159,58 @@ public actor ConferenceService {
         }
     }
 
-    // MARK: - Events
-
-    /// Applies one change: bumps the version, appends the event, delivers it.
-    @discardableResult
-    func record(_ c: ConferenceState, _ type: String, _ fields: [String: JSON], live liveFields: [String: JSON]? = nil) -> JSON {
-        c.version += 1
-        let envelope = makeEvent(c, type: type, version: c.version, fields: fields)
-        c.log.append(envelope)
-        if c.log.count > configuration.maxEventsKept {
-            let drop = c.log.count - configuration.maxEventsKept
-            c.log.removeFirst(drop)
-            c.firstLogVersion += Int64(drop)
-        }
-        let delivered = liveFields.map { makeEvent(c, type: type, version: c.version, fields: $0, id: envelope["id"]) } ?? envelope
-        deliver(c.id, delivered, version: c.version)
-        Metrics.shared.increment("sfu_conference_events_total", labels: ["type": type.hasPrefix("Conference") ? type : "custom"])
-        return envelope
-    }
-
-    func makeEvent(_ c: ConferenceState, type: String, version: Int64, fields: [String: JSON], id: JSON? = nil) -> JSON {
-        var o = fields
-        o["id"] = id ?? .string(UUID().uuidString.lowercased())
-        o["conferenceId"] = .string(c.id)
-        o["conferenceVersion"] = .int(version)
-        o["organizationId"] = c.organizationId.map { .string($0) } ?? .null
-        if o["timestamp"] == nil { o["timestamp"] = .string(isoTime(Self.nowMillis())) }
-        o["type"] = .string(type)
-        return .object(o)
-    }
-
-    /// Pushes an event to the conference's open streams and waiting polls;
-    /// returns the joined endpoints reached.
-    @discardableResult
-    func deliver(_ conferenceId: String, _ event: JSON, version: Int64?) -> Set<String> {
-        var reached = Set<String>()
-        if let subs = subscribers[conferenceId] {
-            for s in subs.values {
-                s.continuation.yield(.event(event, version: version))
-                if let e = s.endpoint { reached.insert(e) }
-            }
-        }
-        if let ws = waiters[conferenceId], !ws.isEmpty {
-            waiters[conferenceId] = [:]
-            for w in ws.values {
-                w.continuation.resume(returning: [event])
-                if let e = w.endpoint { reached.insert(e) }
-            }
-        }
-        return reached
-    }
-
-    /// Events with a version above `v`. A `v` at or beyond `Int64.max` has no
-    /// successor: nothing follows it, so the answer is empty (never a trap).
-    func eventsAfter(_ c: ConferenceState, _ v: Int64) -> [JSON] {
-        let (next, overflow) = v.addingReportingOverflow(1)
-        if overflow { return [] }
-        let start = max(next, c.firstLogVersion)
-        let idx = Int(start - c.firstLogVersion)
-        guard idx < c.log.count else { return [] }
-        return Array(c.log[idx...])
-    }
-
-    /// `GET {id}/events?v=N[&wait=S]`.
-    public func events(_ id: String, after v: Int64, wait: Double, endpoint: String?, who: Principal) async throws(HTTPError) -> [JSON] {
-        guard let c = conferences[id] else { throw HTTPError(404, "CONFERENCE_NOT_FOUND", "conference '\(id)' does not exist") }
-        try requireMember(c, who, allowEnded: true)
-        if let endpoint { _ = try ownedEndpointOrEnded(c, endpoint, who) }
-        let ready = eventsAfter(c, v)
-        if !ready.isEmpty || wait <= 0 || c.ended { return ready }
-        let token = UUID()
-        let result: [JSON] = await withCheckedContinuation { cont in
-            waiters[id, default: [:]][token] = Waiter(after: v, endpoint: endpoint, continuation: cont)
-            Task { [weak self] in
-                try? await Task.sleep(nanoseconds: UInt64(wait * 1e9))
-                await self?.expireWaiter(id, token)
-            }
-        }
-        return result
-    }
-
-    func expireWaiter(_ conferenceId: String, _ token: UUID) {
-        if let w = waiters[conferenceId]?.removeValue(forKey: token) {
-            w.continuation.resume(returning: [])
-        }
-    }
-
     func requireMember(_ c: ConferenceState, _ who: Principal, allowEnded: Bool) throws(HTTPError) {
         if c.ended && !allowEnded { throw HTTPError(404, "CONFERENCE_ENDED", "conference '\(c.id)' has ended") }
         if who.isService { return }
         // After the end, anyone who was a member may still read the log; the
         // endpoints are gone, so the creator or a past participant's subject is accepted.
-        if c.endpoints.contains(where: { $0.userId == who.subject }) || c.creator == who.subject { return }
-        if c.ended && pastMembers[c.id]?.contains(who.subject) == true { return }
+        if isMember(c, subject: who.subject) { return }
         throw HTTPError(403, "FORBIDDEN", "you have no endpoint in conference '\(c.id)'")
     }
 
     var pastMembers: [String: Set<String>] = [:]
+
+    func isMember(_ c: ConferenceState, subject: String) -> Bool {
+        if c.endpoints.contains(where: { $0.userId == subject }) || c.creator == subject { return true }
+        return c.ended && pastMembers[c.id]?.contains(subject) == true
+    }
 
     func ownedEndpointOrEnded(_ c: ConferenceState, _ endpointId: String, _ who: Principal) throws(HTTPError) -> Int? {
         if c.ended { return nil }
         return try ownedEndpoint(c, endpointId, who)
     }
 
-    /// Opens an event stream: the backlog after `v`, then live events.
-    public func subscribe(_ id: String, after v: Int64, endpoint: String?, who: Principal) throws(HTTPError) -> (backlog: [JSON], ended: Bool, stream: AsyncStream<StreamItem>, token: UUID) {
-        guard let c = conferences[id] else { throw HTTPError(404, "CONFERENCE_NOT_FOUND", "conference '\(id)' does not exist") }
-        try requireMember(c, who, allowEnded: true)
-        if let endpoint { _ = try ownedEndpointOrEnded(c, endpoint, who) }
-        let (stream, continuation) = AsyncStream<StreamItem>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
-        let token = UUID()
-        if !c.ended {
-            subscribers[id, default: [:]][token] = Subscriber(endpoint: endpoint, continuation: continuation)
-            continuation.onTermination = { [weak self] _ in
-                Task { await self?.unsubscribe(id, token) }
-            }
-        } else {
-            continuation.finish()
-        }
-        return (eventsAfter(c, v), c.ended, stream, token)
-    }
-
-    /// Whether `subject` takes part in conference `conferenceId` (a joined
+    /// Whether `who` takes part in conference `conferenceId` (a joined
     /// endpoint, its creator, or a past member of an ended conference that is
-    /// still retained). The record stores ask this to let participants read
-    /// the items of the event whose id is the conference id; an id given in
-    /// lower case also finds a conference created with an upper-case UUID.
-    public func isMember(conferenceId: String, subject: String) -> Bool {
-        guard let c = conferences[conferenceId] ?? conferences[conferenceId.uppercased()] else { return false }
-        if c.endpoints.contains(where: { $0.userId == subject }) || c.creator == subject { return true }
-        return c.ended && pastMembers[c.id]?.contains(subject) == true
+    /// still retained) and may see it. The Recordings API asks this.
+    public func isMember(conferenceId: String, who: Principal) -> Bool {
+        guard let c = conferences[conferenceId], who.canSee(organization: c.organizationId) else { return false }
+        return isMember(c, subject: who.subject)
     }
 
-    public func unsubscribe(_ conferenceId: String, _ token: UUID) {
-        subscribers[conferenceId]?[token] = nil
-        if subscribers[conferenceId]?.isEmpty == true { subscribers[conferenceId] = nil }
+    /// The organization a channel (conference id) belongs to: its live
+    /// conference's, else its records event's owner; nil if unknown.
+    public func organization(ofChannel id: String) -> EventOwners.Owner {
+        if let c = conferences[id] { return .organization(c.organizationId) }
+        return owners.owner(of: NameUUID.recordsEvent(conferenceId: id))
+    }
+
+    /// What the record stores need to know about an event: its owner, and
+    /// whether `subject` takes part in the conference that maps to it
+    /// (the conference whose `NameUUID.recordsEvent` is `event`, the
+    /// mapping the recorder uses when it stores a conference's audio).
+    public func storeEvent(_ event: String, subject: String) -> (owner: EventOwners.Owner, member: Bool) {
+        if let id = byRecordsEvent[event], let c = conferences[id] {
+            return (.organization(c.organizationId), isMember(c, subject: subject))
+        }
+        return (owners.owner(of: event), false)
+    }
+
+    /// Makes the organization of conference `id` the owner of its records
+    /// event (a recording starts writing there).
+    public func claimRecordsEvent(_ id: String) {
+        guard let c = conferences[id] else { return }
+        owners.claim(NameUUID.recordsEvent(conferenceId: id), organization: c.organizationId)
     }
 
     // MARK: - Sweeping
@@ -261,10 +220,12 @@ public actor ConferenceService {
         var ended: [String] = []
         var removed: [(String, FreedMedia)] = []
         for (id, c) in conferences {
+            if c.log.hasExpiring { c.log.expire(now: now) }
             if c.ended {
                 if now - Double(c.endedAt) > configuration.endedRetention {
                     conferences[id] = nil
                     pastMembers[id] = nil
+                    byRecordsEvent[c.recordsEvent] = nil
                 }
                 continue
             }
@@ -278,6 +239,7 @@ public actor ConferenceService {
                 ended.append(id)
             }
         }
+        eventBuckets = eventBuckets.filter { !$0.value.isFull(now: now) }
         for (id, freed) in removed { await notifyRemoved(id, freed) }
         for id in ended {
             Log.info("conference \(id) ended after \(Int(configuration.idleTimeout)) s without participants")
@@ -298,6 +260,10 @@ public actor ConferenceService {
         c.endpoints.removeAll()
         if let subs = subscribers.removeValue(forKey: c.id) {
             for s in subs.values { s.continuation.finish() }
+            Metrics.shared.increment("sfu_event_streams_closed_total", by: Double(subs.count))
+        }
+        if let ws = waiters.removeValue(forKey: c.id) {
+            for w in ws.values { w.continuation.resume(returning: []) }
         }
         Metrics.shared.increment("sfu_conferences_ended_total", labels: ["reason": reason == "IDLE" ? "idle" : "ended"])
     }

@@ -76,19 +76,23 @@ final class ConferenceState {
     /// recordings carry it as their `session`.
     let sessionId = UUID().uuidString.lowercased()
 
-    init(id: String, organizationId: String?, creator: String, creatorEndpoint: String?, createdAt: Int64) {
+    /// The records-store event of this conference (`NameUUID.recordsEvent`).
+    let recordsEvent: String
+
+    init(id: String, organizationId: String?, creator: String, creatorEndpoint: String?, createdAt: Int64, log: EventLog) {
         self.id = id
         self.organizationId = organizationId
         self.creator = creator
         self.creatorEndpoint = creatorEndpoint
         self.createdAt = createdAt
+        self.log = log
+        self.recordsEvent = NameUUID.recordsEvent(conferenceId: id)
     }
     var metadata: [String: MetadataEntry] = [:]
     var endpoints: [Endpoint] = []
     var version: Int64 = 0
-    /// Stored events; `log[i]` has conferenceVersion `firstLogVersion + i`.
-    var log: [JSON] = []
-    var firstLogVersion: Int64 = 1
+    /// Stored events (bounded).
+    var log: EventLog
     var ended = false
     var endedAt: Int64 = 0
     /// When the conference became empty (monotonic seconds), nil while occupied.
@@ -105,6 +109,9 @@ final class ConferenceState {
     }
 
     var metadataJSON: JSON { .object(metadata.mapValues(\.json)) }
+
+    /// Bytes of conference metadata: every key and value.
+    var metadataBytes: Int { metadata.reduce(0) { $0 + $1.key.utf8.count + $1.value.value.utf8.count } }
 
     /// Document 004 `Conference`.
     var json: JSON {

@@ -4,20 +4,32 @@ import JSON
 
 /// The Conference API's operations, each applied atomically on the actor.
 extension ConferenceService {
+    /// `create`: SERVICE, or a PARTICIPANT granted `create`; the id must be
+    /// available (`requireAvailable`), the quotas not reached. The
+    /// conference belongs to the caller's organization; only a SERVICE
+    /// without one (the operator) may name another in `organizationId`.
     public func create(id requested: String?, creatorEndpoint: String?, metadata: [String: String], organizationId: String?, who: Principal) throws(HTTPError) -> JSON {
+        try requireCreateRight(who)
+        let organization = who.isOperator ? organizationId : who.organizationId
         let id = requested ?? UUID().uuidString.lowercased()
-        if conferences[id] != nil { throw HTTPError(409, "CONFERENCE_EXISTS", "conference '\(id)' already exists") }
+        try requireAvailable(id, organization: organization, who: who)
         if activeConferenceCount >= configuration.maxConferences {
             throw HTTPError(503, "TOO_MANY_CONFERENCES", "the server holds its maximum of \(configuration.maxConferences) conferences")
         }
+        try requireCreateQuota(organization: organization, who: who)
+        let bytes = metadata.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
+        if bytes > configuration.maxConferenceMetadataBytes {
+            throw HTTPError(413, "METADATA_TOO_LARGE", "conference metadata holds at most \(configuration.maxConferenceMetadataBytes) bytes (--max-conference-metadata-bytes)")
+        }
         let now = Self.nowMillis()
-        let c = ConferenceState(id: id, organizationId: organizationId ?? who.organizationId, creator: who.subject,
-                                creatorEndpoint: creatorEndpoint, createdAt: now)
+        let c = ConferenceState(id: id, organizationId: organization, creator: who.subject, creatorEndpoint: creatorEndpoint, createdAt: now,
+                                log: EventLog(maxCount: configuration.maxEventsKept, maxBytes: configuration.maxEventLogBytes))
         for (k, v) in metadata {
             c.metadata[k] = MetadataEntry(value: v, lastModified: now, userEndpointId: creatorEndpoint ?? "", userId: who.subject)
         }
         c.emptySince = Self.monotonicSeconds()
         conferences[id] = c
+        byRecordsEvent[c.recordsEvent] = id
         record(c, "ConferenceCreatedEvent", [
             "creator": .string(who.subject), "creatorEndpoint": creatorEndpoint.map { .string($0) } ?? .null,
             "mode": .string(c.mode), "metadata": .object(metadata.mapValues { .string($0) }),
@@ -28,19 +40,19 @@ extension ConferenceService {
     }
 
     public func get(_ id: String, who: Principal) throws(HTTPError) -> JSON {
-        let c = try live(id)
+        let c = try live(id, who)
         try requireMember(c, who)
         return c.json
     }
 
     public func simpleView(_ id: String, who: Principal) throws(HTTPError) -> JSON {
-        let c = try live(id)
+        let c = try live(id, who)
         try requireMember(c, who)
         return c.simpleViewJSON
     }
 
     public func join(_ id: String, endpoint: String, userId requestedUser: String?, metadata: JSON, who: Principal) throws(HTTPError) -> JSON {
-        let c = try live(id)
+        let c = try live(id, who)
         let userId = who.isService ? (requestedUser ?? who.subject) : who.subject
         if let i = c.endpointIndex(endpoint) {
             // Re-joining one's own endpoint (a retried join) is idempotent; new metadata replaces the old.
@@ -87,15 +99,16 @@ extension ConferenceService {
     }
 
     public func leave(_ id: String, endpoint: String, reason: String?, who: Principal) async throws(HTTPError) {
-        let c = try live(id)
+        let c = try live(id, who)
         let i = try ownedEndpoint(c, endpoint, who)
         let freed = removeEndpoint(c, i, reason: reason ?? "LEFT")
         await notifyRemoved(id, freed)
     }
 
     public func end(_ id: String, endpoint: String, reason: String?, who: Principal) async throws(HTTPError) {
-        let c = try live(id)
+        let c = try live(id, who)
         if !who.isService { _ = try ownedEndpoint(c, endpoint, who) }
+        try requireEndRight(c, who)
         // As documented: every participant leaves first (its streams unpublished, then
         // ConferenceParticipantLeftEvent with reason CONFERENCE_ENDED), then ConferenceEndedEvent.
         // The media goes with the conference (the ended observers), so `freed` is not needed.
@@ -108,7 +121,7 @@ extension ConferenceService {
     /// Validates a publish and reserves nothing; the caller negotiates media,
     /// then calls `commitPublish`.
     public func checkPublish(_ id: String, endpoint: String, streamId: String?, who: Principal) throws(HTTPError) {
-        let c = try live(id)
+        let c = try live(id, who)
         let i = try ownedEndpoint(c, endpoint, who)
         if let streamId, c.locateStream(streamId) != nil {
             throw HTTPError(409, "STREAM_EXISTS", "stream '\(streamId)' is already published")
@@ -120,14 +133,14 @@ extension ConferenceService {
 
     /// Whether `streamId` is already published by this caller's `endpoint` (a new offer is then an ICE restart).
     public func isOwnStream(_ id: String, endpoint: String, streamId: String, who: Principal) throws(HTTPError) -> Bool {
-        let c = try live(id)
+        let c = try live(id, who)
         let i = try ownedEndpoint(c, endpoint, who)
         return c.endpoints[i].streamIndex(streamId) != nil
     }
 
     /// Whether `viewerId` already views `streamId` for this caller's `endpoint`.
     public func isOwnViewer(_ id: String, endpoint: String, streamId: String, viewerId: String, who: Principal) throws(HTTPError) -> Bool {
-        let c = try live(id)
+        let c = try live(id, who)
         _ = try ownedEndpoint(c, endpoint, who)
         guard let (ei, si) = c.locateStream(streamId) else { return false }
         return c.endpoints[ei].streams[si].viewers[viewerId]?.endpointId == endpoint
@@ -135,7 +148,7 @@ extension ConferenceService {
 
     public func commitPublish(_ id: String, endpoint: String, streamId: String, type: StreamTypeName, metadata: JSON, videoBitrate: Int64?, who: Principal) throws(HTTPError) {
         try checkPublish(id, endpoint: endpoint, streamId: streamId, who: who)
-        let c = try live(id)
+        let c = try live(id, who)
         let i = try ownedEndpoint(c, endpoint, who)
         let type = StreamType(rawValue: type.rawValue)!
         c.endpoints[i].streams.append(PublishedStream(id: streamId, type: type, metadata: metadata, videoBitrate: videoBitrate))
@@ -146,7 +159,7 @@ extension ConferenceService {
     }
 
     public func unpublish(_ id: String, endpoint: String, streamId: String, who: Principal) throws(HTTPError) {
-        let c = try live(id)
+        let c = try live(id, who)
         let i = try ownedEndpoint(c, endpoint, who)
         guard let si = c.endpoints[i].streamIndex(streamId) else {
             throw HTTPError(404, "STREAM_NOT_FOUND", "endpoint '\(endpoint)' has no stream '\(streamId)'")
@@ -156,7 +169,7 @@ extension ConferenceService {
     }
 
     public func checkView(_ id: String, endpoint: String, streamId: String, viewerId: String?, who: Principal) throws(HTTPError) {
-        let c = try live(id)
+        let c = try live(id, who)
         _ = try ownedEndpoint(c, endpoint, who)
         guard let (ei, si) = c.locateStream(streamId) else {
             throw HTTPError(404, "STREAM_NOT_FOUND", "stream '\(streamId)' is not published in conference '\(id)'")
@@ -170,14 +183,14 @@ extension ConferenceService {
 
     public func commitView(_ id: String, endpoint: String, streamId: String, viewerId: String, metadata: JSON, who: Principal) throws(HTTPError) {
         try checkView(id, endpoint: endpoint, streamId: streamId, viewerId: viewerId, who: who)
-        let c = try live(id)
+        let c = try live(id, who)
         let (ei, si) = c.locateStream(streamId)!
         c.endpoints[ei].streams[si].viewers[viewerId] = Viewer(id: viewerId, endpointId: endpoint, metadata: metadata)
         record(c, "ConferenceStreamViewStartedEvent", ["userEndpointId": .string(endpoint), "streamId": .string(streamId), "viewerId": .string(viewerId)])
     }
 
     public func stopView(_ id: String, endpoint: String, streamId: String, viewerId: String, who: Principal) throws(HTTPError) {
-        let c = try live(id)
+        let c = try live(id, who)
         _ = try ownedEndpoint(c, endpoint, who)
         guard let (ei, si) = c.locateStream(streamId) else {
             throw HTTPError(404, "STREAM_NOT_FOUND", "stream '\(streamId)' is not published in conference '\(id)'")
@@ -191,7 +204,7 @@ extension ConferenceService {
 
     /// Stores trickled candidates of a published stream (the media layer is told by the caller).
     public func addPublishCandidates(_ id: String, endpoint: String, streamId: String, candidates: [JSON], who: Principal) throws(HTTPError) {
-        let c = try live(id)
+        let c = try live(id, who)
         let i = try ownedEndpoint(c, endpoint, who)
         guard let si = c.endpoints[i].streamIndex(streamId) else {
             throw HTTPError(404, "STREAM_NOT_FOUND", "endpoint '\(endpoint)' has no stream '\(streamId)'")
@@ -200,7 +213,7 @@ extension ConferenceService {
     }
 
     public func addViewCandidates(_ id: String, endpoint: String, streamId: String, viewerId: String, candidates: [JSON], who: Principal) throws(HTTPError) {
-        let c = try live(id)
+        let c = try live(id, who)
         _ = try ownedEndpoint(c, endpoint, who)
         guard let (ei, si) = c.locateStream(streamId) else {
             throw HTTPError(404, "STREAM_NOT_FOUND", "stream '\(streamId)' is not published in conference '\(id)'")
@@ -225,13 +238,13 @@ extension ConferenceService {
 
     /// Checks that `endpoint` (and `streamId`, when given) exist and the caller may act on them.
     public func checkEndpoint(_ id: String, endpoint: String, streamId: String?, who: Principal) throws(HTTPError) {
-        let c = try live(id)
+        let c = try live(id, who)
         let i = try ownedEndpoint(c, endpoint, who)
         _ = try targetStreams(c, i, streamId)
     }
 
     public func updateBitrate(_ id: String, endpoint: String, streamId: String?, videoBitrate: Int64, who: Principal) throws(HTTPError) -> [String] {
-        let c = try live(id)
+        let c = try live(id, who)
         let i = try ownedEndpoint(c, endpoint, who)
         let targets = try targetStreams(c, i, streamId)
         var changed: [String] = []
@@ -245,10 +258,14 @@ extension ConferenceService {
     }
 
     public func updateMetadata(_ id: String, endpoint: String, key: String, operation: String, value: String?, who: Principal) throws(HTTPError) {
-        let c = try live(id)
+        let c = try live(id, who)
         let i = try ownedEndpoint(c, endpoint, who)
         let userId = c.endpoints[i].userId
         if operation == "SET" {
+            let grown = c.metadataBytes - (c.metadata[key].map { key.utf8.count + $0.value.utf8.count } ?? 0) + key.utf8.count + (value ?? "").utf8.count
+            if grown > configuration.maxConferenceMetadataBytes {
+                throw HTTPError(413, "METADATA_TOO_LARGE", "conference metadata holds at most \(configuration.maxConferenceMetadataBytes) bytes (--max-conference-metadata-bytes)")
+            }
             c.metadata[key] = MetadataEntry(value: value ?? "", lastModified: Self.nowMillis(), userEndpointId: endpoint, userId: userId)
         } else if c.metadata.removeValue(forKey: key) == nil {
             return  // REMOVE of an absent key is idempotent: 204, no event (docs/API.md)
@@ -258,14 +275,14 @@ extension ConferenceService {
     }
 
     public func updateParticipantMetadata(_ id: String, endpoint: String, metadata: JSON, who: Principal) throws(HTTPError) {
-        let c = try live(id)
+        let c = try live(id, who)
         let i = try ownedEndpoint(c, endpoint, who)
         c.endpoints[i].metadata = metadata
         record(c, "ConferenceParticipantMetadataUpdatedEvent", ["userEndpointId": .string(endpoint), "userId": .string(c.endpoints[i].userId), "metadata": metadata])
     }
 
     public func updateStreamMetadata(_ id: String, endpoint: String, streamId: String?, metadata: JSON, who: Principal) throws(HTTPError) {
-        let c = try live(id)
+        let c = try live(id, who)
         let i = try ownedEndpoint(c, endpoint, who)
         for si in try targetStreams(c, i, streamId) {
             c.endpoints[i].streams[si].metadata = metadata
@@ -283,23 +300,25 @@ extension ConferenceService {
         record(c, "ConferenceParticipantStateChangedEvent", ["userEndpointId": .string(endpoint), "userId": .string(c.endpoints[i].userId), "state": .string(state.rawValue)])
     }
 
-    /// `sendEvent`: returns the number of endpoints reached.
-    public func sendEvent(_ id: String, event: [String: JSON], masks: [JSONPath], atLeastOnce: Bool) throws(HTTPError) -> Int {
-        let c = try live(id)
-        let type = event["type"]!.stringValue!
-        let stored = masks.isEmpty ? event : (JSON.object(event).masking(masks).objectValue ?? event)
-        if atLeastOnce {
-            let joined = c.endpoints.count
-            let logged = record(c, type, stored, live: event)
-                Log.info("conference \(id): event \(type) sent to \(joined) endpoints: \(logged.serialized())")
-            return joined
+    /// `sendEvent`: appends the event with a version of its own (so a
+    /// reader de-duplicating by version keeps it) and delivers it to every
+    /// reader; returns the number of endpoints joined, which all receive it
+    /// on their next poll or on their stream. `AT_LEAST_ONCE` events stay in
+    /// the log as long as the log keeps events; `BEST_EFFORT` ones are
+    /// emptied from it after `bestEffortRetention` seconds.
+    public func sendEvent(_ id: String, event: [String: JSON], masks: [JSONPath], atLeastOnce: Bool, who: Principal) throws(HTTPError) -> Int {
+        let c = try live(id, who)
+        guard let type = event["type"]?.stringValue else { throw HTTPError(400, "MISSING_FIELD", "event.type is mandatory") }
+        if ServerEventTypes.all.contains(type) {
+            throw HTTPError(400, "INVALID_FIELD", "event.type '\(type)' is one of the server's own event types")
         }
-        let live = makeEvent(c, type: type, version: c.version, fields: event)
-        let joined = Set(c.endpoints.map(\.id))
-        let reached = deliver(id, live, version: nil).intersection(joined)
-        let logged = makeEvent(c, type: type, version: c.version, fields: stored, id: live["id"])
-        Log.info("conference \(id): best-effort event \(type) sent to \(reached.count) endpoints: \(logged.serialized())")
-        return reached.count
+        try takeEventToken(who)
+        let stored = masks.isEmpty ? event : (JSON.object(event).masking(masks).objectValue ?? event)
+        let joined = c.endpoints.count
+        let logged = record(c, type, stored, live: masks.isEmpty ? nil : event,
+                            retention: atLeastOnce ? nil : configuration.bestEffortRetention)
+        Log.info("conference \(id): \(atLeastOnce ? "" : "best-effort ")event \(type) sent to \(joined) endpoints: \(logged.serialized())")
+        return joined
     }
 }
 

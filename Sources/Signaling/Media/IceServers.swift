@@ -202,6 +202,12 @@ public struct IceServerConfig: Sendable {
         .object(["iceServers": .array(iceServers(for: principal, now: now).map(\.json))])
     }
 
+    /// Every `Link: rel="ice-server"` header value for a WHIP/WHEP answer to
+    /// `principal` (RFC 9725 §4.6), one per URL.
+    public func linkHeaderValues(for principal: Principal, now: Int64 = Int64(Date().timeIntervalSince1970)) -> [String] {
+        iceServers(for: principal, now: now).flatMap(\.linkHeaderValues)
+    }
+
     /// `EXPIRY:USER`, the user part without colons (coturn splits at the first one).
     public static func restUsername(expiry: Int64, user: String) -> String {
         let cleaned = String(user.prefix(128).map { $0 == ":" ? "_" : $0 })

@@ -60,7 +60,7 @@ enum ConferenceOpenAPI {
         ],
         "operationId": "createConference",
         "summary": "Create a conference",
-        "description": "Creates a conference (version 1, with its `ConferenceCreatedEvent`). Only `ROUTER` mode is supported: every stream goes through the server. The body is optional (document 004): no body at all, with or without a `Content-Type`, creates a `ROUTER` conference with a generated id.",
+        "description": "Creates a conference (version 1, with its `ConferenceCreatedEvent`). Only `ROUTER` mode is supported: every stream goes through the server. The body is optional (document 004): no body at all, with or without a `Content-Type`, creates a `ROUTER` conference with a generated id.\n\nWho may create: SERVICE, or a PARTICIPANT whose token grants `create`. The conference belongs to the caller's organization (`organizationId` is honoured only from the operator, a SERVICE without organization). An id that is not available (held by a conference of any organization, or naming a store event the caller may not use) is 409 `CONFERENCE_EXISTS`. Quotas: 429 `QUOTA_EXCEEDED`; metadata beyond `--max-conference-metadata-bytes`: 413 `METADATA_TOO_LARGE`.",
         "requestBody": {
           "required": false,
           "content": {
@@ -127,6 +127,9 @@ enum ConferenceOpenAPI {
                 }
               }
             }
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
           }
         }
       }
@@ -138,7 +141,7 @@ enum ConferenceOpenAPI {
         ],
         "operationId": "endConference",
         "summary": "End a conference",
-        "description": "Ends the conference: every participant leaves first — its published streams end (`ConferenceStreamUnpublishedEvent`, reason `LEFT`) and then `ConferenceParticipantLeftEvent` with reason `CONFERENCE_ENDED` — and `ConferenceEndedEvent` closes the event log. The log stays readable for `--ended-retention` seconds; every other call on the conference then answers 404 `CONFERENCE_ENDED`.",
+        "description": "Ends the conference: every participant leaves first — its published streams end (`ConferenceStreamUnpublishedEvent`, reason `LEFT`) and then `ConferenceParticipantLeftEvent` with reason `CONFERENCE_ENDED` — and `ConferenceEndedEvent` closes the event log. The log stays readable for `--ended-retention` seconds; every other call on the conference then answers 404 `CONFERENCE_ENDED`.\n\nWho may end for everyone: SERVICE, the PARTICIPANT that created the conference, or a PARTICIPANT whose token grants `end` (others: 403, use `leave`).",
         "requestBody": {
           "required": false,
           "content": {
@@ -802,7 +805,7 @@ enum ConferenceOpenAPI {
         ],
         "operationId": "sendEvent",
         "summary": "Send a custom event",
-        "description": "Sends a custom event to the endpoints joined to the conference and answers how many it was sent to. `SERVICE` role only (403 otherwise). See `qos` and `masks` for delivery and masking.",
+        "description": "Sends a custom event to the endpoints joined to the conference and answers how many it was sent to. `SERVICE` role only (403 otherwise). See `qos` and `masks` for delivery and masking.\n\n`eventsSent` is the number of endpoints joined at send time; each receives the event (open streams at once, pollers on their next poll). Every custom event takes a `conferenceVersion` of its own. `AT_LEAST_ONCE` events stay in the log as long as it keeps events; `BEST_EFFORT` (default) ones for `--best-effort-retention` seconds (60). `event.type` may not be one of the server's own types (400). Rate: 429 `RATE_LIMITED`.",
         "requestBody": {
           "required": false,
           "content": {
@@ -841,6 +844,9 @@ enum ConferenceOpenAPI {
           },
           "415": {
             "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
           }
         }
       }
@@ -930,7 +936,7 @@ enum ConferenceOpenAPI {
         ],
         "operationId": "getConferenceEvents",
         "summary": "List (long-poll) conference events",
-        "description": "Answers, in order, every event with `conferenceVersion > v` (`v=0`: all). With `wait` (seconds, at most 60) and nothing newer than `v`, the request waits until an event arrives or `wait` passes (then `[]`). With `Accept: text/event-stream` the answer is the event stream instead (as `GET {id}/events/stream`). A `PARTICIPANT` may read a conference only while one of its endpoints is joined (403 otherwise).",
+        "description": "Answers, in order, the events with `conferenceVersion > v` (`v=0`: from the start), a page of at most `limit` events (default 1000) and about 1 MiB. `X-More-Events: true` and a `Link: <…/events?v=LAST[&limit=L]>; rel=\"next\"` say that more follow. As document 004 says, with nothing newer than `v` the request **blocks** until an event arrives or `wait` seconds pass (default `--events-poll-wait`, 5 s; then `[]`); `wait=0` answers at once. Events dropped from the bounded log are 410 `EVENTS_EXPIRED`, never a silent gap. With `Accept: text/event-stream` the answer is the event stream instead (as `GET {id}/events/stream`). A `PARTICIPANT` may read a conference only while one of its endpoints is joined (403 otherwise); another organization's conference is 404.",
         "parameters": [
           {
             "$ref": "#/components/parameters/ConferenceIdInPath"
@@ -951,12 +957,23 @@ enum ConferenceOpenAPI {
             "name": "wait",
             "in": "query",
             "required": false,
-            "description": "Long-poll: seconds (fractions allowed, e.g. `0.5`) to wait for a newer event when there is none (0 to 60).",
+            "description": "Seconds (fractions allowed, e.g. `0.5`) to block for a newer event when there is none (0 to 60; 0 answers at once). Default: the server's `--events-poll-wait` (5).",
             "schema": {
               "type": "number",
               "minimum": 0,
-              "maximum": 60,
-              "default": 0
+              "maximum": 60
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "description": "Most events in this answer (1 to 10000).",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 10000,
+              "default": 1000
             }
           },
           {
@@ -981,9 +998,34 @@ enum ConferenceOpenAPI {
               "text/event-stream": {
                 "schema": {
                   "type": "string",
-                  "description": "Server-Sent Events: each event is sent as `id: <conferenceVersion>`, `event: <type>`, `data: <event JSON>` (a `ConferenceEvent`). A comment line `: keep-alive` is sent every 15 s. A reconnecting client sends `Last-Event-ID` (browsers do) or `?v=` and receives what it missed. The stream ends after `ConferenceEndedEvent`."
+                  "description": "Server-Sent Events: each event is sent as `id: <conferenceVersion>`, `event: <type>`, `data: <event JSON>` (a `ConferenceEvent`). A comment line `: keep-alive` is sent every 15 s. A reconnecting client sends `Last-Event-ID` (browsers do) or `?v=` and receives what it missed. The stream ends after `ConferenceEndedEvent`. The stream is released the moment the client disconnects. An `event: reset` frame (`data: {reason, lastEventId, firstAvailableVersion?, conferenceVersion?}`) says that the client did not get every event: reason `EVENTS_EXPIRED` first, when the resumption point is older than the log (the stream continues from `firstAvailableVersion`); reason `TOO_SLOW` last, when the client fell 256 events behind (the stream closes; reconnect with `Last-Event-ID`)."
                 },
                 "example": "id: 2\nevent: ConferenceParticipantJoinedEvent\ndata: {\"id\":\"5f0c1d7e-2b8a-4c4e-9d1a-0e6f3b1c2a77\",\"conferenceId\":\"daily-standup-42\",\"conferenceVersion\":2,\"organizationId\":\"acme\",\"timestamp\":\"2024-05-01T09:30:00Z\",\"type\":\"ConferenceParticipantJoinedEvent\",\"userEndpointId\":\"alice-laptop-1\",\"userId\":\"alice\"}\n\n: keep-alive\n\n"
+              }
+            },
+            "headers": {
+              "X-More-Events": {
+                "description": "`true` when more events follow this page (ask again with `v` = the last version received).",
+                "schema": {
+                  "type": "string",
+                  "enum": [
+                    "true",
+                    "false"
+                  ]
+                }
+              },
+              "X-Conference-Version": {
+                "description": "The conference's version now.",
+                "schema": {
+                  "type": "integer",
+                  "format": "int64"
+                }
+              },
+              "Link": {
+                "description": "With more events: `</rtc-api/conferences/{id}/events?v=LAST[&limit=L]>; rel=\"next\"`.",
+                "schema": {
+                  "type": "string"
+                }
               }
             }
           },
@@ -998,6 +1040,9 @@ enum ConferenceOpenAPI {
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
+          },
+          "410": {
+            "$ref": "#/components/responses/Gone"
           }
         }
       }
@@ -3257,6 +3302,42 @@ enum ConferenceOpenAPI {
       },
       "NoContent": {
         "description": "Done."
+      },
+      "Gone": {
+        "description": "The events after `v` were dropped from the bounded log (`--max-events-kept`, `--max-event-log-bytes`; `EVENTS_EXPIRED`): read the conference (`GET {id}`) and continue with its version.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            },
+            "example": {
+              "error": "EVENTS_EXPIRED",
+              "message": "the events after version 5 of conference 'daily-standup-42' are no longer kept (the log starts at version 72, the conference is at 121); read the conference (GET daily-standup-42) and continue with v=121"
+            }
+          }
+        }
+      },
+      "TooManyRequests": {
+        "description": "A quota of the caller: live conferences per participant or per organization (`QUOTA_EXCEEDED`), or the `sendEvent` rate (`RATE_LIMITED`, with `Retry-After`).",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            },
+            "example": {
+              "error": "QUOTA_EXCEEDED",
+              "message": "the organization already has 1000 live conferences (--max-conferences-per-organization 1000); end one first"
+            }
+          }
+        },
+        "headers": {
+          "Retry-After": {
+            "description": "Seconds to wait (with `RATE_LIMITED`).",
+            "schema": {
+              "type": "integer"
+            }
+          }
+        }
       }
     },
     "schemas": {
@@ -3276,7 +3357,7 @@ enum ConferenceOpenAPI {
       },
       "Error": {
         "type": "object",
-        "description": "Every error answer of the Conference and Recordings APIs. `error` is a stable machine-readable code, `message` a human-readable text (for a missing mandatory field it names the field).\n\n| status | `error` codes |\n|---|---|\n| 400 | `MISSING_FIELD`, `INVALID_FIELD`, `INVALID_JSON`, `INVALID_SDP`, `UNSUPPORTED_MODE`; malformed HTTP: `BAD_REQUEST`, `BAD_TARGET`, `BAD_HEADER`, … |\n| 401 | `UNAUTHORIZED`, `INVALID_TOKEN` (recording tokens) |\n| 403 | `FORBIDDEN`, `RECORDING_NOT_PERMITTED` |\n| 404 | `CONFERENCE_NOT_FOUND`, `ENDPOINT_NOT_FOUND`, `STREAM_NOT_FOUND`, `VIEWER_NOT_FOUND`, `CONFERENCE_ENDED`, `NOT_FOUND` (no such route), `RECORDING_NOT_FOUND`, `ASSET_NOT_FOUND`, `NOT_RECORDING` |\n| 405 | `METHOD_NOT_ALLOWED` |\n| 408 | `REQUEST_TIMEOUT` |\n| 409 | `CONFERENCE_EXISTS`, `ENDPOINT_EXISTS`, `STREAM_EXISTS`, `VIEWER_EXISTS`, `RECORDING_IN_PROGRESS`, `RECORDING_ACTIVE`, `ASSET_NOT_READY` |\n| 413 | `PAYLOAD_TOO_LARGE` |\n| 415 | `UNSUPPORTED_MEDIA_TYPE` |\n| 416 | `RANGE_NOT_SATISFIABLE` |\n| 431 | `HEADERS_TOO_LARGE`, `TOO_MANY_HEADERS` |\n| 500 | `IO_ERROR`, `RECORDING_STORAGE_FAILED` |\n| 503 | `MEDIA_UNAVAILABLE`, `TOO_MANY_CONFERENCES`, `CONFERENCE_FULL`, `TOO_MANY_STREAMS`, `TOO_MANY_VIEWERS` |\n| 507 | `RECORDING_NOT_PERMITTED` (not enough free disk) |",
+        "description": "Every error answer of the Conference and Recordings APIs. `error` is a stable machine-readable code, `message` a human-readable text (for a missing mandatory field it names the field).\n\n| status | `error` codes |\n|---|---|\n| 400 | `MISSING_FIELD`, `INVALID_FIELD`, `INVALID_JSON`, `INVALID_SDP`, `UNSUPPORTED_MODE`; malformed HTTP: `BAD_REQUEST`, `BAD_TARGET`, `BAD_HEADER`, … |\n| 401 | `UNAUTHORIZED`, `INVALID_TOKEN` (recording tokens) |\n| 403 | `FORBIDDEN`, `RECORDING_NOT_PERMITTED` |\n| 404 | `CONFERENCE_NOT_FOUND`, `ENDPOINT_NOT_FOUND`, `STREAM_NOT_FOUND`, `VIEWER_NOT_FOUND`, `CONFERENCE_ENDED`, `NOT_FOUND` (no such route), `RECORDING_NOT_FOUND`, `ASSET_NOT_FOUND`, `NOT_RECORDING` |\n| 405 | `METHOD_NOT_ALLOWED` |\n| 408 | `REQUEST_TIMEOUT` |\n| 409 | `CONFERENCE_EXISTS`, `ENDPOINT_EXISTS`, `STREAM_EXISTS`, `VIEWER_EXISTS`, `RECORDING_IN_PROGRESS`, `RECORDING_ACTIVE`, `ASSET_NOT_READY` |\n| 410 | `EVENTS_EXPIRED` |\n| 413 | `PAYLOAD_TOO_LARGE`, `METADATA_TOO_LARGE` |\n| 415 | `UNSUPPORTED_MEDIA_TYPE` |\n| 416 | `RANGE_NOT_SATISFIABLE` |\n| 429 | `QUOTA_EXCEEDED`, `RATE_LIMITED` |\n| 431 | `HEADERS_TOO_LARGE`, `TOO_MANY_HEADERS` |\n| 500 | `IO_ERROR`, `RECORDING_STORAGE_FAILED` |\n| 503 | `MEDIA_UNAVAILABLE`, `TOO_MANY_CONFERENCES`, `CONFERENCE_FULL`, `TOO_MANY_STREAMS`, `TOO_MANY_VIEWERS` |\n| 507 | `RECORDING_NOT_PERMITTED` (not enough free disk) |",
         "required": [
           "error",
           "message"
@@ -4419,6 +4500,11 @@ enum ConferenceOpenAPI {
             ],
             "description": "Only for clients with role `SERVICE` (400 `invalid_request` otherwise): issue a `PARTICIPANT` token whose subject is this user."
           },
+          "grants": {
+            "type": "string",
+            "description": "With `user_id` only (400 otherwise): extra rights of the PARTICIPANT token, comma- or space-separated: `create` (may create conferences), `end` (may end conferences for everyone). Unknown grant: 400 `invalid_scope`.",
+            "example": "create"
+          },
           "expires_in": {
             "type": "integer",
             "format": "int64",
@@ -4429,7 +4515,7 @@ enum ConferenceOpenAPI {
       },
       "TokenResponse": {
         "type": "object",
-        "description": "An access token: an HS256 JWT with claims `sub` (user id), `roles`, `org` (organization id), `iat`, `exp`, `iss` = `sfu`, `jti`.",
+        "description": "An access token: an HS256 JWT with claims `sub` (user id), `roles`, `org` (organization id), `grants` (when given), `iat`, `exp`, `iss` = `sfu`, `aud` = `sfu:api` (both checked on every request), `jti`.",
         "required": [
           "access_token",
           "token_type",

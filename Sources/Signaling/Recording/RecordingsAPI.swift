@@ -73,8 +73,11 @@ public final class RecordingsAPI: Sendable {
             try only(request, "POST", "DELETE")
             let who = try auth.authenticate(request)
             guard who.isService else { throw HTTPError(403, "FORBIDDEN", "only a SERVICE token may start or stop recordings") }
+            try await requireVisible(channel, who)
             if request.method == "POST" {
                 let rec = try await service.start(conferenceId: channel, by: who.subject)
+                // Its audio goes into the records store: the event now belongs to the conference's organization.
+                await conferences.claimRecordsEvent(channel)
                 return json(201, rec.json)
             }
             guard let rec = await service.stop(conferenceId: channel, reason: "stopped by \(who.subject)") else {
@@ -109,18 +112,28 @@ public final class RecordingsAPI: Sendable {
 
     // MARK: - Authorization
 
+    /// A channel of another organization does not exist for `who` (404).
+    func requireVisible(_ channel: String, _ who: Principal) async throws(HTTPError) {
+        if who.isOperator { return }
+        if case .organization(let org) = await conferences.organization(ofChannel: channel), !who.canSee(organization: org) {
+            throw HTTPError(404, "CONFERENCE_NOT_FOUND", "conference '\(channel)' does not exist")
+        }
+    }
+
     /// SERVICE, or a member of the conference right now.
     func requireMember(_ channel: String, _ who: Principal) async throws(HTTPError) {
+        try await requireVisible(channel, who)
         if who.isService { return }
-        if await conferences.isMember(conferenceId: channel, subject: who.subject) { return }
+        if await conferences.isMember(conferenceId: channel, who: who) { return }
         throw HTTPError(403, "FORBIDDEN", "you are not a participant of conference '\(channel)'")
     }
 
     /// The recordings `who` may see: all for SERVICE and current members,
     /// else those it took part in (403 if none).
     func readable(_ channel: String, _ all: [Recording], _ who: Principal) async throws(HTTPError) -> [Recording] {
+        try await requireVisible(channel, who)
         if who.isService { return all }
-        if await conferences.isMember(conferenceId: channel, subject: who.subject) { return all }
+        if await conferences.isMember(conferenceId: channel, who: who) { return all }
         let mine = all.filter { $0.participants.contains(who.subject) }
         if mine.isEmpty { throw HTTPError(403, "FORBIDDEN", "you are not a participant of conference '\(channel)'") }
         return mine
@@ -128,9 +141,10 @@ public final class RecordingsAPI: Sendable {
 
     func recording(_ channel: String, _ rid: String, _ who: Principal) async throws(HTTPError) -> Recording {
         guard Identifier.isValid(rid) else { throw HTTPError(400, "INVALID_FIELD", "recording id must be \(Identifier.rule)") }
+        try await requireVisible(channel, who)
         let rec = await service.recording(rid, of: channel)
         if !who.isService {
-            let member = await conferences.isMember(conferenceId: channel, subject: who.subject)
+            let member = await conferences.isMember(conferenceId: channel, who: who)
             if !member && !(rec?.participants.contains(who.subject) ?? false) {
                 throw HTTPError(403, "FORBIDDEN", "you are not a participant of conference '\(channel)'")
             }

@@ -1,5 +1,6 @@
 import Foundation
 import HTTP
+import Identifier
 import JSON
 import SDP
 
@@ -22,7 +23,11 @@ extension APIHandler {
 
     /// A WHIP/WHEP request: `path` starts with `/whip` or `/whep`.
     func routeWHIP(_ request: HTTPRequest, _ face: WHIPFace) async throws -> HTTPResponse {
-        let parts = request.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst(2).map(String.init)
+        // Segments decoded one by one: an id may hold an encoded `/`.
+        guard let segments = Identifier.pathSegments(request.head.target), segments.first == face.rawValue else {
+            throw HTTPError(404, "NOT_FOUND", "no resource at \(request.path)")
+        }
+        let parts = Array(segments.dropFirst())
         for p in parts where !Identifiers.isValid(p) {
             throw HTTPError(404, "NOT_FOUND", "no resource at \(request.path)")
         }
@@ -96,7 +101,7 @@ extension APIHandler {
     /// a SERVICE token may name one with `?userId=`.
     func endpointUser(_ request: HTTPRequest, _ who: Principal) throws(HTTPError) -> String? {
         guard let user = request.query["userId"] else { return nil }
-        guard Identifiers.isValid(user) else { throw HTTPError(400, "INVALID_FIELD", "query parameter 'userId' must be 1-128 characters of A-Z a-z 0-9 . _ ~ -") }
+        guard Identifiers.isValid(user) else { throw HTTPError(400, "INVALID_FIELD", "query parameter 'userId' must be \(Identifier.rule)") }
         if !who.isService && user != who.subject {
             throw HTTPError(403, "FORBIDDEN", "a PARTICIPANT token may only publish or view as its own user '\(who.subject)'")
         }
@@ -105,7 +110,7 @@ extension APIHandler {
 
     func queryID(_ request: HTTPRequest, _ name: String) throws(HTTPError) -> String? {
         guard let v = request.query[name] else { return nil }
-        guard Identifiers.isValid(v) else { throw HTTPError(400, "INVALID_FIELD", "query parameter '\(name)' must be 1-128 characters of A-Z a-z 0-9 . _ ~ -") }
+        guard Identifiers.isValid(v) else { throw HTTPError(400, "INVALID_FIELD", "query parameter '\(name)' must be \(Identifier.rule)") }
         return v
     }
 

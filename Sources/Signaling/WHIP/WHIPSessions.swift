@@ -32,7 +32,22 @@ struct WHIPSession: Sendable {
     /// When it was registered (monotonic ns), after its endpoint joined.
     var createdAt: UInt64 = DispatchTime.now().uptimeNanoseconds
 
-    var location: String { "/\(face.rawValue)/\(conferenceId)/sessions/\(id)" }
+    var location: String { "/\(face.rawValue)/\(Self.encodeSegment(conferenceId))/sessions/\(id)" }
+
+    /// A path segment with everything but `A-Z a-z 0-9 - . _ ~` percent-encoded (RFC 3986 §2.3).
+    static func encodeSegment(_ s: String) -> String {
+        var out = ""
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(b))
+            default:
+                out += (b < 16 ? "%0" : "%") + String(b, radix: 16, uppercase: true)
+            }
+        }
+        return out
+    }
 
     static func newETag() -> String { "\"" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "") + "\"" }
 }
@@ -76,3 +91,4 @@ final class SessionGauge: @unchecked Sendable {
     func set(_ c: [String: Int]) { lock.lock(); counts = c; lock.unlock() }
     var snapshot: [String: Int] { lock.lock(); defer { lock.unlock() }; return counts }
 }
+

@@ -858,6 +858,7 @@ public enum WebAssets {
       this.onError = opts.onError || null;
       this.onOpen = opts.onOpen || null;
       this.onClose = opts.onClose || null;
+      this.onReset = opts.onReset || null;
       this.extraTypes = opts.types || [];
       const want = opts.transport || 'auto';
       this.transport = want === 'poll' || (want === 'auto' && typeof global.EventSource !== 'function') ? 'poll' : 'sse';
@@ -878,6 +879,18 @@ public enum WebAssets {
       if (this.abort) this.abort.abort();
       if (this.onClose) { try { this.onClose(reason); } catch (e) { warn(e); } }
       this._resolveDone(reason);
+    }
+
+    _reset(info) {
+      if (this.onReset) { try { this.onReset(info); } catch (e) { warn(e); } } else warn('events reset:', info);
+    }
+
+    /** 410: the events after our version are gone; continue from the conference's version now. */
+    async _skipExpired() {
+      const c = await this.client.getConference(this.conferenceId);
+      const info = { reason: 'EVENTS_EXPIRED', lastEventId: this.version, conferenceVersion: c.version };
+      this.version = Math.max(this.version, c.version);
+      this._reset(info);
     }
 
     _error(e) {
@@ -910,7 +923,7 @@ public enum WebAssets {
     async _fill() {
       // Something between this.version and the queued events was missed.
       try {
-        const list = await this.client.getEvents(this.conferenceId, { v: this.version, signal: this.abort && this.abort.signal });
+        const list = await this.client.getEvents(this.conferenceId, { v: this.version, wait: 0, signal: this.abort && this.abort.signal });
         for (const e of list) if (!this.closed) this._deliver(e);
       } catch (e) {
         if (!this.closed) this._error(e);
@@ -938,6 +951,17 @@ public enum WebAssets {
       };
       for (const t of EVENT_TYPES.concat(this.extraTypes)) es.addEventListener(t, handler);
       es.onmessage = handler;
+      // The server did not send every event (reason EVENTS_EXPIRED: the log
+      // no longer holds them; TOO_SLOW: the stream closes and EventSource
+      // resumes with Last-Event-ID).
+      es.addEventListener('reset', m => {
+        let info = {};
+        try { info = JSON.parse(m.data); } catch (e) { /* keep {} */ }
+        if (info.reason === 'EVENTS_EXPIRED' && typeof info.firstAvailableVersion === 'number') {
+          this.version = Math.max(this.version, info.firstAvailableVersion - 1);
+        }
+        this._reset(info);
+      });
       es.onopen = () => { this.retries = 0; if (this.onOpen) this.onOpen(); };
       es.onerror = () => {
         if (this.closed || es !== this.es) return;
@@ -952,7 +976,7 @@ public enum WebAssets {
 
     async _diagnoseAndReopen() {
       try {
-        await this.client.getEvents(this.conferenceId, { v: this.version, signal: this.abort && this.abort.signal });
+        await this.client.getEvents(this.conferenceId, { v: this.version, wait: 0, signal: this.abort && this.abort.signal });
       } catch (e) {
         if (this.closed) return;
         this._error(e);
@@ -978,6 +1002,9 @@ public enum WebAssets {
           for (const e of list) { if (this.closed) break; this._deliver(e); }
         } catch (e) {
           if (this.closed) return;
+          if (e instanceof SfuError && e.status === 410) {
+            try { await this._skipExpired(); continue; } catch (x) { e = x; }
+          }
           this._error(e);
           if (e instanceof SfuError && (e.status === 404 || e.status === 403 || e.status === 400 || (e.status === 401 && !this.client.getToken))) {
             this.close('error');
@@ -1111,7 +1138,9 @@ public enum WebAssets {
     /**
      * Subscribes to a conference's events from `fromVersion` (exclusive; 0 = all).
      * options: {fromVersion, userEndpointId, onEvent(event), onOpen(), onError(err),
-     *           onClose(reason), transport: 'auto'|'sse'|'poll', types: [custom event names]}
+     *           onClose(reason), onReset({reason, lastEventId, ...}) (events were missed:
+     *           the log dropped them, or the stream fell behind), transport:
+     *           'auto'|'sse'|'poll', types: [custom event names]}
      * Returns {close(), version, transport, done: Promise<reason>}. It closes
      * itself after ConferenceEndedEvent (reason 'ended') or on 401/403/404 ('error').
      */
