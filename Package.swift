@@ -26,7 +26,7 @@ var package = Package(
 
         // Pure wire formats and protocol modules
         .target(name: "JSON"),
-        .target(name: "HTTP", dependencies: ["CSystem"]),
+        .target(name: "HTTP", dependencies: ["CSystem", "Handoff"]),
         // Our own RESP2/RESP3 client (issue 13): parser, pipelining connection on its own epoll thread.
         .target(name: "Redis", dependencies: ["CSystem"]),
         // The cluster on Redis (issue 13): node registry with leases and fencing epochs; docs/CLUSTER.md.
@@ -36,15 +36,21 @@ var package = Package(
         .target(name: "ICETestSupport", dependencies: ["ICE"]),
         .target(name: "DTLS", dependencies: ["COpenSSL", "CSRTP", "CDTLSShim"], swiftSettings: unchecked),
         .target(name: "RTP", swiftSettings: unchecked),
-        .target(name: "RTPRouter", dependencies: ["ICE", "DTLS", "SDP", "RTP", "CSystem"], swiftSettings: unchecked),
-        .target(name: "Recorder", dependencies: ["RTPRouter", "RTP", "SDP", "CSystem", "COpus", "CVPX"]),
+        // Hand-offs between threads: the one SPSC packet ring (worker → worker pipes, worker → recorder
+        // taps), the one eventfd mailbox (HTTP, media and recorder loops), the one monotonic clock.
+        .target(name: "Handoff", dependencies: ["CSystem"], swiftSettings: unchecked),
+        .target(name: "RTPRouter", dependencies: ["ICE", "DTLS", "SDP", "RTP", "CSystem", "Handoff"], swiftSettings: unchecked),
+        .target(name: "Recorder", dependencies: ["Handoff", "RTP", "SDP", "CSystem", "COpus", "CVPX"]),
         // In-process router driver for tests and router-bench: a publisher and N viewers on our client-role
         // ICE/DTLS/SRTP stack over loopback sockets (links CAllocCounter, so never into the server).
-        .target(name: "RouterHarness", dependencies: ["RTPRouter", "ICE", "ICETestSupport", "DTLS", "SDP", "CAllocCounter"], swiftSettings: unchecked),
+        .target(name: "RouterHarness", dependencies: ["RTPRouter", "Handoff", "ICE", "ICETestSupport", "DTLS", "SDP", "CAllocCounter"], swiftSettings: unchecked),
+        // In-memory router driver for table tests and FuzzRouter: an Outbox sink, virtual time, peers
+        // connected without a handshake (real SRTP). No CAllocCounter, so it links into sanitized fuzzers.
+        .target(name: "RouterTestSupport", dependencies: ["RTPRouter", "ICE", "DTLS", "SDP", "RTP"], swiftSettings: unchecked),
         // The API's identifier rule and its file-system spelling (shared by the API and the stores).
         .target(name: "Identifier", dependencies: ["HTTP"]),
         .target(name: "RecordStore", dependencies: ["HTTP", "JSON", "CSystem", "Identifier"], exclude: ["store.openapi.json"]),
-        .target(name: "Signaling", dependencies: ["HTTP", "JSON", "Identifier", "SDP", "ICE", "DTLS", "RTPRouter", "Recorder", "RecordStore", "COpenSSL"],
+        .target(name: "Signaling", dependencies: ["HTTP", "JSON", "Identifier", "SDP", "ICE", "DTLS", "Handoff", "RTPRouter", "Recorder", "RecordStore", "COpenSSL"],
                 // The files scripts/embed.py embeds (edit them, then run it).
                 exclude: ["Web/index.html", "Web/client.js", "OpenAPI/conference.openapi.json"]),
         .executableTarget(name: "sfu", dependencies: ["Signaling", "RecordStore", "HTTP", "RTPRouter", "Cluster"]),
@@ -64,10 +70,10 @@ var package = Package(
         // in seconds per minute of a 4-participant recording, as JSON.
         .executableTarget(name: "post-bench", dependencies: ["Recorder"], path: "bench/post-bench"),
         // swift run -c release recorder-bench [streams] [seconds]: the recorder's cost per stream, as JSON.
-        .executableTarget(name: "recorder-bench", dependencies: ["Recorder", "RTPRouter", "SDP"], path: "bench/recorder-bench"),
+        .executableTarget(name: "recorder-bench", dependencies: ["Recorder", "Handoff", "SDP"], path: "bench/recorder-bench"),
         // swift run -c release router-bench: the server's forwarding path (WorkerRouter, in-process, N viewers)
         // in forwarded packets per CPU-second and its ratio to floor-bench's figure, as JSON.
-        .executableTarget(name: "router-bench", dependencies: ["RouterHarness"], path: "bench/router-bench",
+        .executableTarget(name: "router-bench", dependencies: ["RouterHarness", "Handoff"], path: "bench/router-bench",
                           exclude: ["README.md"], swiftSettings: unchecked),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
@@ -76,16 +82,16 @@ var package = Package(
         // RedisServer.swift starts a real redis-server (Debian redis-server) on a free loopback port.
         .testTarget(name: "RedisTests", dependencies: ["Redis", "Cluster"]),
         .testTarget(name: "RecordStoreTests", dependencies: ["RecordStore", "HTTP", "JSON"]),
-        .testTarget(name: "RTPRouterTests", dependencies: ["RTPRouter", "RouterHarness", "DTLS", "CAllocCounter"]),
+        .testTarget(name: "RTPRouterTests", dependencies: ["RTPRouter", "Handoff", "RouterHarness", "RouterTestSupport", "DTLS", "RTP", "CAllocCounter"]),
         // Interop/ holds the script that produced the aiortc reference bytes.
         .testTarget(name: "RTPTests", dependencies: ["RTP", "CAllocCounter"], exclude: ["Interop"]),
-        .testTarget(name: "SignalingTests", dependencies: ["Signaling", "JSON", "HTTP", "DTLS", "ICE", "SDP", "RTPRouter", "Recorder", "RecordStore"]),
+        .testTarget(name: "SignalingTests", dependencies: ["Signaling", "JSON", "HTTP", "DTLS", "ICE", "SDP", "Handoff", "RTPRouter", "Recorder", "RecordStore"]),
         // Fixtures are read through #filePath, so they are not resources.
         .testTarget(name: "SDPTests", dependencies: ["SDP"], exclude: ["Fixtures", "Capture"]),
         .testTarget(name: "ICETests", dependencies: ["ICE", "ICETestSupport"]),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS"]),
         // The Ogg Opus interop tests run ffmpeg, ffprobe and opusinfo (Debian ffmpeg, opus-tools).
-        .testTarget(name: "RecorderTests", dependencies: ["Recorder", "RTPRouter", "RTP", "SDP"]),
+        .testTarget(name: "RecorderTests", dependencies: ["Recorder", "Handoff", "RTPRouter", "RTP", "SDP"]),
         .testTarget(name: "BenchPeerTests", dependencies: ["BenchPeer", "JSON", "RTP", "DTLS", "ICE"]),
     ]
 )
@@ -103,6 +109,8 @@ if ProcessInfo.processInfo.environment["SFU_FUZZ"] != nil {
         .executableTarget(name: "FuzzRTP", dependencies: ["RTP"], path: "fuzz/FuzzRTP", swiftSettings: unchecked),
         .executableTarget(name: "FuzzRTCP", dependencies: ["RTP"], path: "fuzz/FuzzRTCP", swiftSettings: unchecked),
         .executableTarget(name: "FuzzRecorder", dependencies: ["Recorder"], path: "fuzz/FuzzRecorder"),
+        .executableTarget(name: "FuzzRouter", dependencies: ["RouterTestSupport", "RTPRouter", "RTP", "DTLS"], path: "fuzz/FuzzRouter",
+                          swiftSettings: unchecked),
         .executableTarget(name: "FuzzHTTPConditional", dependencies: ["HTTP", "RecordStore"], path: "fuzz/FuzzHTTPConditional"),
         .executableTarget(name: "FuzzJWT", dependencies: ["Signaling", "HTTP", "JSON"], path: "fuzz/FuzzJWT"),
         .executableTarget(name: "FuzzAPI", dependencies: ["Signaling", "HTTP", "JSON"], path: "fuzz/FuzzAPI"),

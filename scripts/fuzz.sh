@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-60}
 mkdir -p fuzz/crashes
-for target in FuzzHTTPRequest:http FuzzRESP:resp FuzzJSON:json FuzzSDP:sdp FuzzSTUN:stun FuzzDTLS:dtls FuzzRTP:rtp FuzzRTCP:rtcp FuzzRecorder:recorder FuzzHTTPConditional:conditional FuzzJWT:jwt FuzzAPI:api FuzzIdentifier:identifier; do
+for target in FuzzHTTPRequest:http FuzzRESP:resp FuzzJSON:json FuzzSDP:sdp FuzzSTUN:stun FuzzDTLS:dtls FuzzRTP:rtp FuzzRTCP:rtcp FuzzRecorder:recorder FuzzHTTPConditional:conditional FuzzJWT:jwt FuzzAPI:api FuzzIdentifier:identifier FuzzRouter:router; do
   name=${target%%:*}; corpus=fuzz/corpus/${target##*:}
   [ -d "fuzz/$name" ] || continue
   SFU_FUZZ=1 swift build -c release --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address \

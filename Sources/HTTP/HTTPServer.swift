@@ -1,6 +1,7 @@
 import Glibc
 import CSystem
 import Foundation
+import Handoff
 
 /// An HTTP/1.1 server on one epoll thread, shared by every HTTP face of the
 /// SFU (API, record stores). Handlers run as Swift tasks; the loop thread
@@ -48,9 +49,8 @@ public final class HTTPServer: @unchecked Sendable {
     public let handlerThreads: HandlerThreads
 
     // Mailbox (any thread).
-    private let mailboxLock = NSLock()
-    private var mailbox: [@Sendable () -> Void] = []
-    private let wakeFD: Int32
+    private let mailbox = Mailbox<Void>()
+    private var wakeFD: Int32 { mailbox.fd }
     private let epfd: Int32
 
     // Loop-confined state.
@@ -76,7 +76,6 @@ public final class HTTPServer: @unchecked Sendable {
         self.handler = handler
         handlerThreads = HandlerThreads(name: configuration.name, maxThreads: configuration.maxHandlerThreads)
         epfd = epoll_create1(Int32(EPOLL_CLOEXEC))
-        wakeFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
         readBuffer = .allocate(byteCount: 256 * 1024, alignment: 16)
         let (fd, port) = try Socket.listen(host: configuration.host, port: configuration.port)
         listenFD = fd
@@ -100,14 +99,7 @@ public final class HTTPServer: @unchecked Sendable {
 
     /// Runs `work` on the loop thread.
     func execute(_ work: @escaping @Sendable () -> Void) {
-        mailboxLock.lock()
-        mailbox.append(work)
-        let first = mailbox.count == 1
-        mailboxLock.unlock()
-        if first {
-            var one: UInt64 = 1
-            _ = Glibc.write(wakeFD, &one, 8)
-        }
+        mailbox.post { _ in work() }
     }
 
     /// Stops accepting, lets in-flight exchanges finish for up to `deadline`
@@ -166,21 +158,11 @@ public final class HTTPServer: @unchecked Sendable {
         for c in Array(connections.values) { closeConnection(c) }
         if listenFD >= 0 { Glibc.close(listenFD); listenFD = -1 }
         Glibc.close(epfd)
-        Glibc.close(wakeFD)
         for w in shutdownWaiters { w.resume() }
         shutdownWaiters.removeAll()
     }
 
-    private func drainMailbox() {
-        while true {
-            mailboxLock.lock()
-            let work = mailbox
-            mailbox.removeAll(keepingCapacity: true)
-            mailboxLock.unlock()
-            if work.isEmpty { return }
-            for w in work { w() }
-        }
-    }
+    private func drainMailbox() { mailbox.drain(()) }
 
     private func addToEpoll(fd: Int32, events: UInt32) {
         var ev = epoll_event()

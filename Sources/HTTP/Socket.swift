@@ -1,5 +1,6 @@
 import Glibc
 import CSystem
+import Handoff
 
 /// Small POSIX socket helpers shared by the HTTP server and tests.
 public enum Socket {
@@ -85,9 +86,6 @@ public enum Socket {
     }
 }
 
+/// The HTTP loops' name for the process's one clock (Handoff's `monotonicNow`).
 @inline(__always)
-func monotonicNanos() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-}
+func monotonicNanos() -> UInt64 { monotonicNow() }

@@ -46,6 +46,12 @@ public struct NTPTimestamp: Hashable, Comparable, Sendable {
         return whole * 1_000_000 + frac
     }
 
+    /// `self` advanced by `us` microseconds (≥ 0), e.g. a sender report's
+    /// time carried forward to now.
+    @inlinable public func adding(microseconds us: UInt64) -> NTPTimestamp {
+        NTPTimestamp(raw: raw &+ (us / 1_000_000) << 32 &+ ((us % 1_000_000) << 32) / 1_000_000)
+    }
+
     @inlinable public static func < (a: NTPTimestamp, b: NTPTimestamp) -> Bool { a.raw < b.raw }
 }
 

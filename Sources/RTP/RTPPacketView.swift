@@ -71,6 +71,23 @@ public struct RTPPacketView {
         self._paddingLength = padding
     }
 
+    /// The same packet copied byte for byte to `pointer` (e.g. into a send
+    /// slot): the validated offsets carry over, so the copy is not parsed again.
+    @inlinable @inline(__always)
+    public func relocated(to pointer: UnsafeMutableRawPointer) -> RTPPacketView {
+        RTPPacketView(pointer: pointer, length: _length, payloadOffset: payloadOffset,
+                      extensionOffset: extensionOffset, paddingLength: _paddingLength)
+    }
+
+    @inlinable @inline(__always)
+    init(pointer: UnsafeMutableRawPointer, length: Int, payloadOffset: Int, extensionOffset: Int, paddingLength: Int) {
+        self.pointer = pointer
+        self._length = length
+        self.payloadOffset = payloadOffset
+        self.extensionOffset = extensionOffset
+        self._paddingLength = paddingLength
+    }
+
     /// Multiplexed RTP and RTCP on one port (RFC 5761 §4): a second byte of
     /// 192…223 (RTCP packet types 64–95 with the marker bit) means RTCP.
     @inlinable @inline(__always)

@@ -13,17 +13,19 @@ public enum RTX {
     /// Writes the RTX form of `original` into `destination` (a send slot):
     /// the original header with `ssrc`, `payloadType` and `sequenceNumber`
     /// replaced, the OSN, then the payload; padding is not carried over.
+    /// The OSN is `original`'s sequence number unless `originalSequenceNumber`
+    /// names another (an SFU's viewer sees rewritten numbers).
     /// Returns the length, or nil when `capacity` is too small.
     @inlinable
     public static func encapsulate(_ original: RTPPacketView, into destination: UnsafeMutableRawPointer,
                                    capacity: Int, ssrc: UInt32, payloadType: UInt8,
-                                   sequenceNumber: UInt16) -> Int? {
+                                   sequenceNumber: UInt16, originalSequenceNumber: UInt16? = nil) -> Int? {
         let header = original.payloadOffset
         let payload = original.payloadLength
         let total = header + 2 + payload
         guard total <= capacity else { return nil }
         destination.copyMemory(from: original.pointer, byteCount: header)
-        store16(destination, header, original.sequenceNumber)
+        store16(destination, header, originalSequenceNumber ?? original.sequenceNumber)
         (destination + header + 2).copyMemory(from: original.pointer + header, byteCount: payload)
         store8(destination, 0, load8(destination, 0) & ~0x20)                // P = 0
         store8(destination, 1, (load8(destination, 1) & 0x80) | (payloadType & 0x7F))

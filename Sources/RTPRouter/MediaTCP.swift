@@ -1,5 +1,6 @@
 import CSystem
 import Glibc
+import Handoff
 
 /// ICE-TCP for one media worker (RFC 6544, passive candidates only): a TCP
 /// listening port next to the worker's UDP port, and the connections

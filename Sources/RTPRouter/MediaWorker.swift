@@ -1,6 +1,7 @@
 import CSystem
 import Foundation
 import Glibc
+import Handoff
 
 /// What a media worker runs: it is handed every received datagram and a
 /// periodic tick, on the worker's own thread, and sends through `out`.
@@ -60,6 +61,17 @@ public final class Outbox {
         self.init(pool: PacketPool(count: capacity), firstSlot: 0, capacity: capacity, fds: [fd])
     }
 
+    /// An outbox that sends nothing: every committed datagram is handed to
+    /// `sink` at once (bytes valid during the call), for drivers that assert
+    /// what a `DatagramHandler` sends (table tests, fuzzers).
+    public convenience init(capacity: Int = 32, sink: @escaping (UnsafeRawBufferPointer, UDPAddress) -> Void) {
+        self.init(pool: PacketPool(count: capacity), firstSlot: 0, capacity: capacity, fds: [])
+        memorySink = sink
+    }
+
+    /// Set for an in-memory outbox (see `init(capacity:sink:)`).
+    private var memorySink: ((UnsafeRawBufferPointer, UDPAddress) -> Void)?
+
     /// A slot to build an outgoing packet in; `commit` it or leave it unused.
     @inline(__always)
     public func reserve() -> UnsafeMutableRawPointer {
@@ -70,6 +82,11 @@ public final class Outbox {
     /// Sends the packet built in the slot returned by the last `reserve()`.
     @inline(__always)
     public func commit(length: Int, to address: UDPAddress) {
+        if let memorySink {
+            memorySink(UnsafeRawBufferPointer(start: pool.slot(firstSlot + used), count: length), address)
+            sent += 1
+            return
+        }
         if address.connection != 0 {
             // ICE-TCP: copied into the connection's queue; the slot stays free.
             if let tcp { tcp.send(pool.slot(firstSlot + used), length: length, to: address) } else { dropped += 1 }
@@ -95,11 +112,17 @@ public final class Outbox {
     }
 
     public func flush() {
-        for (i, batch) in batches.enumerated() where batch.count > 0 {
-            let n = batch.count
-            let refused = batch.flush(fd: fds[i])
-            sent += n - refused
-            dropped += refused
+        // An index loop: `for in` over the array mallocs per element in unoptimized builds.
+        var i = 0
+        while i < batches.count {
+            let batch = batches[i]
+            if batch.count > 0 {
+                let n = batch.count
+                let refused = batch.flush(fd: fds[i])
+                sent += n - refused
+                dropped += refused
+            }
+            i += 1
         }
         tcp?.flush()
         used = 0
@@ -110,7 +133,8 @@ public final class Outbox {
 /// one per `--media-listen` address), an epoll loop, a packet pool.
 /// Signaling reaches it only through `submit`/`call` (a mailbox drained on
 /// the worker thread), so nothing in the media path locks or hops threads.
-public final class MediaWorker: @unchecked Sendable {
+/// Generic over its handler, so commands are typed (no casts).
+public final class MediaWorker<Handler: DatagramHandler>: @unchecked Sendable {
     public let index: Int
     public let port: UInt16
     public let tickInterval: UInt64 = 10_000_000 // 10 ms
@@ -120,18 +144,18 @@ public final class MediaWorker: @unchecked Sendable {
     /// The ICE-TCP listening port (RFC 6544 passive candidates), nil when off.
     public let tcpPort: UInt16?
     private let epfd: Int32
-    private let wakeFD: Int32
-    private let mailboxLock = NSLock()
-    private var mailbox: [@Sendable (DatagramHandler) -> Void] = []
+    /// Commands from signaling (Handoff's one mailbox type).
+    private let mailbox = Mailbox<Handler>()
+    private var wakeFD: Int32 { mailbox.fd }
     private var stopping = false
     private var thread: Thread?
 
     // Worker-confined state.
-    private var handler: DatagramHandler!
+    private var handler: Handler!
     private let pool: PacketPool
     private let receive: DatagramBatch
     private let outbox: Outbox
-    private static let batchSize = 32
+    private static var batchSize: Int { 32 }
 
     /// Counters read (approximately) by metrics.
     public private(set) var packetsReceived: UInt64 = 0
@@ -151,7 +175,6 @@ public final class MediaWorker: @unchecked Sendable {
         self.sockets = sockets
         self.port = sockets[0].port
         epfd = epoll_create1(Int32(EPOLL_CLOEXEC))
-        wakeFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
         pool = PacketPool(count: MediaWorker.batchSize * 2)
         receive = DatagramBatch(capacity: MediaWorker.batchSize)
         outbox = Outbox(pool: pool, firstSlot: MediaWorker.batchSize, capacity: MediaWorker.batchSize, fds: sockets.map(\.fd))
@@ -169,7 +192,7 @@ public final class MediaWorker: @unchecked Sendable {
     }
 
     /// Starts the thread with the handler it will own from now on.
-    public func start(_ makeHandler: @escaping @Sendable () -> DatagramHandler) {
+    public func start(_ makeHandler: @escaping @Sendable () -> Handler) {
         let t = Thread { [self] in
             self.handler = makeHandler()
             self.handler.attach(self.outbox)
@@ -192,19 +215,12 @@ public final class MediaWorker: @unchecked Sendable {
     }
 
     /// Runs `work` on the worker thread with its handler.
-    public func submit(_ work: @escaping @Sendable (DatagramHandler) -> Void) {
-        mailboxLock.lock()
-        mailbox.append(work)
-        let first = mailbox.count == 1
-        mailboxLock.unlock()
-        if first {
-            var one: UInt64 = 1
-            _ = Glibc.write(wakeFD, &one, 8)
-        }
+    public func submit(_ work: @escaping @Sendable (Handler) -> Void) {
+        mailbox.post(work)
     }
 
     /// Runs `work` on the worker thread and returns its result.
-    public func call<T: Sendable>(_ work: @escaping @Sendable (DatagramHandler) -> T) async -> T {
+    public func call<T: Sendable>(_ work: @escaping @Sendable (Handler) -> T) async -> T {
         await withCheckedContinuation { cont in
             submit { h in cont.resume(returning: work(h)) }
         }
@@ -289,21 +305,5 @@ public final class MediaWorker: @unchecked Sendable {
         }
     }
 
-    private func drainMailbox() {
-        while true {
-            mailboxLock.lock()
-            let work = mailbox
-            mailbox.removeAll(keepingCapacity: true)
-            mailboxLock.unlock()
-            if work.isEmpty { return }
-            for w in work { w(handler) }
-        }
-    }
-}
-
-@inline(__always)
-public func monotonicNow() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+    private func drainMailbox() { mailbox.drain(handler) }
 }

@@ -54,6 +54,11 @@ public final class PeerTransport {
 
     var isConnected: Bool { srtpIn != nil && srtpOut != nil && path != nil && failure == nil }
 
+    var viewerId: String? {
+        if case .viewer(_, let v) = role { return v }
+        return nil
+    }
+
     var streamId: String {
         switch role {
         case .publisher(let s): return s

@@ -1,4 +1,5 @@
 import DTLS
+import Handoff
 import ICE
 import RTP
 
@@ -8,8 +9,8 @@ import RTP
 public final class PipeUpstream: @unchecked Sendable {
     public let ring: PipeRing
     /// Asks the upstream worker for a keyframe of a track (index, force, the
-    /// monotonic time of the request); called on the downstream worker, at
-    /// most every 300 ms per track.
+    /// monotonic time of the request); called on the downstream worker when
+    /// the pipe producer track's `KeyframeRequestThrottle` lets it through.
     let requestKeyframe: (Int, Bool, UInt64) -> Void
 
     public init(ring: PipeRing, requestKeyframe: @escaping (Int, Bool, UInt64) -> Void) {
@@ -39,20 +40,19 @@ extension WorkerRouter {
     }
 
     @inline(__always)
-    func pushToPipes(_ p: Producer, _ trackIndex: Int, _ packet: UnsafeRawPointer, _ n: Int, _ now: UInt64) {
+    func pushToPipes(_ p: Producer, _ trackIndex: Int, _ view: RTPPacketView, _ now: UInt64) {
         let rings = p.pipes
         var i = 0
         while i < rings.count {
-            if !rings[i].push(rtp: packet, length: n, trackIndex: trackIndex, arrival: now) { stats.pipeDropped &+= 1 }
+            if !rings[i].push(track: trackIndex, rtp: view.pointer, length: view.length, arrival: now) { stats.pipeDropped &+= 1 }
             i += 1
         }
     }
 
-    func pushSenderReport(_ p: Producer, _ track: ProducerTrack, ntp: UInt64, rtp: UInt32, _ now: UInt64) {
-        guard let ti = p.index(of: track) else { return }
+    func pushSenderReport(_ p: Producer, _ trackIndex: Int, _ mapping: RTPTimeMapping, _ now: UInt64) {
         var i = 0
         while i < p.pipes.count {
-            p.pipes[i].push(senderReportOf: ti, ntp: ntp, rtp: rtp, arrival: now)
+            p.pipes[i].pushSenderReport(track: trackIndex, ntp: mapping.ntp.raw, rtpTimestamp: mapping.rtpTimestamp, arrival: now)
             i += 1
         }
     }
@@ -90,7 +90,7 @@ extension WorkerRouter {
         }
         let local = IceCredentials.random()
         let t = PeerTransport(id: -nextTransportID, conferenceId: conferenceId, endpointId: "pipe", role: .publisher(streamId: streamId),
-                              ice: IceLiteAgent(local: local, remoteUfrag: nil, now: Self.duration(now)), localUfrag: local.ufrag, dtls: dtls)
+                              ice: IceLiteAgent(local: local, remoteUfrag: nil, now: MediaTime.duration(now)), localUfrag: local.ufrag, dtls: dtls)
         nextTransportID += 1
         let p = Producer(transport: t, tracks: published.tracks.map { ProducerTrack(kind: $0.kind, codecs: $0.codecs, extensions: $0.extensions) },
                          maxBitrate: PublisherSpec.defaultMaxBitrate)
@@ -106,40 +106,30 @@ extension WorkerRouter {
         while i < pipesIn.count {
             let (ring, p) = pipesIn[i]
             i += 1
-            ring.drain { header, packet in
-                let ti = Int(header.trackIndex)
-                guard ti < p.tracks.count else { return }
-                let track = p.tracks[ti]
-                switch header.kind {
+            ring.drain { entry in
+                guard entry.track < p.tracks.count else { return }
+                let track = p.tracks[entry.track]
+                switch entry.kind {
                 case .senderReport:
-                    track.lastSR = (header.ntp, header.rtp, header.arrival)
+                    track.lastSR = (RTPTimeMapping(ntp: NTPTimestamp(raw: entry.ntp), rtpTimestamp: entry.rtpTimestamp), entry.arrival)
                 case .rtp:
-                    receivePiped(p, track, packet, Int(header.length), out, now)
+                    receivePiped(p, track, entry.packet, entry.length, out, now)
                 }
             }
         }
     }
 
     func receivePiped(_ p: Producer, _ track: ProducerTrack, _ packet: UnsafeMutableRawPointer, _ n: Int, _ out: Outbox, _ now: UInt64) {
-        guard n >= 12 else { return }
-        let ssrc = Wire.u32(packet, 8)
+        guard let view = try? RTPPacketView(validating: packet, length: n) else { stats.count(.malformedRTP); return }
+        let ssrc = view.ssrc
         if track.ssrc != ssrc {
             // The upstream worker already chose the source; follow it.
-            if track.ssrc != nil { track.cache?.removeAll() }
-            track.ssrc = ssrc
+            if track.ssrc != nil { takeOver(p, track, ssrc, out, now) } else { track.ssrc = ssrc }
         }
         track.packets &+= 1
         track.lastPacketAt = now
         stats.pipedIn &+= 1
-        forward(p, track, packet, n, ssrc: ssrc, out, now)
-    }
-
-    func requestKeyframe(through upstream: PipeUpstream, _ p: Producer, _ track: ProducerTrack, _ now: UInt64, force: Bool) {
-        if !force && now &- track.lastKeyframeRequest < 300_000_000 { return }
-        if force && now &- track.lastKeyframeRequest < 50_000_000 { return }
-        track.lastKeyframeRequest = now
-        guard let ti = p.index(of: track) else { return }
-        upstream.requestKeyframe(ti, force, now)
+        forward(p, track, view, out, now)
     }
 
     /// Unhooks a producer's rings (either side) when it goes away.

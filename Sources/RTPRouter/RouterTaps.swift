@@ -1,42 +1,9 @@
+import Handoff
 import SDP
-
-/// What the recorder needs to know of one producer track to write it.
-public struct TappedTrack: Sendable, Equatable {
-    public var kind: MediaKind
-    /// SDP encoding name of the track's first (preferred) codec: "opus", "VP8", …
-    public var codec: String
-    public var clockRate: UInt32
-    public var channels: Int
-    public var payloadType: UInt8
-
-    public init(kind: MediaKind, codec: String, clockRate: UInt32, channels: Int, payloadType: UInt8) {
-        self.kind = kind
-        self.codec = codec
-        self.clockRate = clockRate
-        self.channels = channels
-        self.payloadType = payloadType
-    }
-}
-
-/// A producer the recorder taps: who publishes it and its tracks (m-line order,
-/// the `track` index of every tap entry).
-public struct TappedStream: Sendable {
-    public var conferenceId: String
-    public var streamId: String
-    public var endpointId: String
-    public var tracks: [TappedTrack]
-
-    public init(conferenceId: String, streamId: String, endpointId: String, tracks: [TappedTrack]) {
-        self.conferenceId = conferenceId
-        self.streamId = streamId
-        self.endpointId = endpointId
-        self.tracks = tracks
-    }
-}
 
 /// The recorder's commands on a worker (run through `MediaWorker.submit`/`call`).
 /// The tap itself is one optional reference per `Producer`, checked once per
-/// packet in `handleRTP` and per sender report in `handleRTCP`.
+/// packet in `handleRTP` and per sender report in `senderReportReceived`.
 extension WorkerRouter {
     /// The streams published in a conference now, with their tracks.
     public func publishedStreams(conferenceId: String) -> [TappedStream] {
@@ -76,15 +43,6 @@ extension WorkerRouter {
         requestKeyframe(p, p.tracks[track], out, now, force: false)
     }
 
-    /// Queues a publisher's sender report for the recorder (index loop: no closure, no iterator).
-    func tapSenderReport(_ tap: RecorderTap, _ p: Producer, _ track: ProducerTrack, ntp: UInt64, rtp: UInt32, _ now: UInt64) {
-        var i = 0
-        while i < p.tracks.count {
-            if p.tracks[i] === track { tap.pushSenderReport(track: i, ntp: ntp, rtpTimestamp: rtp, arrival: now); return }
-            i += 1
-        }
-    }
-
     /// Closes the tap of a producer that goes away, so the recorder finishes its file.
     func closeTap(_ p: Producer) {
         p.recorderTap?.close()
@@ -95,8 +53,8 @@ extension WorkerRouter {
         TappedStream(conferenceId: p.transport.conferenceId, streamId: p.transport.streamId, endpointId: p.transport.endpointId,
                      tracks: p.tracks.map { t in
                          let c = t.codecs.first
-                         return TappedTrack(kind: t.kind, codec: c?.name ?? "", clockRate: c?.clockRate ?? t.clockRate,
-                                            channels: Int(c?.channels ?? 1), payloadType: c?.payloadType ?? 0)
+                         return RecordedTrack(kind: t.isVideo ? .video : .audio, codec: c?.name ?? "", clockRate: c?.clockRate ?? t.clockRate,
+                                              channels: Int(c?.channels ?? 1))
                      })
     }
 }

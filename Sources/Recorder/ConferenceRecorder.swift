@@ -1,5 +1,5 @@
 import Glibc
-import RTPRouter
+import Handoff
 import SDP
 
 /// One file of a recording — one published stream for one stretch of time,
@@ -157,9 +157,7 @@ public final class ConferenceRecorder {
         let n = fileNumbers[name, default: 1]
         fileNumbers[name] = n + 1
         let base = directory + "/" + Self.safeName(name) + "-\(n)"
-        let tracks = s.stream.tracks.map {
-            RecordedTrack(kind: $0.kind == .video ? .video : .audio, codec: $0.codec, clockRate: $0.clockRate, channels: $0.channels)
-        }
+        let tracks = s.stream.tracks
         var status = RecordedFileInfo(streamId: s.stream.streamId, endpointId: s.stream.endpointId, path: base, format: "",
                                          kinds: tracks.map(\.kind.rawValue), codecs: tracks.map(\.codec),
                                          startOffsetMs: offset ?? nowOffsetMs, endOffsetMs: nil, size: 0, hasGaps: false, droppedPackets: 0)

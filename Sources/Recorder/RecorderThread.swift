@@ -1,7 +1,7 @@
 import CSystem
 import Foundation
 import Glibc
-import RTPRouter
+import Handoff
 import Synchronization
 
 /// Counters of the recorder, read by `/metrics` from any thread.
@@ -38,9 +38,8 @@ public final class RecorderThread: @unchecked Sendable {
 
     public let counters = RecorderCounters()
     public let drainInterval: UInt64
-    private let wakeFD: Int32
-    private let mailboxLock = NSLock()
-    private var mailbox: [@Sendable (RecorderThread.State) -> Void] = []
+    /// Commands from the control plane; its eventfd also wakes the thread when a tap half fills.
+    private let mailbox = Mailbox<State>()
     private var thread: Thread?
 
     /// The thread-confined state commands run against.
@@ -64,7 +63,6 @@ public final class RecorderThread: @unchecked Sendable {
     ///   - makeFactory: called once, on the recorder thread, to make the writer factory.
     public init(drainInterval: UInt64 = 20_000_000, makeFactory: @escaping @Sendable () -> RecordingFactory = RecorderThread.defaultFactory) {
         self.drainInterval = drainInterval
-        wakeFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
         let counters = self.counters
         let t = Thread { [self] in
             self.run(State(factory: makeFactory(), counters: counters))
@@ -77,16 +75,12 @@ public final class RecorderThread: @unchecked Sendable {
 
     /// A tap for one stream whose ring wakes this thread when half full.
     public func makeTap(slotCount: Int = RecorderTap.defaultSlotCount) -> RecorderTap {
-        RecorderTap(slotCount: slotCount, wakeFD: wakeFD)
+        RecorderTap(slotCount: slotCount, wakeFD: mailbox.fd, wakeWhenHalfFull: true)
     }
 
     /// Runs `work` on the recorder thread.
     public func submit(_ work: @escaping @Sendable (State) -> Void) {
-        mailboxLock.lock()
-        mailbox.append(work)
-        mailboxLock.unlock()
-        var one: UInt64 = 1
-        _ = Glibc.write(wakeFD, &one, 8)
+        mailbox.post(work)
     }
 
     /// Runs `work` on the recorder thread and returns its result.
@@ -112,16 +106,12 @@ public final class RecorderThread: @unchecked Sendable {
     }
 
     private func run(_ state: State) {
-        var pfd = pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)
+        var pfd = pollfd(fd: mailbox.fd, events: Int16(POLLIN), revents: 0)
         var lastTick: UInt64 = 0
         var lastSizeSample: UInt64 = 0
         while !state.stopping {
             _ = poll(&pfd, 1, Int32(drainInterval / 1_000_000))
-            if pfd.revents & Int16(POLLIN) != 0 {
-                var v: UInt64 = 0
-                _ = Glibc.read(wakeFD, &v, 8)
-            }
-            drainMailbox(state)
+            mailbox.drain(state) // also resets a tap's half-full wake-up
             let now = monotonicNow()
             for c in state.conferences.values { c.drain(now: now) }
             if now &- lastTick >= 50_000_000 {
@@ -132,18 +122,6 @@ public final class RecorderThread: @unchecked Sendable {
                 lastSizeSample = now
                 for c in state.conferences.values { c.sampleSizes() }
             }
-        }
-        close(wakeFD)
-    }
-
-    private func drainMailbox(_ state: State) {
-        while true {
-            mailboxLock.lock()
-            let work = mailbox
-            mailbox.removeAll(keepingCapacity: true)
-            mailboxLock.unlock()
-            if work.isEmpty { return }
-            for w in work { w(state) }
         }
     }
 }

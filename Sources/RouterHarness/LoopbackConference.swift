@@ -1,6 +1,7 @@
 import CAllocCounter
 import DTLS
 import Glibc
+import Handoff
 import ICE
 import RTPRouter
 import SDP

@@ -1,5 +1,6 @@
 import DTLS
 import Glibc
+import Handoff
 import ICE
 import ICETestSupport
 import RTPRouter

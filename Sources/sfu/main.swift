@@ -427,7 +427,10 @@ func startMediaMetrics(_ rm: RouterMedia) {
                 Metrics.shared.set("sfu_media_rtp_received_total", Double(s.rtpIn), labels: l)
                 Metrics.shared.set("sfu_media_rtp_forwarded_total", Double(s.rtpOut), labels: l)
                 Metrics.shared.set("sfu_media_srtp_errors_total", Double(s.srtpErrors), labels: l)
-                Metrics.shared.set("sfu_media_dropped_total", Double(s.dropped), labels: l)
+                for reason in DropReason.allCases {
+                    Metrics.shared.set("sfu_media_dropped_total", Double(s.dropped(reason)), labels: ["worker": String(i), "reason": reason.label])
+                }
+                Metrics.shared.set("sfu_media_keyframe_requests_total", Double(s.keyframeRequests), labels: l)
                 Metrics.shared.set("sfu_media_nack_resent_total", Double(s.nackResent), labels: l)
                 Metrics.shared.set("sfu_media_nack_missed_total", Double(s.nackMissed), labels: l)
                 Metrics.shared.set("sfu_media_nack_sent_total", Double(s.nackSent), labels: l)

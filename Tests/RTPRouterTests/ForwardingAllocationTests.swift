@@ -1,5 +1,6 @@
 import CAllocCounter
 import DTLS
+import Handoff
 import XCTest
 @testable import RTPRouter
 import RouterHarness

@@ -46,7 +46,7 @@ final class MediaTCPTests: XCTestCase {
     }
 
     func testFramesInAnySplitAreEchoedOntoTheirConnection() async throws {
-        let worker = try MediaWorker(index: 0, port: 0, tcp: MediaTCP.Limits())
+        let worker = try MediaWorker<PathEcho>(index: 0, port: 0, tcp: MediaTCP.Limits())
         worker.start { PathEcho() }
         defer { worker.stop() }
         let port = try XCTUnwrap(worker.tcpPort)
@@ -60,7 +60,7 @@ final class MediaTCPTests: XCTestCase {
         send(fd, Array(b.dropFirst()))
         XCTAssertEqual(read(fd, 7), [0, 5, 2, 2, 3, 4, 5])
         XCTAssertEqual(read(fd, 5), [0, 3, 0x81, 9, 9])
-        let arrivals = await worker.call { ($0 as! PathEcho).arrivals.map { "\($0.tcp) \($0.length)" } }
+        let arrivals = await worker.call { $0.arrivals.map { "\($0.tcp) \($0.length)" } }
         XCTAssertEqual(arrivals, ["true 5", "true 3"])
         let counters = await worker.socketCounters().tcp
         XCTAssertEqual(counters?.framesIn, 2)
@@ -69,7 +69,7 @@ final class MediaTCPTests: XCTestCase {
     }
 
     func testAFrameLongerThanADatagramClosesTheConnection() async throws {
-        let worker = try MediaWorker(index: 0, port: 0, tcp: MediaTCP.Limits())
+        let worker = try MediaWorker<PathEcho>(index: 0, port: 0, tcp: MediaTCP.Limits())
         worker.start { PathEcho() }
         defer { worker.stop() }
         let fd = try connect(try XCTUnwrap(worker.tcpPort))
@@ -86,7 +86,7 @@ final class MediaTCPTests: XCTestCase {
     func testConnectionsBeyondThePerAddressLimitAreClosed() async throws {
         var limits = MediaTCP.Limits()
         limits.maxPerAddress = 2
-        let worker = try MediaWorker(index: 0, port: 0, tcp: limits)
+        let worker = try MediaWorker<PathEcho>(index: 0, port: 0, tcp: limits)
         worker.start { PathEcho() }
         defer { worker.stop() }
         let port = try XCTUnwrap(worker.tcpPort)
@@ -102,7 +102,7 @@ final class MediaTCPTests: XCTestCase {
 
     /// A UDP datagram's path carries the local address it arrived on, and the reply leaves from it.
     func testUDPPathCarriesTheLocalAddress() async throws {
-        let worker = try MediaWorker(index: 0, port: 0)
+        let worker = try MediaWorker<PathEcho>(index: 0, port: 0)
         worker.start { PathEcho() }
         defer { worker.stop() }
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
@@ -119,7 +119,7 @@ final class MediaTCPTests: XCTestCase {
         let n = buf.withUnsafeMutableBytes { b in withUnsafeMutablePointer(to: &from) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, b.baseAddress, b.count, 0, $0, &len) } } }
         XCTAssertEqual(n, 3)
         XCTAssertEqual(UDPAddress(storage: from, length: len).description, "127.0.0.1:\(worker.port)")
-        let locals = await worker.call { ($0 as! PathEcho).arrivals.map { "\($0.tcp) \($0.local)" } }
+        let locals = await worker.call { $0.arrivals.map { "\($0.tcp) \($0.local)" } }
         XCTAssertEqual(locals, ["false ::ffff:127.0.0.1"])
     }
 }

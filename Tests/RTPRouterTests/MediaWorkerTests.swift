@@ -30,13 +30,13 @@ final class MediaWorkerTests: XCTestCase {
     /// worker) — and not at all when the handler has no timers.
     func testLoopWakesOncePerTickAndSleepsWhenIdle() async throws {
         for timers in [true, false] {
-            let worker = try MediaWorker(index: 0, port: 0)
+            let worker = try MediaWorker<TimerHandler>(index: 0, port: 0)
             worker.start { TimerHandler(timers: timers) }
             try await Task.sleep(nanoseconds: 50_000_000)
             let before = await worker.call { _ in worker.loopWakeups }
             try await Task.sleep(nanoseconds: 500_000_000)
             let after = await worker.call { _ in worker.loopWakeups }
-            let ticks = await worker.call { ($0 as! TimerHandler).ticks }
+            let ticks = await worker.call { $0.ticks }
             worker.stop()
             let wakeups = after - before
             if timers {
@@ -51,7 +51,7 @@ final class MediaWorkerTests: XCTestCase {
     }
 
     func testEchoThroughRecvmmsgAndSendmmsg() async throws {
-        let worker = try MediaWorker(index: 0, port: 0)
+        let worker = try MediaWorker<EchoHandler>(index: 0, port: 0)
         worker.start { EchoHandler() }
         defer { worker.stop() }
         let client = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
@@ -80,7 +80,7 @@ final class MediaWorkerTests: XCTestCase {
         }
         XCTAssertEqual(seen, Set((0..<100).map { UInt8($0 + 1) }))
         try await Task.sleep(nanoseconds: 50_000_000)
-        let ticks = await worker.call { ($0 as! EchoHandler).ticks }
+        let ticks = await worker.call { $0.ticks }
         XCTAssertGreaterThan(ticks, 0)
     }
 

@@ -1,32 +1,35 @@
 import Glibc
+import Handoff
 import XCTest
 @testable import RTPRouter
 
-/// The pipe between workers: order, bounds and the cross-thread handover.
+/// The ring as the pipe between workers uses it (per-batch `signal()`):
+/// order, bounds and the cross-thread handover. (`RecorderTapTests` covers
+/// the same `PacketRing` as the recorder uses it.)
 final class PipeRingTests: XCTestCase {
     func testFullRingDropsAndCountsInsteadOfOverwriting() {
-        let ring = PipeRing(capacity: 4)
+        let ring = PipeRing(slotCount: 4)
         var packet = [UInt8](repeating: 0, count: 100)
         for i in 0..<6 {
             packet[0] = UInt8(i)
-            ring.push(rtp: &packet, length: 100, trackIndex: 1, arrival: UInt64(i))
+            ring.push(track: 1, rtp: &packet, length: 100, arrival: UInt64(i))
         }
         XCTAssertEqual(ring.dropped, 2)
         var seen: [UInt8] = []
-        ring.drain { header, bytes in
-            XCTAssertEqual(header.kind, .rtp)
-            XCTAssertEqual(header.trackIndex, 1)
-            XCTAssertEqual(header.length, 100)
-            seen.append(bytes.load(as: UInt8.self))
+        ring.drain { entry in
+            XCTAssertEqual(entry.kind, .rtp)
+            XCTAssertEqual(entry.track, 1)
+            XCTAssertEqual(entry.length, 100)
+            seen.append(entry.packet.load(as: UInt8.self))
         }
         XCTAssertEqual(seen, [0, 1, 2, 3])
-        XCTAssertFalse(ring.push(rtp: &packet, length: PipeRing.slotDataSize + 1, trackIndex: 0, arrival: 0), "oversized packets are refused")
-        ring.push(senderReportOf: 2, ntp: 0xAABB_CCDD_0011_2233, rtp: 90000, arrival: 7)
+        XCTAssertFalse(ring.push(track: 0, rtp: &packet, length: PipeRing.slotSize + 1, arrival: 0), "oversized packets are refused")
+        ring.pushSenderReport(track: 2, ntp: 0xAABB_CCDD_0011_2233, rtpTimestamp: 90000, arrival: 7)
         var reports = 0
-        ring.drain { header, _ in
-            XCTAssertEqual(header.kind, .senderReport)
-            XCTAssertEqual(header.ntp, 0xAABB_CCDD_0011_2233)
-            XCTAssertEqual(header.rtp, 90000)
+        ring.drain { entry in
+            XCTAssertEqual(entry.kind, .senderReport)
+            XCTAssertEqual(entry.ntp, 0xAABB_CCDD_0011_2233)
+            XCTAssertEqual(entry.rtpTimestamp, 90000)
             reports += 1
         }
         XCTAssertEqual(reports, 1)
@@ -35,7 +38,7 @@ final class PipeRingTests: XCTestCase {
     /// One thread pushes 200,000 numbered packets while another drains on
     /// eventfd wake-ups: every packet arrives once, in order, intact.
     func testProducerAndConsumerThreadsHandOverEveryPacketInOrder() {
-        let ring = PipeRing(capacity: 256)
+        let ring = PipeRing(slotCount: 256)
         let total = 200_000
         let producer = Thread {
             var packet = [UInt8](repeating: 0, count: 1200)
@@ -43,7 +46,7 @@ final class PipeRingTests: XCTestCase {
             while i < total {
                 packet.withUnsafeMutableBytes { $0.storeBytes(of: UInt32(i), as: UInt32.self) }
                 packet[1199] = UInt8(truncatingIfNeeded: i)
-                if ring.push(rtp: packet, length: 1200, trackIndex: 0, arrival: 0) { i += 1 } else { ring.signal(); sched_yield() }
+                if ring.push(track: 0, rtp: packet, length: 1200, arrival: 0) { i += 1 } else { ring.signal(); sched_yield() }
                 if i % 32 == 0 { ring.signal() }
             }
             ring.signal()
@@ -56,9 +59,9 @@ final class PipeRingTests: XCTestCase {
         while expected < total && monotonicNow() < deadline {
             _ = poll(&pfd, 1, 100)
             ring.acknowledgeWake()
-            ring.drain { header, bytes in
-                if bytes.load(as: UInt32.self) != UInt32(expected) || header.length != 1200
-                    || bytes.load(fromByteOffset: 1199, as: UInt8.self) != UInt8(truncatingIfNeeded: expected) { corrupt += 1 }
+            ring.drain { entry in
+                if entry.packet.load(as: UInt32.self) != UInt32(expected) || entry.length != 1200
+                    || entry.packet.load(fromByteOffset: 1199, as: UInt8.self) != UInt8(truncatingIfNeeded: expected) { corrupt += 1 }
                 expected += 1
             }
         }

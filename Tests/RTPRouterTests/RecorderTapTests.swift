@@ -1,5 +1,6 @@
 import CAllocCounter
 import Foundation
+import Handoff
 import XCTest
 @testable import RTPRouter
 

@@ -1,4 +1,5 @@
 import DTLS
+import Handoff
 import ICE
 import SDP
 import XCTest
@@ -35,8 +36,8 @@ final class RouterTapsTests: XCTestCase {
         XCTAssertNil(r.attachTap(tap, conferenceId: "c", streamId: "nope"))
         let s = try! XCTUnwrap(r.attachTap(tap, conferenceId: "c", streamId: "cam"))
         XCTAssertEqual(s.endpointId, "e")
-        XCTAssertEqual(s.tracks, [TappedTrack(kind: .audio, codec: "opus", clockRate: 48000, channels: 2, payloadType: 111),
-                                  TappedTrack(kind: .video, codec: "VP8", clockRate: 90000, channels: 1, payloadType: 96)])
+        XCTAssertEqual(s.tracks, [RecordedTrack(kind: .audio, codec: "opus", clockRate: 48000, channels: 2),
+                                  RecordedTrack(kind: .video, codec: "VP8", clockRate: 90000, channels: 1)])
         // An ICE restart re-runs addPublisher: the producer and its tap stay, a second tap is refused.
         publish(r, stream: "cam")
         XCTAssertNil(r.attachTap(RecorderTap(slotCount: 4), conferenceId: "c", streamId: "cam"))

@@ -1,6 +1,7 @@
 // Robustness: thousands of corrupted variants of valid files (flipped bytes,
 // cuts, inserted garbage) must make the readers throw a specific error or
 // return, never crash or hang.
+import Handoff
 import XCTest
 @testable import Recorder
 

@@ -2,6 +2,7 @@
 // recorder taps (as a media worker does) come out as files that ffprobe and
 // ffmpeg read; segment cuts, republishing and a stalled disk.
 import Foundation
+import Handoff
 import RTPRouter
 import SDP
 import XCTest
@@ -59,7 +60,7 @@ final class RecorderThreadTests: XCTestCase {
         XCTAssertEqual(r.err, "", "ffmpeg -v error said: \(r.err)", file: file, line: line)
     }
 
-    let audio = TappedTrack(kind: .audio, codec: "opus", clockRate: 48000, channels: 2, payloadType: 111)
+    let audio = RecordedTrack(kind: .audio, codec: "opus", clockRate: 48000, channels: 2)
 
     func stream(_ id: String = "s1", endpoint: String = "e1") -> TappedStream {
         TappedStream(conferenceId: "c1", streamId: id, endpointId: endpoint, tracks: [audio])

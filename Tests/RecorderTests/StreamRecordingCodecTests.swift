@@ -1,6 +1,7 @@
 // StreamRecording with VP9 (WebM) and H.264 (Matroska): real ffmpeg-made
 // frames, RTP-packetized, through the lossy network, then ffprobe/ffmpeg.
 import Foundation
+import Handoff
 import XCTest
 @testable import Recorder
 

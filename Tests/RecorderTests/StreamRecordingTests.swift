@@ -1,6 +1,7 @@
 // StreamRecording end to end with VP8 and Opus: ffprobe/ffmpeg read and
 // decode the files; WebMReader checks lip sync and audio continuity.
 import Foundation
+import Handoff
 import XCTest
 @testable import Recorder
 

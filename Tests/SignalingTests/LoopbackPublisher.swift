@@ -6,6 +6,7 @@
 import DTLS
 import Foundation
 import Glibc
+import Handoff
 import ICE
 import SDP
 

@@ -8,8 +8,8 @@
 // slows the run but not the figures much.
 import Foundation
 import Glibc
+import Handoff
 import Recorder
-import RTPRouter
 import SDP
 
 let args = CommandLine.arguments
@@ -35,7 +35,7 @@ var taps: [RecorderTap] = []
 for i in 0..<streams {
     let tap = recorder.makeTap()
     let s = TappedStream(conferenceId: "bench", streamId: "s\(i)", endpointId: "e\(i)",
-                         tracks: [TappedTrack(kind: .audio, codec: "opus", clockRate: 48000, channels: 2, payloadType: 111)])
+                         tracks: [RecordedTrack(kind: .audio, codec: "opus", clockRate: 48000, channels: 2)])
     _ = await recorder.call { $0.addStream(s, tap: tap, keyframe: { _ in }) }
     taps.append(tap)
 }

@@ -8,6 +8,7 @@
 // Prints one JSON line. See README.md.
 import CAllocCounter
 import Glibc
+import Handoff
 import RouterHarness
 
 struct Options {

@@ -1,25 +1,8 @@
 // The vocabulary of contract A between the recorder pipeline and its users
 // (the router's recorder I/O thread and the Recordings API).
 
-/// Whether a recorded track carries sound or pictures.
-public enum RecordedTrackKind: String, Sendable { case audio, video }
-
-/// One RTP track of a published stream, as negotiated: which codec and clock.
-public struct RecordedTrack: Sendable, Equatable {
-    public var kind: RecordedTrackKind
-    /// "opus", "VP8", "VP9" or "H264" (case-insensitive).
-    public var codec: String
-    public var clockRate: UInt32
-    /// Audio channels (1 or 2); ignored for video.
-    public var channels: Int
-
-    public init(kind: RecordedTrackKind, codec: String, clockRate: UInt32, channels: Int = 2) {
-        self.kind = kind
-        self.codec = codec
-        self.clockRate = clockRate
-        self.channels = channels
-    }
-}
+// `RecordedTrack` and `RecordedTrackKind` live in Handoff (`TappedStream.swift`): the tap and
+// the recorder share the one track description.
 
 /// What the recorder asks of the router (through `MediaWorker.submit`).
 public enum RecorderAction: Sendable, Equatable {

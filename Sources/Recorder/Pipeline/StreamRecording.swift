@@ -10,6 +10,7 @@
 import RTP
 #if canImport(Glibc)
 import Glibc
+import Handoff
 #endif
 
 /// One published stream written live into one playable file: audio-only →

@@ -7,8 +7,9 @@
 import Glibc
 #endif
 
-/// One recorded file to combine, placed on the recording's timeline.
-public struct MixInput: Sendable {
+/// One recorded file to combine, placed on the recording's timeline (the
+/// recording service's `PostProcessingInput` is this same type).
+public struct MixInput: Sendable, Equatable {
     public var path: String
     /// Where the file's first sample/frame plays, relative to the recording start.
     public var startOffsetMs: Int64

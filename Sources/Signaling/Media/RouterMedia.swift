@@ -1,5 +1,6 @@
 import DTLS
 import Foundation
+import Handoff
 import HTTP
 import ICE
 import JSON
@@ -34,7 +35,7 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
         public init() {}
     }
 
-    public let workers: [MediaWorker]
+    public let workers: [MediaWorker<WorkerRouter>]
     let certificate: DTLSCertificate
     let context: DTLSContext
     let announced: [String]
@@ -68,10 +69,10 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
         recording = RecordingRegistry(makeFactory: recordingFactory, tapSlots: configuration.recorderTapSlots)
         certificate = try DTLSCertificate()
         context = try DTLSContext(certificate: certificate)
-        var ws: [MediaWorker] = []
+        var ws: [MediaWorker<WorkerRouter>] = []
         for i in 0..<configuration.workers {
             let port = configuration.basePort == 0 ? 0 : configuration.basePort &+ UInt16(i)
-            let w = try MediaWorker(index: i, port: port, listen: configuration.listenAddresses, tcp: configuration.tcp)
+            let w = try MediaWorker<WorkerRouter>(index: i, port: port, listen: configuration.listenAddresses, tcp: configuration.tcp)
             let ctx = context
             w.start { WorkerRouter(dtlsContext: ctx, events: events) }
             ws.append(w)
@@ -141,7 +142,7 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
     }
 
     /// The worker holding a conference's publishers (nil before its first stream).
-    func existingWorker(for conferenceId: String) -> MediaWorker? {
+    func existingWorker(for conferenceId: String) -> MediaWorker<WorkerRouter>? {
         withPlacement { $0.home(of: conferenceId) }.map { workers[$0] }
     }
 
@@ -157,19 +158,18 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
         let upstreamWorker = workers[source]
         let upstream = PipeUpstream(ring: ring) { trackIndex, force, now in
             upstreamWorker.submit {
-                ($0 as? WorkerRouter)?.pipedKeyframeRequest(conferenceId: conferenceId, streamId: streamId, trackIndex: trackIndex,
-                                                            force: force, now: now)
+                $0.pipedKeyframeRequest(conferenceId: conferenceId, streamId: streamId, trackIndex: trackIndex, force: force, now: now)
             }
         }
         workers[target].submit { h in
-            if let e = (h as? WorkerRouter)?.addPipeProducer(conferenceId: conferenceId, streamId: streamId, tracks: tracks,
-                                                             upstream: upstream, now: monotonicNow()) {
+            if let e = h.addPipeProducer(conferenceId: conferenceId, streamId: streamId, tracks: tracks,
+                                         upstream: upstream, now: monotonicNow()) {
                 Log.warn("pipe of \(streamId) to worker \(target): \(e)")
             }
         }
         workers[target].watch(wakeFD: ring.wakeFD)
         workers[source].submit { h in
-            if let e = (h as? WorkerRouter)?.addPipe(conferenceId: conferenceId, streamId: streamId, ring: ring) {
+            if let e = h.addPipe(conferenceId: conferenceId, streamId: streamId, ring: ring) {
                 Log.warn("pipe of \(streamId) from worker \(source): \(e)")
             }
         }
@@ -185,7 +185,7 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
 
     /// Our credentials, fingerprint and host candidates on worker `w`: every announced address
     /// on its UDP port, then (ICE-TCP) on its TCP port.
-    func localTransport(_ creds: IceCredentials, worker w: MediaWorker) -> LocalTransport {
+    func localTransport(_ creds: IceCredentials, worker w: MediaWorker<WorkerRouter>) -> LocalTransport {
         let fp = certificate.fingerprint
         var candidates = announced.map { HostCandidate(address: $0, port: w.port) }
         if let tcp = w.tcpPort { candidates += announced.map { HostCandidate(address: $0, port: tcp, transport: .tcpPassive) } }
@@ -228,7 +228,7 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
                                  remoteUfrag: ufrag, remoteFingerprints: fps, tracks: tracks)
         if let videoBitrate, videoBitrate > 0 { spec.maxBitrate = UInt64(videoBitrate) }
         let publisher = spec
-        let error = await w.call { ($0 as! WorkerRouter).addPublisher(publisher, now: monotonicNow()) }
+        let error = await w.call { $0.addPublisher(publisher, now: monotonicNow()) }
         if let error {
             if isNew { _ = withPlacement { $0.removePublisher(conference: conferenceId, stream: streamId) } }
             throw HTTPError(409, "STREAM_EXISTS", error)
@@ -240,7 +240,7 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
     public func view(conferenceId: String, endpointId: String, streamId: String, viewerId: String, offer: String) async throws(HTTPError) -> String {
         let sdp = try parseOffer(offer)
         guard let source = withPlacement({ $0.publisherWorker(conference: conferenceId, stream: streamId) }),
-              let published = await workers[source].call({ ($0 as! WorkerRouter).publishedTracks(conferenceId: conferenceId, streamId: streamId) }) else {
+              let published = await workers[source].call({ $0.publishedTracks(conferenceId: conferenceId, streamId: streamId) }) else {
             throw HTTPError(404, "STREAM_NOT_FOUND", "stream '\(streamId)' has no media on this server")
         }
         guard let place = withPlacement({ p -> WorkerPlacement.ViewerPlacement? in
@@ -286,7 +286,7 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
         }
         let spec = ViewerSpec(conferenceId: conferenceId, endpointId: endpointId, streamId: streamId, viewerId: viewerId,
                               localICE: creds, remoteUfrag: ufrag, remoteFingerprints: fps, consumers: consumers)
-        let error = await w.call { ($0 as! WorkerRouter).addViewer(spec, now: monotonicNow()) }
+        let error = await w.call { $0.addViewer(spec, now: monotonicNow()) }
         if let error {
             _ = withPlacement { $0.removeViewer(conference: conferenceId, stream: streamId, viewer: viewerId) }
             throw HTTPError(404, "STREAM_NOT_FOUND", error)
@@ -302,32 +302,32 @@ public final class RouterMedia: MediaController, @unchecked Sendable {
         guard let removed = withPlacement({ $0.removePublisher(conference: conferenceId, stream: streamId) }) else { return }
         // The publisher's worker and every worker it was piped to: each removes its producer and that producer's viewers.
         for i in [removed.worker] + removed.pipedTo {
-            workers[i].submit { ($0 as! WorkerRouter).removePublisher(conferenceId: conferenceId, streamId: streamId) }
+            workers[i].submit { $0.removePublisher(conferenceId: conferenceId, streamId: streamId) }
         }
     }
 
     public func stopView(conferenceId: String, streamId: String, viewerId: String) async {
         guard let i = withPlacement({ $0.removeViewer(conference: conferenceId, stream: streamId, viewer: viewerId) }) else { return }
-        workers[i].submit { ($0 as! WorkerRouter).removeViewer(conferenceId: conferenceId, streamId: streamId, viewerId: viewerId) }
+        workers[i].submit { $0.removeViewer(conferenceId: conferenceId, streamId: streamId, viewerId: viewerId) }
     }
 
     /// Caps the publisher's video with REMB (`updatePublishedStreamBitrate`); 0 restores the default cap.
     public func setBitrate(conferenceId: String, streamId: String, bitsPerSecond: Int64) async {
         let bps = bitsPerSecond > 0 ? UInt64(bitsPerSecond) : PublisherSpec.defaultMaxBitrate
         guard let i = withPlacement({ $0.publisherWorker(conference: conferenceId, stream: streamId) }) else { return }
-        workers[i].submit { ($0 as! WorkerRouter).setMaxBitrate(conferenceId: conferenceId, streamId: streamId, bitsPerSecond: bps) }
+        workers[i].submit { $0.setMaxBitrate(conferenceId: conferenceId, streamId: streamId, bitsPerSecond: bps) }
     }
 
     public func endConference(_ conferenceId: String) async {
         for i in withPlacement({ $0.removeConference(conferenceId) }) {
-            workers[i].submit { ($0 as! WorkerRouter).removeConference(conferenceId) }
+            workers[i].submit { $0.removeConference(conferenceId) }
         }
     }
 
     /// Per-worker counters for `/metrics`.
     public func stats() async -> [RouterStats] {
         var out: [RouterStats] = []
-        for w in workers { out.append(await w.call { ($0 as! WorkerRouter).currentStats() }) }
+        for w in workers { out.append(await w.call { $0.currentStats() }) }
         return out
     }
 }

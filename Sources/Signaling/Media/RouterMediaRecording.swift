@@ -1,4 +1,5 @@
 import Foundation
+import Handoff
 import HTTP
 import Recorder
 import RTPRouter
@@ -56,7 +57,7 @@ extension RouterMedia {
             throw HTTPError(409, "RECORDING_ACTIVE", "conference \(conferenceId) is already being recorded")
         }
         guard let w = existingWorker(for: conferenceId) else { return } // no stream yet: publishes will be tapped
-        let streams = await w.call { ($0 as! WorkerRouter).publishedStreams(conferenceId: conferenceId) }
+        let streams = await w.call { $0.publishedStreams(conferenceId: conferenceId) }
         for s in streams { await tap(conferenceId: conferenceId, streamId: s.streamId, worker: w, recorder: recorder) }
     }
 
@@ -70,7 +71,7 @@ extension RouterMedia {
         // Detach first: every packet the worker pushed is then in the rings,
         // and the recorder drains them all before finishing the files.
         if let w = existingWorker(for: conferenceId) {
-            await w.call { ($0 as! WorkerRouter).detachTaps(conferenceId: conferenceId) }
+            await w.call { $0.detachTaps(conferenceId: conferenceId) }
         }
         return await recorder.call { $0.stop(conferenceId) }
     }
@@ -82,20 +83,20 @@ extension RouterMedia {
 
     /// Called after every successful publish: a stream of a recorded
     /// conference gets a tap and a file (an ICE restart keeps the existing ones).
-    func tapIfRecorded(conferenceId: String, streamId: String, worker w: MediaWorker) async {
+    func tapIfRecorded(conferenceId: String, streamId: String, worker w: MediaWorker<WorkerRouter>) async {
         guard let recorder = recording.recorder(for: conferenceId) else { return }
         await tap(conferenceId: conferenceId, streamId: streamId, worker: w, recorder: recorder)
     }
 
-    func tap(conferenceId: String, streamId: String, worker w: MediaWorker, recorder: RecorderThread) async {
+    func tap(conferenceId: String, streamId: String, worker w: MediaWorker<WorkerRouter>, recorder: RecorderThread) async {
         let tap = recorder.makeTap(slotCount: recording.tapSlots)
-        guard let stream = await w.call({ ($0 as! WorkerRouter).attachTap(tap, conferenceId: conferenceId, streamId: streamId) }) else { return }
+        guard let stream = await w.call({ $0.attachTap(tap, conferenceId: conferenceId, streamId: streamId) }) else { return }
         let keyframe: @Sendable (Int) -> Void = { [weak w] track in
-            w?.submit { ($0 as! WorkerRouter).requestKeyframe(for: tap, conferenceId: conferenceId, streamId: streamId, track: track, now: monotonicNow()) }
+            w?.submit { $0.requestKeyframe(for: tap, conferenceId: conferenceId, streamId: streamId, track: track, now: monotonicNow()) }
         }
         let added = await recorder.call { $0.addStream(stream, tap: tap, keyframe: keyframe) }
         if !added { // the recording stopped meanwhile
-            w.submit { ($0 as! WorkerRouter).detachTap(tap, conferenceId: conferenceId, streamId: streamId) }
+            w.submit { $0.detachTap(tap, conferenceId: conferenceId, streamId: streamId) }
         }
     }
 

@@ -1,17 +1,10 @@
 import Foundation
+import Recorder
 
 /// One input of a mix or composition: a recorded file and where it starts
-/// relative to the segment's start.
-public struct PostProcessingInput: Sendable, Equatable {
-    public var path: String
-    public var startOffsetMs: Int64
-    public var label: String
-    public init(path: String, startOffsetMs: Int64, label: String) {
-        self.path = path
-        self.startOffsetMs = startOffsetMs
-        self.label = label
-    }
-}
+/// relative to the segment's start — the Recorder's `MixInput` (one type, no
+/// field-by-field copy between them).
+public typealias PostProcessingInput = MixInput
 
 /// What a post-processing step produced.
 public struct ProcessedFile: Sendable, Equatable {

@@ -10,18 +10,14 @@ public struct RecorderPostProcessing: RecordingPostProcessing {
 
     public func prepareThread() {}
 
-    static func mixInputs(_ inputs: [PostProcessingInput]) -> [MixInput] {
-        inputs.map { MixInput(path: $0.path, startOffsetMs: $0.startOffsetMs, label: $0.label) }
-    }
-
     public func mixAudio(_ inputs: [PostProcessingInput], to path: String, progress: @escaping @Sendable (Double) -> Void) throws -> ProcessedFile {
-        let s = try PostProcessor.mixAudio(Self.mixInputs(inputs), to: path, progress: progress)
+        let s = try PostProcessor.mixAudio(inputs, to: path, progress: progress)
         return ProcessedFile(size: s.size, durationMs: s.durationMs)
     }
 
     public func composeVideo(_ inputs: [PostProcessingInput], audio: String?, to path: String, width: Int, height: Int, fps: Int,
                              progress: @escaping @Sendable (Double) -> Void) throws -> ProcessedFile {
-        let s = try PostProcessor.composeVideo(Self.mixInputs(inputs), audio: audio, to: path, width: width, height: height, fps: fps, progress: progress)
+        let s = try PostProcessor.composeVideo(inputs, audio: audio, to: path, width: width, height: height, fps: fps, progress: progress)
         return ProcessedFile(size: s.size, durationMs: s.durationMs)
     }
 
