@@ -274,7 +274,7 @@ def test_aiortc_publishes_and_views_relay_only(coturn, transport):
     (["--ice-server", "turn://127.0.0.2"], "without '//'"),
     (["--ice-server", "stun:127.0.0.2?transport=udp"], "takes no query"),
     (["--ice-server", "turn:127.0.0.2", "--turn-secret", "topsecret-xyz", "--ice-server-username", "u", "--ice-server-credential", "p"], "exclude each other"),
-    (["--ice-server", "turn:127.0.0.2", "--turn-secret", "topsecret-xyz", "--turn-credential-ttl", "5"], ">= 60"),
+    (["--ice-server", "turn:127.0.0.2", "--turn-secret", "topsecret-xyz", "--turn-credential-ttl", "5"], "from 60 to"),
     (["--ice-server", "turn:127.0.0.2", "--ice-server-username", "u"], "must both be set"),
 ])
 def test_bad_ice_server_configuration_stops_the_server(args, message):
