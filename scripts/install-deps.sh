@@ -8,7 +8,9 @@ if [ "$mode" = test ]; then
   pkgs+=(wrk python3 python3-venv procps chromium firefox-esr iproute2 util-linux ffmpeg opus-tools openssl redis-server)
   pkgs+=(coturn)   # the TURN relay of Tests/e2e/test_turn.py (started by the test itself)
   # GStreamer's webrtcbin as a WHIP publisher (Tests/e2e/gst_whip_client.py, system Python)
-  pkgs+=(gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-nice python3-gst-1.0 gir1.2-nice-0.1)
+  pkgs+=(gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-nice python3-gst-1.0 gir1.2-gst-plugins-bad-1.0 gir1.2-nice-0.1)
+  # pion (Go, built offline against Debian's sources) as a strict ICE peer; iptables to drop UDP (ICE-TCP tests)
+  pkgs+=(golang-go golang-github-pion-webrtc.v3-dev iptables)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
